@@ -1,0 +1,220 @@
+//! CRUD: reading, writing and removing keys and sessions.
+
+use serde_json::json;
+use session_core::Change;
+
+use crate::TestStore;
+use crate::check::{CaseResult, LONG, ensure, ensure_eq, fresh_id, map};
+
+/// `get` and `get_all` on a session that was never written answer `None`, not an error.
+pub async fn missing_session_is_none(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    ensure_eq!(
+        t.store.get(&id, "k", None).await?,
+        None,
+        "get on a missing session"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "get_all on a missing session"
+    );
+    ensure_eq!(
+        t.store.get(&id, "k", Some(LONG)).await?,
+        None,
+        "touching get on a missing session"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "a touching read must not create the session"
+    );
+    Ok(())
+}
+
+/// A live session answers `None` for a key it does not hold.
+pub async fn missing_key_is_none(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "present", json!(1), LONG).await?;
+    ensure_eq!(
+        t.store.get(&id, "absent", None).await?,
+        None,
+        "get of an absent key"
+    );
+    Ok(())
+}
+
+/// A value set can be read back by `get` and appears in `get_all`.
+pub async fn set_then_get(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "a", json!("x"), LONG).await?;
+    t.store.set(&id, "b", json!({"n": 2}), LONG).await?;
+    ensure_eq!(
+        t.store.get(&id, "a", None).await?,
+        Some(json!("x")),
+        "get a"
+    );
+    ensure_eq!(
+        t.store.get(&id, "b", None).await?,
+        Some(json!({"n": 2})),
+        "get b"
+    );
+    let all = t.store.get_all(&id, None).await?.unwrap_or_default();
+    ensure_eq!(all, map(json!({"a": "x", "b": {"n": 2}})), "get_all");
+    Ok(())
+}
+
+/// A second `set` of a key replaces its value.
+pub async fn overwrite(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "k", json!([1, 2, 3]), LONG).await?;
+    t.store.set(&id, "k", json!("replaced"), LONG).await?;
+    ensure_eq!(
+        t.store.get(&id, "k", None).await?,
+        Some(json!("replaced")),
+        "after overwrite"
+    );
+    Ok(())
+}
+
+/// `del` removes one key and leaves the others.
+pub async fn del_removes_only_its_key(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "a", json!(1), LONG).await?;
+    t.store.set(&id, "b", json!(2), LONG).await?;
+    t.store.del(&id, "a", LONG).await?;
+    ensure_eq!(t.store.get(&id, "a", None).await?, None, "deleted key");
+    ensure_eq!(
+        t.store.get(&id, "b", None).await?,
+        Some(json!(2)),
+        "other key"
+    );
+    Ok(())
+}
+
+/// `del` of a missing key is `Ok`; on a missing session it creates nothing.
+pub async fn del_missing_is_ok(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.del(&id, "nothing", LONG).await?;
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "del must not create a session"
+    );
+    t.store.set(&id, "a", json!(1), LONG).await?;
+    t.store.del(&id, "nothing", LONG).await?;
+    ensure_eq!(
+        t.store.get(&id, "a", None).await?,
+        Some(json!(1)),
+        "other key after del of a missing one"
+    );
+    Ok(())
+}
+
+/// Removing the last key leaves a live, empty session: `get_all` answers `Some(empty map)`.
+pub async fn del_last_key_keeps_empty_session(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "only", json!(true), LONG).await?;
+    t.store.del(&id, "only", LONG).await?;
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        Some(Default::default()),
+        "get_all of an emptied session"
+    );
+    ensure!(
+        t.store.extend(&id, LONG).await?,
+        "extend of an emptied, live session returned false"
+    );
+    Ok(())
+}
+
+/// After `del_all`, `get` and `get_all` answer `None`; `del_all` of a missing session is `Ok`.
+pub async fn del_all_removes_session(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.del_all(&id).await?;
+    t.store.set(&id, "a", json!(1), LONG).await?;
+    t.store.set(&id, "b", json!(2), LONG).await?;
+    t.store.del_all(&id).await?;
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "get_all after del_all"
+    );
+    ensure_eq!(
+        t.store.get(&id, "a", None).await?,
+        None,
+        "get after del_all"
+    );
+    ensure!(
+        !t.store.extend(&id, LONG).await?,
+        "extend after del_all returned true"
+    );
+    t.store.del_all(&id).await?;
+    Ok(())
+}
+
+/// A `set` after `del_all` starts a fresh session: no key from before comes back.
+pub async fn set_after_del_all_starts_fresh(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "old", json!("gone"), LONG).await?;
+    t.store.del_all(&id).await?;
+    t.store.set(&id, "new", json!("here"), LONG).await?;
+    let expected = map(json!({"new": "here"}));
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        Some(expected),
+        "session after del_all and set"
+    );
+    Ok(())
+}
+
+/// `set_many` applies sets and removals in order: a later change to a key wins.
+pub async fn set_many_applies_in_order(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "stale", json!(0), LONG).await?;
+    let changes = vec![
+        Change::Set("a".into(), json!(1)),
+        Change::Set("b".into(), json!(2)),
+        Change::Del("stale".into()),
+        Change::Set("a".into(), json!(3)),
+        Change::Set("c".into(), json!(4)),
+        Change::Del("c".into()),
+    ];
+    t.store.set_many(&id, changes, LONG).await?;
+    let expected = map(json!({"a": 3, "b": 2}));
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        Some(expected),
+        "after set_many"
+    );
+    Ok(())
+}
+
+/// `set_many` creates a missing session when it sets a key, and creates nothing when it only
+/// removes keys or is empty.
+pub async fn set_many_creates_only_by_setting(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set_many(&id, vec![], LONG).await?;
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "an empty batch created a session"
+    );
+    t.store
+        .set_many(&id, vec![Change::Del("x".into())], LONG)
+        .await?;
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "a batch of removals created a session"
+    );
+    t.store
+        .set_many(&id, vec![Change::Set("x".into(), json!(1))], LONG)
+        .await?;
+    ensure_eq!(
+        t.store.get(&id, "x", None).await?,
+        Some(json!(1)),
+        "a batch with a set"
+    );
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! Model-based: random operation sequences, checked step by step against a `HashMap` model, with
+//! the seed and a shrunk failing sequence in the report.
+
+use std::collections::HashMap;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use session_core::{Change, Map, SessionId, Store};
+
+use crate::TestStore;
+use crate::check::{CaseResult, Failure, LONG, fresh_id};
+
+/// The environment variable that fixes the seed, to replay a reported failure.
+pub const SEED_VAR: &str = "CONFORMANCE_SEED";
+
+const SESSIONS: usize = 3;
+const KEYS: [&str; 4] = ["a", "b:*", "%_", "🦀"];
+const SEQUENCES: usize = 16;
+const STEPS: usize = 60;
+
+/// One step of a sequence; sessions and keys are indices into a small pool.
+#[derive(Debug, Clone)]
+enum Op {
+    Get(usize, &'static str, bool),
+    GetAll(usize, bool),
+    Set(usize, &'static str, i64),
+    Del(usize, &'static str),
+    DelAll(usize),
+    Extend(usize),
+    SetMany(usize, Vec<(&'static str, Option<i64>)>),
+}
+
+/// What one step answered.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    Done,
+    One(Option<Value>),
+    All(Option<Map>),
+    Extended(bool),
+}
+
+fn random_op(rng: &mut StdRng) -> Op {
+    let s = rng.random_range(0..SESSIONS);
+    let key = |rng: &mut StdRng| KEYS[rng.random_range(0..KEYS.len())];
+    match rng.random_range(0..100) {
+        0..20 => Op::Get(s, key(rng), rng.random_bool(0.3)),
+        20..30 => Op::GetAll(s, rng.random_bool(0.3)),
+        30..60 => Op::Set(s, key(rng), rng.random_range(-5..100)),
+        60..72 => Op::Del(s, key(rng)),
+        72..78 => Op::DelAll(s),
+        78..86 => Op::Extend(s),
+        _ => {
+            let n = rng.random_range(0..4);
+            let changes = (0..n)
+                .map(|_| {
+                    (
+                        key(rng),
+                        rng.random_bool(0.7).then(|| rng.random_range(-5..100)),
+                    )
+                })
+                .collect();
+            Op::SetMany(s, changes)
+        }
+    }
+}
+
+/// The reference: sessions that exist, each a map. Expiry never happens (TTLs are long).
+#[derive(Default)]
+struct Model(HashMap<usize, Map>);
+
+impl Model {
+    fn apply(&mut self, op: &Op) -> Answer {
+        match op {
+            Op::Get(s, k, _) => Answer::One(self.0.get(s).and_then(|m| m.get(*k).cloned())),
+            Op::GetAll(s, _) => Answer::All(self.0.get(s).cloned()),
+            Op::Set(s, k, v) => {
+                self.0
+                    .entry(*s)
+                    .or_default()
+                    .insert(k.to_string(), json!(v));
+                Answer::Done
+            }
+            Op::Del(s, k) => {
+                if let Some(m) = self.0.get_mut(s) {
+                    m.remove(*k);
+                }
+                Answer::Done
+            }
+            Op::DelAll(s) => {
+                self.0.remove(s);
+                Answer::Done
+            }
+            Op::Extend(s) => Answer::Extended(self.0.contains_key(s)),
+            Op::SetMany(s, changes) => {
+                for (k, v) in changes {
+                    match v {
+                        Some(v) => self.apply(&Op::Set(*s, k, *v)),
+                        None => self.apply(&Op::Del(*s, k)),
+                    };
+                }
+                Answer::Done
+            }
+        }
+    }
+}
+
+async fn run_op(store: &dyn Store, ids: &[SessionId], op: &Op) -> Result<Answer, Failure> {
+    let touch = |t: bool| t.then_some(LONG);
+    Ok(match op {
+        Op::Get(s, k, t) => Answer::One(store.get(&ids[*s], k, touch(*t)).await?),
+        Op::GetAll(s, t) => Answer::All(store.get_all(&ids[*s], touch(*t)).await?),
+        Op::Set(s, k, v) => store
+            .set(&ids[*s], k, json!(v), LONG)
+            .await
+            .map(|_| Answer::Done)?,
+        Op::Del(s, k) => store.del(&ids[*s], k, LONG).await.map(|_| Answer::Done)?,
+        Op::DelAll(s) => store.del_all(&ids[*s]).await.map(|_| Answer::Done)?,
+        Op::Extend(s) => Answer::Extended(store.extend(&ids[*s], LONG).await?),
+        Op::SetMany(s, changes) => {
+            let changes = changes
+                .iter()
+                .map(|(k, v)| match v {
+                    Some(v) => Change::Set(k.to_string(), json!(v)),
+                    None => Change::Del(k.to_string()),
+                })
+                .collect();
+            store
+                .set_many(&ids[*s], changes, LONG)
+                .await
+                .map(|_| Answer::Done)?
+        }
+    })
+}
+
+/// Runs `ops` on fresh sessions; on the first disagreement returns its step and both answers.
+async fn first_mismatch(store: &dyn Store, ops: &[Op]) -> Result<Option<(usize, String)>, Failure> {
+    let ids: Vec<SessionId> = (0..SESSIONS).map(|_| fresh_id()).collect();
+    let mut model = Model::default();
+    for (step, op) in ops.iter().enumerate() {
+        let actual = run_op(store, &ids, op).await?;
+        let expected = model.apply(op);
+        if actual != expected {
+            return Ok(Some((
+                step,
+                format!("{op:?}: store gave {actual:?}, model expected {expected:?}"),
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Shrinks a failing sequence: drops chunks, then single steps, while it still fails.
+async fn shrink(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<Op>, Failure> {
+    let mut chunk = ops.len() / 2;
+    let mut budget = 400;
+    while chunk >= 1 && budget > 0 {
+        let mut start = 0;
+        while start < ops.len() && budget > 0 {
+            budget -= 1;
+            let mut candidate = ops.clone();
+            candidate.drain(start..(start + chunk).min(ops.len()));
+            if first_mismatch(store, &candidate).await?.is_some() {
+                ops = candidate;
+            } else {
+                start += chunk;
+            }
+        }
+        chunk /= 2;
+    }
+    Ok(ops)
+}
+
+/// Random sequences of every operation over a few sessions and awkward keys agree, step by step,
+/// with a `HashMap` model. A failure names the seed (replay it with `CONFORMANCE_SEED`) and prints
+/// the shrunk sequence.
+pub async fn random_sequences_match_model(t: TestStore) -> CaseResult {
+    let seed = match std::env::var(SEED_VAR) {
+        Ok(text) => text
+            .parse()
+            .map_err(|_| Failure(format!("{SEED_VAR}={text:?} is not a u64")))?,
+        Err(_) => rand::rng().random::<u64>(),
+    };
+    let mut rng = StdRng::seed_from_u64(seed);
+    for sequence in 0..SEQUENCES {
+        let ops: Vec<Op> = (0..STEPS).map(|_| random_op(&mut rng)).collect();
+        if let Some((step, what)) = first_mismatch(&*t.store, &ops).await? {
+            let shrunk = shrink(&*t.store, ops).await?;
+            let lines: Vec<String> = shrunk.iter().map(|op| format!("    {op:?}")).collect();
+            return Err(Failure(format!(
+                "sequence {sequence}, step {step}: {what}\n  seed {seed} (replay with {SEED_VAR}={seed})\n  \
+                 shrunk to {} steps (sessions 0..{SESSIONS} on fresh ids):\n{}",
+                shrunk.len(),
+                lines.join("\n")
+            )));
+        }
+    }
+    Ok(())
+}

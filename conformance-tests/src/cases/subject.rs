@@ -1,0 +1,196 @@
+//! Capability `SubjectIndex`: bind, list, revoke; only live sessions are listed.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::json;
+use session_core::{SessionId, SubjectIndex};
+
+use crate::check::{
+    CaseResult, Failure, LONG, SHORT, ensure, ensure_eq, eventually, fresh_id, fresh_subject,
+};
+use crate::{Capability, TestStore};
+
+fn index(t: &TestStore) -> Result<Arc<dyn SubjectIndex>, Failure> {
+    t.subjects
+        .clone()
+        .ok_or_else(|| Failure(crate::runner::lacks(Capability::SubjectIndex)))
+}
+
+async fn listed(index: &dyn SubjectIndex, subject: &str) -> Result<HashSet<SessionId>, Failure> {
+    Ok(index.subject_sessions(subject).await?.into_iter().collect())
+}
+
+/// Bound sessions are listed under their subject, and only there.
+pub async fn bind_and_list(t: TestStore) -> CaseResult {
+    let index = index(&t)?;
+    let (alice, bob) = (fresh_subject(), fresh_subject());
+    let (a1, a2, b1) = (fresh_id(), fresh_id(), fresh_id());
+    for id in [&a1, &a2, &b1] {
+        t.store.set(id, "k", json!(1), LONG).await?;
+    }
+    ensure!(
+        index.bind_subject(&a1, &alice).await?,
+        "bind of a live session returned false"
+    );
+    ensure!(
+        index.bind_subject(&a2, &alice).await?,
+        "bind of a live session returned false"
+    );
+    ensure!(
+        index.bind_subject(&b1, &bob).await?,
+        "bind of a live session returned false"
+    );
+    ensure_eq!(
+        listed(&*index, &alice).await?,
+        HashSet::from([a1, a2]),
+        "alice's sessions"
+    );
+    ensure_eq!(
+        listed(&*index, &bob).await?,
+        HashSet::from([b1]),
+        "bob's sessions"
+    );
+    ensure_eq!(
+        listed(&*index, &fresh_subject()).await?,
+        HashSet::new(),
+        "an unknown subject"
+    );
+    Ok(())
+}
+
+/// Binding a missing session returns `false` and lists nothing.
+pub async fn bind_missing_is_false(t: TestStore) -> CaseResult {
+    let index = index(&t)?;
+    let subject = fresh_subject();
+    let id = fresh_id();
+    ensure!(
+        !index.bind_subject(&id, &subject).await?,
+        "bind of a missing session returned true"
+    );
+    ensure_eq!(
+        listed(&*index, &subject).await?,
+        HashSet::new(),
+        "sessions after a refused bind"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "bind created a session"
+    );
+    Ok(())
+}
+
+/// Binding a session again moves it to the new subject.
+pub async fn rebind_moves_session(t: TestStore) -> CaseResult {
+    let index = index(&t)?;
+    let (first, second) = (fresh_subject(), fresh_subject());
+    let id = fresh_id();
+    t.store.set(&id, "k", json!(1), LONG).await?;
+    index.bind_subject(&id, &first).await?;
+    index.bind_subject(&id, &second).await?;
+    ensure_eq!(
+        listed(&*index, &first).await?,
+        HashSet::new(),
+        "the old subject's sessions"
+    );
+    ensure_eq!(
+        listed(&*index, &second).await?,
+        HashSet::from([id]),
+        "the new subject's sessions"
+    );
+    ensure_eq!(
+        index.revoke_subject(&first).await?,
+        0,
+        "revoke of the old subject"
+    );
+    ensure!(
+        t.store.get_all(&id, None).await?.is_some(),
+        "revoking the old subject ended the session"
+    );
+    Ok(())
+}
+
+/// `revoke_subject` ends every session of the subject, returns how many, and leaves other
+/// subjects' sessions alone.
+pub async fn revoke_ends_all(t: TestStore) -> CaseResult {
+    let index = index(&t)?;
+    let (alice, bob) = (fresh_subject(), fresh_subject());
+    let alices: Vec<SessionId> = (0..3).map(|_| fresh_id()).collect();
+    let bobs = fresh_id();
+    for id in alices.iter().chain([&bobs]) {
+        t.store.set(id, "k", json!(1), LONG).await?;
+    }
+    for id in &alices {
+        index.bind_subject(id, &alice).await?;
+    }
+    index.bind_subject(&bobs, &bob).await?;
+    ensure_eq!(index.revoke_subject(&alice).await?, 3, "sessions revoked");
+    for id in &alices {
+        ensure_eq!(t.store.get_all(id, None).await?, None, "a revoked session");
+    }
+    ensure_eq!(
+        listed(&*index, &alice).await?,
+        HashSet::new(),
+        "sessions after revoke"
+    );
+    ensure!(
+        t.store.get_all(&bobs, None).await?.is_some(),
+        "another subject's session was revoked"
+    );
+    ensure_eq!(index.revoke_subject(&alice).await?, 0, "a second revoke");
+    Ok(())
+}
+
+/// Expired and deleted sessions are not listed, with no cleanup having run.
+pub async fn dead_sessions_not_listed(t: TestStore) -> CaseResult {
+    let index = index(&t)?;
+    let subject = fresh_subject();
+    let (short, deleted, live) = (fresh_id(), fresh_id(), fresh_id());
+    t.store.set(&short, "k", json!(1), SHORT).await?;
+    t.store.set(&deleted, "k", json!(1), LONG).await?;
+    t.store.set(&live, "k", json!(1), LONG).await?;
+    for id in [&short, &deleted, &live] {
+        index.bind_subject(id, &subject).await?;
+    }
+    t.store.del_all(&deleted).await?;
+    let only_live = eventually!(listed(&*index, &subject).await? == HashSet::from([live]));
+    ensure!(
+        only_live,
+        "expired or deleted sessions are still listed: {:?}",
+        listed(&*index, &subject).await?
+    );
+    Ok(())
+}
+
+/// Subjects are compared exactly: one that looks like a pattern or prefix matches only itself.
+pub async fn subjects_are_not_patterns(t: TestStore) -> CaseResult {
+    let index = index(&t)?;
+    let base = fresh_subject();
+    let id = fresh_id();
+    t.store.set(&id, "k", json!(1), LONG).await?;
+    index.bind_subject(&id, &base).await?;
+    for other in [
+        format!("{base}*"),
+        format!("{base}%"),
+        base[..base.len() - 1].to_string(),
+        format!("{base}_"),
+    ] {
+        ensure_eq!(
+            listed(&*index, &other).await?,
+            HashSet::new(),
+            "sessions of {other:?}"
+        );
+        ensure_eq!(
+            index.revoke_subject(&other).await?,
+            0,
+            "revoke of {other:?}"
+        );
+    }
+    ensure_eq!(
+        listed(&*index, &base).await?,
+        HashSet::from([id]),
+        "the real subject's sessions"
+    );
+    Ok(())
+}

@@ -1,0 +1,301 @@
+//! The shared conformance suite for session stores: every backend of this workspace runs it, and a
+//! third-party store checks itself with one macro call.
+//!
+//! # Layout
+//!
+//! - `harness`: [`TestStore`] (the store and the capabilities it declares) and [`Factory`].
+//! - `runner`: the shared runtime, [`run_case`] for one `#[test]`, [`run_all`] and its [`Report`].
+//! - `registry`: every case once, by name; [`case_names`].
+//! - `check`: what cases use: [`Failure`], assertions, fresh ids, polling with a deadline.
+//! - `cases`: the cases by group: `crud`, `ttl`, `isolation`, `values`, `input`, `concurrency`,
+//!   `model`, and the capabilities `subject`, `cleanup`, `enumerate`.
+//!
+//! # Use
+//!
+//! Add `conformance-tests` as a dev-dependency and, in a test file:
+//!
+//! ```ignore
+//! use conformance_tests::TestStore;
+//!
+//! conformance_tests::store_suite!(
+//!     || async { TestStore::builder(MyStore::new()).subject_index().build() },
+//!     subject_index: yes, cleanup: no, enumerate: no
+//! );
+//! ```
+//!
+//! This expands to a module `conformance` with one `#[test]` per case, named by group
+//! (`conformance::crud__overwrite`, `conformance::ttl__get_expires`, ...). The cases run on one
+//! shared multi-thread tokio runtime, so the caller needs no tokio macros. Cases of a capability
+//! declared `no` are `#[ignore]`d with the reason, so `cargo test` lists them as ignored by name
+//! instead of passing silently; `suite__capabilities_declared` checks the declaration against what
+//! the factory's [`TestStore`] has.
+//!
+//! [`run_all`] runs every case against one store and returns a [`Report`] with all failures.
+//!
+//! Each case uses fresh random session ids, so the store need not be empty and cases run in
+//! parallel. TTL cases use 1.5 s TTLs and poll up to a deadline. The model-based case prints its
+//! seed; set `CONFORMANCE_SEED` to replay it.
+//!
+//! # A complete custom store
+//!
+//! A store for another database implements [`Store`](session_core::Store) and runs the suite. This
+//! one keeps everything in a `Mutex<HashMap>`; it compiles and passes every core case.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use std::sync::Mutex;
+//! use std::time::{Duration, Instant};
+//!
+//! use conformance_tests::session_core::{
+//!     async_trait, validate_key, validate_ttl, KeyKind, Map, SessionId, Store, StoreError, Value,
+//! };
+//!
+//! #[derive(Default)]
+//! struct MyStore(Mutex<HashMap<SessionId, (Map, Instant)>>);
+//!
+//! impl MyStore {
+//!     /// The live session, after dropping it if it expired.
+//!     fn live<'a>(map: &'a mut HashMap<SessionId, (Map, Instant)>, id: &SessionId) -> Option<&'a mut (Map, Instant)> {
+//!         if map.get(id).is_some_and(|(_, at)| *at <= Instant::now()) {
+//!             map.remove(id);
+//!         }
+//!         map.get_mut(id)
+//!     }
+//! }
+//!
+//! #[async_trait]
+//! impl Store for MyStore {
+//!     async fn get(&self, id: &SessionId, key: &str, touch: Option<Duration>) -> Result<Option<Value>, StoreError> {
+//!         validate_key(key, KeyKind::Store)?;
+//!         touch.map(validate_ttl).transpose()?;
+//!         let mut map = self.0.lock().unwrap();
+//!         let Some((data, at)) = Self::live(&mut map, id) else { return Ok(None) };
+//!         if let Some(ttl) = touch { *at = Instant::now() + ttl; }
+//!         Ok(data.get(key).cloned())
+//!     }
+//!     async fn get_all(&self, id: &SessionId, touch: Option<Duration>) -> Result<Option<Map>, StoreError> {
+//!         touch.map(validate_ttl).transpose()?;
+//!         let mut map = self.0.lock().unwrap();
+//!         let Some((data, at)) = Self::live(&mut map, id) else { return Ok(None) };
+//!         if let Some(ttl) = touch { *at = Instant::now() + ttl; }
+//!         Ok(Some(data.clone()))
+//!     }
+//!     async fn set(&self, id: &SessionId, key: &str, value: Value, ttl: Duration) -> Result<(), StoreError> {
+//!         validate_key(key, KeyKind::Store)?;
+//!         validate_ttl(ttl)?;
+//!         let mut map = self.0.lock().unwrap();
+//!         Self::live(&mut map, id);
+//!         let (data, at) = map.entry(*id).or_insert_with(|| (Map::new(), Instant::now()));
+//!         data.insert(key.to_owned(), value);
+//!         *at = Instant::now() + ttl;
+//!         Ok(())
+//!     }
+//!     async fn del(&self, id: &SessionId, key: &str, ttl: Duration) -> Result<(), StoreError> {
+//!         validate_key(key, KeyKind::Store)?;
+//!         validate_ttl(ttl)?;
+//!         if let Some((data, at)) = Self::live(&mut self.0.lock().unwrap(), id) {
+//!             data.remove(key);
+//!             *at = Instant::now() + ttl;
+//!         }
+//!         Ok(())
+//!     }
+//!     async fn del_all(&self, id: &SessionId) -> Result<(), StoreError> {
+//!         self.0.lock().unwrap().remove(id);
+//!         Ok(())
+//!     }
+//!     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+//!         validate_ttl(ttl)?;
+//!         let mut map = self.0.lock().unwrap();
+//!         let Some((_, at)) = Self::live(&mut map, id) else { return Ok(false) };
+//!         *at = Instant::now() + ttl;
+//!         Ok(true)
+//!     }
+//! }
+//!
+//! // In a test file this is all it takes (a doctest's tests do not run, so here it only compiles):
+//! conformance_tests::store_suite!(|| async {
+//!     conformance_tests::TestStore::builder(MyStore::default()).build()
+//! });
+//! # fn main() {
+//! #     // Run the whole suite here instead, and show it passes.
+//! #     let report = conformance_tests::run_all(&|| async {
+//! #         conformance_tests::TestStore::builder(MyStore::default()).build()
+//! #     });
+//! #     report.assert_success();
+//! #     assert!(report.skipped_names().contains(&"subject__bind_and_list"));
+//! # }
+//! ```
+
+pub mod cases;
+mod check;
+mod harness;
+mod registry;
+mod runner;
+
+pub use check::{CaseResult, Failure};
+pub use harness::{Capability, Factory, TestStore, TestStoreBuilder};
+pub use registry::case_names;
+pub use runner::{CASE_TIMEOUT, CaseReport, Outcome, Report, check_declared, run_all, run_case};
+pub use session_core;
+
+/// The one list of cases: `name: Capability => path::in::cases`. Both the registry behind
+/// [`run_all`] and the tests of [`store_suite!`] are generated from it, so they cannot drift.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __cases {
+    // `registry` is the crate's own (internal) macro; `tests` is `store_suite!`'s.
+    (registry $args:tt) => { $crate::__cases!(@list [registry] $args); };
+    (tests $args:tt) => { $crate::__cases!(@list [$crate::__store_suite_tests] $args); };
+    (@list [$($callback:tt)*] $args:tt) => {
+        $($callback)*! { $args
+            crud__missing_session_is_none: Core => crud::missing_session_is_none,
+            crud__missing_key_is_none: Core => crud::missing_key_is_none,
+            crud__set_then_get: Core => crud::set_then_get,
+            crud__overwrite: Core => crud::overwrite,
+            crud__del_removes_only_its_key: Core => crud::del_removes_only_its_key,
+            crud__del_missing_is_ok: Core => crud::del_missing_is_ok,
+            crud__del_last_key_keeps_empty_session: Core => crud::del_last_key_keeps_empty_session,
+            crud__del_all_removes_session: Core => crud::del_all_removes_session,
+            crud__set_after_del_all_starts_fresh: Core => crud::set_after_del_all_starts_fresh,
+            crud__set_many_applies_in_order: Core => crud::set_many_applies_in_order,
+            crud__set_many_creates_only_by_setting: Core => crud::set_many_creates_only_by_setting,
+            ttl__get_expires: Core => ttl::get_expires,
+            ttl__get_all_expires: Core => ttl::get_all_expires,
+            ttl__set_on_expired_starts_empty: Core => ttl::set_on_expired_starts_empty,
+            ttl__extend_pushes_deadline: Core => ttl::extend_pushes_deadline,
+            ttl__extend_sets_deadline_from_now: Core => ttl::extend_sets_deadline_from_now,
+            ttl__extend_missing_is_false: Core => ttl::extend_missing_is_false,
+            ttl__touching_read_extends: Core => ttl::touching_read_extends,
+            ttl__plain_read_does_not_extend: Core => ttl::plain_read_does_not_extend,
+            ttl__writes_move_deadline: Core => ttl::writes_move_deadline,
+            isolation__awkward_keys_round_trip: Core => isolation::awkward_keys_round_trip,
+            isolation__keys_are_not_patterns: Core => isolation::keys_are_not_patterns,
+            isolation__sessions_are_isolated: Core => isolation::sessions_are_isolated,
+            isolation__ids_sharing_a_prefix_are_isolated: Core => isolation::ids_sharing_a_prefix_are_isolated,
+            values__edge_values_round_trip: Core => values::edge_values_round_trip,
+            values__deep_nesting_round_trips: Core => values::deep_nesting_round_trips,
+            values__one_mebibyte_value: Core => values::one_mebibyte_value,
+            values__thousand_keys: Core => values::thousand_keys,
+            input__invalid_keys_are_refused: Core => input::invalid_keys_are_refused,
+            input__reserved_keys_are_storable: Core => input::reserved_keys_are_storable,
+            input__invalid_ttls_are_refused: Core => input::invalid_ttls_are_refused,
+            concurrency__distinct_keys_lose_nothing: Core => concurrency::distinct_keys_lose_nothing,
+            concurrency__disjoint_batches_lose_nothing: Core => concurrency::disjoint_batches_lose_nothing,
+            concurrency__one_key_ends_with_a_written_value: Core => concurrency::one_key_ends_with_a_written_value,
+            concurrency__set_racing_extend_loses_nothing: Core => concurrency::set_racing_extend_loses_nothing,
+            concurrency__del_racing_set_removes_only_its_key: Core => concurrency::del_racing_set_removes_only_its_key,
+            concurrency__many_sessions_in_parallel: Core => concurrency::many_sessions_in_parallel,
+            model__random_sequences_match_model: Core => model::random_sequences_match_model,
+            subject__bind_and_list: SubjectIndex => subject::bind_and_list,
+            subject__bind_missing_is_false: SubjectIndex => subject::bind_missing_is_false,
+            subject__rebind_moves_session: SubjectIndex => subject::rebind_moves_session,
+            subject__revoke_ends_all: SubjectIndex => subject::revoke_ends_all,
+            subject__dead_sessions_not_listed: SubjectIndex => subject::dead_sessions_not_listed,
+            subject__subjects_are_not_patterns: SubjectIndex => subject::subjects_are_not_patterns,
+            cleanup__removes_only_expired_in_batches: Cleanup => cleanup::removes_only_expired_in_batches,
+            cleanup__cleanup_spares_extended_sessions: Cleanup => cleanup::cleanup_spares_extended_sessions,
+            enumerate__lists_live_sessions: Enumerate => enumerate::lists_live_sessions,
+        }
+    };
+}
+
+/// Expands to a module `conformance` with one `#[test]` per conformance case, for the store the
+/// factory expression makes.
+///
+/// ```ignore
+/// // A store with no optional capability:
+/// conformance_tests::store_suite!(|| async { TestStore::builder(MyStore::new()).build() });
+///
+/// // Declaring each capability (every one must be named, `yes` or `no`):
+/// conformance_tests::store_suite!(
+///     || async { TestStore::builder(MyStore::new()).subject_index().enumerate().build() },
+///     subject_index: yes, cleanup: no, enumerate: yes
+/// );
+/// ```
+///
+/// The factory is any `Fn() -> impl Future<Output = TestStore>` (see [`Factory`]); it is called
+/// once per test. Cases of a capability declared `no` are generated `#[ignore]`d with the reason.
+#[macro_export]
+macro_rules! store_suite {
+    ($factory:expr $(,)?) => {
+        $crate::store_suite!($factory, subject_index: no, cleanup: no, enumerate: no);
+    };
+    ($factory:expr, subject_index: $si:ident, cleanup: $cl:ident, enumerate: $en:ident $(,)?) => {
+        #[allow(non_snake_case)]
+        mod conformance {
+            #[allow(unused_imports)]
+            use super::*;
+
+            /// The capabilities declared here are the ones the factory's `TestStore` has.
+            #[test]
+            fn suite__capabilities_declared() {
+                $crate::check_declared(&$factory, [
+                    ($crate::Capability::SubjectIndex, $crate::__flag!($si)),
+                    ($crate::Capability::Cleanup, $crate::__flag!($cl)),
+                    ($crate::Capability::Enumerate, $crate::__flag!($en)),
+                ]);
+            }
+
+            $crate::__cases!(tests { $factory, $si, $cl, $en });
+        }
+    };
+}
+
+/// `yes`/`no` as a bool.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __flag {
+    (yes) => {
+        true
+    };
+    (no) => {
+        false
+    };
+}
+
+/// One `#[test]` per case of the list; used by [`store_suite!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_suite_tests {
+    ($args:tt $($name:ident : $cap:ident => $($path:ident)::+),* $(,)?) => {
+        $( $crate::__store_suite_test!($cap $args $name); )*
+    };
+}
+
+/// One `#[test]`: run when its capability is declared `yes` (or is `Core`), ignored otherwise.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_suite_test {
+    (Core $args:tt $name:ident) => { $crate::__store_suite_test!(@run $args $name); };
+    (SubjectIndex { $f:expr, yes, $cl:ident, $en:ident } $name:ident) => {
+        $crate::__store_suite_test!(@run { $f } $name);
+    };
+    (SubjectIndex { $f:expr, no, $cl:ident, $en:ident } $name:ident) => {
+        $crate::__store_suite_test!(@ignored "capability SubjectIndex declared `no`" { $f } $name);
+    };
+    (Cleanup { $f:expr, $si:ident, yes, $en:ident } $name:ident) => {
+        $crate::__store_suite_test!(@run { $f } $name);
+    };
+    (Cleanup { $f:expr, $si:ident, no, $en:ident } $name:ident) => {
+        $crate::__store_suite_test!(@ignored "capability ExpiredCleanup declared `no`" { $f } $name);
+    };
+    (Enumerate { $f:expr, $si:ident, $cl:ident, yes } $name:ident) => {
+        $crate::__store_suite_test!(@run { $f } $name);
+    };
+    (Enumerate { $f:expr, $si:ident, $cl:ident, no } $name:ident) => {
+        $crate::__store_suite_test!(@ignored "capability Enumerate declared `no`" { $f } $name);
+    };
+    (@run { $f:expr $(, $rest:ident)* } $name:ident) => {
+        #[test]
+        fn $name() {
+            $crate::run_case(&$f, stringify!($name));
+        }
+    };
+    (@ignored $why:literal { $f:expr } $name:ident) => {
+        #[test]
+        #[ignore = $why]
+        fn $name() {
+            $crate::run_case(&$f, stringify!($name));
+        }
+    };
+}

@@ -1,0 +1,207 @@
+//! Running cases: the shared runtime, one case for a `#[test]`, every case for a [`Report`].
+
+use std::fmt;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::runtime::Runtime;
+
+use crate::registry::{CASES, Case};
+use crate::{Capability, Factory, TestStore};
+
+/// How long one case may take before it counts as a hang and fails.
+pub const CASE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How many cases [`run_all`] runs at once.
+const PARALLEL_CASES: usize = 8;
+
+/// The one multi-thread runtime every case runs on, built on first use.
+fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("conformance")
+            .build()
+            .unwrap_or_else(|e| panic!("conformance-tests could not start its tokio runtime: {e}"))
+    })
+}
+
+/// How one case ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every check held.
+    Passed,
+    /// A check failed, the store errored, the case panicked or timed out; the text says which.
+    Failed(String),
+    /// The case needs a capability the store did not declare; the text names it.
+    Skipped(String),
+}
+
+/// One case's name, outcome and duration.
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    /// The stable case name, e.g. `crud__overwrite`.
+    pub name: &'static str,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// How long it ran.
+    pub elapsed: Duration,
+}
+
+/// The result of [`run_all`]: every case, in the suite's order.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// One entry per case.
+    pub cases: Vec<CaseReport>,
+}
+
+impl Report {
+    /// The failed cases.
+    pub fn failures(&self) -> impl Iterator<Item = &CaseReport> {
+        self.cases
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Failed(_)))
+    }
+
+    /// The names of the failed cases.
+    pub fn failed_names(&self) -> Vec<&'static str> {
+        self.failures().map(|c| c.name).collect()
+    }
+
+    /// The names of the skipped cases.
+    pub fn skipped_names(&self) -> Vec<&'static str> {
+        let skipped = self
+            .cases
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Skipped(_)));
+        skipped.map(|c| c.name).collect()
+    }
+
+    /// Whether no case failed (skipped cases are listed by [`Report::skipped_names`]).
+    pub fn is_success(&self) -> bool {
+        self.failures().next().is_none()
+    }
+
+    /// Panics with the whole report unless no case failed.
+    pub fn assert_success(&self) {
+        assert!(self.is_success(), "conformance failures:\n{self}");
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for case in &self.cases {
+            match &case.outcome {
+                Outcome::Passed => writeln!(f, "ok      {} ({:?})", case.name, case.elapsed)?,
+                Outcome::Skipped(why) => writeln!(f, "SKIPPED {}: {why}", case.name)?,
+                Outcome::Failed(why) => writeln!(f, "FAILED  {}: {why}", case.name)?,
+            }
+        }
+        let failed = self.failures().count();
+        let skipped = self.skipped_names().len();
+        let passed = self.cases.len() - failed - skipped;
+        write!(f, "{passed} passed, {failed} failed, {skipped} skipped")
+    }
+}
+
+/// The message for a case whose capability the store lacks.
+pub(crate) fn lacks(capability: Capability) -> String {
+    format!(
+        "the store does not declare {} (TestStore::builder(..).{}())",
+        capability.trait_name(),
+        match capability {
+            Capability::Core => "build",
+            Capability::SubjectIndex => "subject_index",
+            Capability::Cleanup => "cleanup",
+            Capability::Enumerate => "enumerate",
+        }
+    )
+}
+
+async fn run_one(store: TestStore, case: &'static Case) -> CaseReport {
+    let start = Instant::now();
+    let outcome = if !store.has(case.capability) {
+        Outcome::Skipped(lacks(case.capability))
+    } else {
+        let task = tokio::spawn(tokio::time::timeout(CASE_TIMEOUT, (case.run)(store)));
+        match task.await {
+            Ok(Ok(Ok(()))) => Outcome::Passed,
+            Ok(Ok(Err(failure))) => Outcome::Failed(failure.0),
+            Ok(Err(_)) => Outcome::Failed(format!("timed out after {CASE_TIMEOUT:?}: a hang")),
+            Err(join) => Outcome::Failed(format!("panicked: {}", panic_text(join))),
+        }
+    };
+    CaseReport {
+        name: case.name,
+        outcome,
+        elapsed: start.elapsed(),
+    }
+}
+
+fn panic_text(join: tokio::task::JoinError) -> String {
+    match join.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-text panic payload".into()),
+        Err(join) => join.to_string(),
+    }
+}
+
+async fn make<F: Factory + ?Sized>(factory: &F) -> TestStore {
+    match tokio::spawn(factory.make()).await {
+        Ok(store) => store,
+        Err(join) => panic!("the store factory failed: {}", panic_text(join)),
+    }
+}
+
+/// Runs the case named `name` against a store from `factory`, and panics unless it passed. This
+/// is what each `#[test]` of [`store_suite!`](crate::store_suite) calls.
+///
+/// A capability case run for a store that does not declare the capability fails: the macro only
+/// runs it when the capability was declared (or when `--ignored` asks for it).
+pub fn run_case<F: Factory + ?Sized>(factory: &F, name: &str) {
+    let Some(case) = CASES.iter().find(|c| c.name == name) else {
+        panic!("conformance-tests has no case named {name:?}");
+    };
+    let report = runtime().block_on(async { run_one(make(factory).await, case).await });
+    match report.outcome {
+        Outcome::Passed => {}
+        Outcome::Failed(why) | Outcome::Skipped(why) => panic!("{name} failed: {why}"),
+    }
+}
+
+/// Checks that the capabilities declared to [`store_suite!`](crate::store_suite) are the ones the
+/// factory's [`TestStore`] has, so a capability cannot be forgotten on one side.
+pub fn check_declared<F: Factory + ?Sized>(factory: &F, declared: [(Capability, bool); 3]) {
+    let store = runtime().block_on(make(factory));
+    for (capability, said) in declared {
+        let has = store.has(capability);
+        assert_eq!(
+            said,
+            has,
+            "store_suite! declares {} = {}, but the factory's TestStore {} it",
+            capability.trait_name(),
+            if said { "yes" } else { "no" },
+            if has { "has" } else { "lacks" },
+        );
+    }
+}
+
+/// Runs every case against one store from `factory`, in parallel, and reports all of them: every
+/// failure, not just the first, and each skipped capability case by name.
+///
+/// Call it from a plain `#[test]` or `main`, not from inside a tokio runtime: it runs on the suite's
+/// own runtime.
+pub fn run_all<F: Factory + ?Sized>(factory: &F) -> Report {
+    runtime().block_on(async {
+        let store = make(factory).await;
+        let runs = futures::stream::iter(CASES.iter().map(|case| run_one(store.clone(), case)));
+        let mut cases: Vec<CaseReport> = runs.buffer_unordered(PARALLEL_CASES).collect().await;
+        cases.sort_by_key(|c| CASES.iter().position(|k| k.name == c.name));
+        Report { cases }
+    })
+}

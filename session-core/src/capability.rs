@@ -1,0 +1,57 @@
+//! Optional capabilities beyond [`Store`]: each a separate trait with its own conformance cases,
+//! so a minimal store implements `Store` alone.
+
+use async_trait::async_trait;
+
+use crate::{SessionId, Store, StoreError};
+
+/// Sessions indexed by subject (a user id), so a user's sessions can be listed and revoked.
+///
+/// # Contract
+/// - A session is bound to at most one subject; binding again moves it.
+/// - Only live sessions are listed: a session that expired or was removed with
+///   [`Store::del_all`] disappears from its subject's list without any cleanup having run.
+/// - Subjects are compared exactly, like keys: no subject is a pattern or prefix of another.
+/// - Subjects are checked with [`validate_subject`](crate::validate_subject) before any I/O.
+#[async_trait]
+pub trait SubjectIndex: Store {
+    /// Binds live session `id` to `subject` and returns `true`; returns `false` and binds nothing
+    /// when the session is missing or expired. The session's expiry is not moved.
+    async fn bind_subject(&self, id: &SessionId, subject: &str) -> Result<bool, StoreError>;
+
+    /// The live sessions bound to `subject`, in no particular order.
+    async fn subject_sessions(&self, subject: &str) -> Result<Vec<SessionId>, StoreError>;
+
+    /// Removes every session bound to `subject`, as [`Store::del_all`] would, and returns how many
+    /// live sessions it ended.
+    async fn revoke_subject(&self, subject: &str) -> Result<u64, StoreError>;
+}
+
+/// Physical removal of expired sessions, for backends that do not expire data by themselves
+/// (SQL tables). Expired data is already invisible to reads; this reclaims its space.
+///
+/// Run it periodically with [`spawn_cleanup`](crate::spawn_cleanup).
+///
+/// # Contract
+/// - Only expired sessions are removed; a live session is never touched.
+/// - One call removes at most `batch` sessions, so it never holds locks for long; it returns how
+///   many it removed. Several callers (several app instances) may run it at once without deadlock,
+///   and each expired session is removed once.
+#[async_trait]
+pub trait ExpiredCleanup: Store {
+    /// Removes up to `batch` expired sessions and returns how many it removed.
+    async fn delete_expired(&self, batch: usize) -> Result<u64, StoreError>;
+}
+
+/// Listing every live session, for backends that can do it cheaply.
+///
+/// # Contract
+/// Expired and removed sessions are neither counted nor listed.
+#[async_trait]
+pub trait Enumerate: Store {
+    /// The number of live sessions.
+    async fn count(&self) -> Result<u64, StoreError>;
+
+    /// The ids of every live session, in no particular order.
+    async fn ids(&self) -> Result<Vec<SessionId>, StoreError>;
+}

@@ -1,0 +1,130 @@
+//! `SessionId`: what stores see, the SHA-256 of the client's token.
+
+use std::fmt;
+
+use subtle::ConstantTimeEq;
+
+use crate::StoreError;
+
+/// The number of bytes in a [`SessionId`].
+pub const SESSION_ID_LEN: usize = 32;
+
+/// The identity of a session inside a store: `SHA-256(token)`.
+///
+/// Stores only ever see this value, never the token, so a leaked database, backup or log yields no
+/// token a client could present. It is opaque to stores: they key on [`SessionId::as_bytes`] or
+/// [`SessionId::to_hex`] as a whole and never on a part of it.
+///
+/// `Debug` and `Display` print only the short, log-safe form ([`SessionId::short`]).
+#[derive(Clone, Copy, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId([u8; SESSION_ID_LEN]);
+
+impl SessionId {
+    /// The id with these raw bytes (for stores reading ids back, and for tests).
+    pub const fn from_bytes(bytes: [u8; SESSION_ID_LEN]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw 32 bytes.
+    pub const fn as_bytes(&self) -> &[u8; SESSION_ID_LEN] {
+        &self.0
+    }
+
+    /// The id as 64 lowercase hex characters, the form text-keyed stores use.
+    pub fn to_hex(&self) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(SESSION_ID_LEN * 2);
+        for b in self.0 {
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        }
+        out
+    }
+
+    /// Parses the form [`SessionId::to_hex`] writes (64 hex characters, either case).
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] for any other string.
+    pub fn from_hex(hex: &str) -> Result<Self, StoreError> {
+        let invalid = || StoreError::InvalidInput("session id is not 64 hex characters".into());
+        let bytes = hex.as_bytes();
+        if bytes.len() != SESSION_ID_LEN * 2 {
+            return Err(invalid());
+        }
+        let mut out = [0u8; SESSION_ID_LEN];
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            let nibble = |c: u8| (c as char).to_digit(16).ok_or_else(invalid);
+            out[i] = (nibble(pair[0])? << 4 | nibble(pair[1])?) as u8;
+        }
+        Ok(Self(out))
+    }
+
+    /// A short prefix (8 hex characters) for logs: enough to correlate lines, useless to an
+    /// attacker.
+    pub fn short(&self) -> ShortId {
+        ShortId([self.0[0], self.0[1], self.0[2], self.0[3]])
+    }
+}
+
+// Ids are compared in constant time: a lookup never leaks how much of a guess matched.
+impl PartialEq for SessionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionId({})", self.short())
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.short(), f)
+    }
+}
+
+/// The log-safe form of a [`SessionId`], see [`SessionId::short`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ShortId([u8; 4]);
+
+impl fmt::Display for ShortId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ShortId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_and_rejects_garbage() {
+        let id = SessionId::from_bytes(std::array::from_fn(|i| (i * 7) as u8));
+        assert_eq!(SessionId::from_hex(&id.to_hex()).unwrap(), id);
+        assert_eq!(
+            SessionId::from_hex(&id.to_hex().to_uppercase()).unwrap(),
+            id
+        );
+        assert!(SessionId::from_hex("abc").is_err());
+        assert!(SessionId::from_hex(&"g".repeat(64)).is_err());
+        assert!(SessionId::from_hex(&"é".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn debug_and_display_show_only_the_short_form() {
+        let id = SessionId::from_bytes([0xab; 32]);
+        assert_eq!(id.to_string(), "abababab");
+        assert_eq!(format!("{id:?}"), "SessionId(abababab)");
+    }
+}

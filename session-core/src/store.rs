@@ -1,0 +1,139 @@
+//! The `Store` trait: the per-key storage contract every backend keeps.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{SessionId, StoreError};
+
+/// A session's data: string keys to JSON values.
+pub type Map = serde_json::Map<String, serde_json::Value>;
+
+/// A JSON value stored under one key.
+pub type Value = serde_json::Value;
+
+/// One change in a [`Store::set_many`] batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Set `key` to the value, as [`Store::set`].
+    Set(String, Value),
+    /// Remove `key`, as [`Store::del`].
+    Del(String),
+}
+
+impl Change {
+    /// The key this change touches.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Set(key, _) | Self::Del(key) => key,
+        }
+    }
+}
+
+/// Per-key session storage.
+///
+/// A store is deliberately small: it knows nothing of tokens, cookies or users, only of sessions
+/// (named by a [`SessionId`]) holding JSON values under string keys, each session with one expiry.
+///
+/// # Contract
+///
+/// Every implementation keeps all of these rules; the `conformance-tests` crate has a case for
+/// each one, and a store is ready when `conformance_tests::store_suite!` passes.
+///
+/// **Existence.** A session exists from its first `set` (or a `set_many` holding a `Set`) until
+/// [`del_all`](Store::del_all) or its expiry. `get` and `get_all` on a missing or expired session
+/// answer `Ok(None)`, never an error. `get_all` of a live session with no keys left answers
+/// `Ok(Some(empty map))`. `del`, `del_all` and `extend` never create a session.
+///
+/// **Expiry.** Expiry is per session. `set`, `del`, `set_many` and `extend` move it to
+/// now + `ttl` (when the session exists after the operation); `get` and `get_all` move it only when
+/// `touch` is `Some(ttl)`, so a read need not be a write. Expired data is never returned, whether or
+/// not any cleanup ran, and a `set` on an expired session starts an empty session: nothing from
+/// before the expiry comes back. `extend` on a missing or expired session returns `false` and
+/// creates nothing.
+///
+/// **Atomicity.** Every operation on one key is atomic, and writes to different keys of one session
+/// never lose each other, under any concurrency and across processes sharing the backend. No
+/// implementation may read a whole session, change it and write it back.
+///
+/// **Fidelity.** Every JSON value round-trips exactly: strings with NUL, all of Unicode, `u64::MAX`,
+/// `i64::MIN`, floats, deep nesting, large values. Any key that
+/// [`validate_key`](crate::validate_key) accepts with [`KeyKind::Store`](crate::KeyKind::Store)
+/// works, including keys with `:`, `*`, `%`, `_`, quotes, dots and emoji; no key is a pattern.
+///
+/// **Isolation.** Session ids are opaque: a store keys on the whole id, so no prefix or pattern of
+/// one id reaches another session.
+///
+/// **Input.** Keys are checked with [`validate_key`](crate::validate_key) (`KeyKind::Store`) and
+/// TTLs with [`validate_ttl`](crate::validate_ttl) before any I/O; a refused input is an
+/// [`StoreError::InvalidInput`] or [`StoreError::TooLarge`] and changes nothing.
+///
+/// **Errors.** Failures are [`StoreError`] kinds a caller can act on; an operation never panics and
+/// never hangs past the store's configured timeout.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The value of `key` in session `id`, or `None` when the session or the key is missing.
+    ///
+    /// With `touch: Some(ttl)`, a live session's expiry moves to now + `ttl` in the same operation.
+    async fn get(
+        &self,
+        id: &SessionId,
+        key: &str,
+        touch: Option<Duration>,
+    ) -> Result<Option<Value>, StoreError>;
+
+    /// Every key of session `id`, or `None` when the session is missing or expired.
+    ///
+    /// With `touch: Some(ttl)`, a live session's expiry moves to now + `ttl` in the same operation.
+    async fn get_all(
+        &self,
+        id: &SessionId,
+        touch: Option<Duration>,
+    ) -> Result<Option<Map>, StoreError>;
+
+    /// Sets `key` to `value`, creating the session if it is missing or expired (empty, in that
+    /// case), and moves the expiry to now + `ttl`.
+    async fn set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        value: Value,
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
+
+    /// Removes `key`; a missing key is not an error. A live session stays live (possibly with no
+    /// keys) and its expiry moves to now + `ttl`; a missing session stays missing.
+    async fn del(&self, id: &SessionId, key: &str, ttl: Duration) -> Result<(), StoreError>;
+
+    /// Removes the whole session; a missing session is not an error.
+    async fn del_all(&self, id: &SessionId) -> Result<(), StoreError>;
+
+    /// Moves a live session's expiry to now + `ttl` and returns `true`; returns `false` and creates
+    /// nothing when the session is missing or expired.
+    async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError>;
+
+    /// Applies `changes` in order, as if by `set` and `del`, and moves the expiry to now + `ttl`.
+    /// An empty batch changes nothing.
+    ///
+    /// Backends override this to do it in one round trip (and atomically where they can). The
+    /// provided body calls `set`/`del` once per change: correct, only slower. Every change's key is
+    /// validated before the first one is applied.
+    async fn set_many(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        crate::validate_ttl(ttl)?;
+        for change in &changes {
+            crate::validate_key(change.key(), crate::KeyKind::Store)?;
+        }
+        for change in changes {
+            match change {
+                Change::Set(key, value) => self.set(id, &key, value, ttl).await?,
+                Change::Del(key) => self.del(id, &key, ttl).await?,
+            }
+        }
+        Ok(())
+    }
+}
