@@ -1,6 +1,7 @@
 //! `SessionId`: what stores see, the SHA-256 of the client's token.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use subtle::ConstantTimeEq;
 
@@ -16,7 +17,7 @@ pub const SESSION_ID_LEN: usize = 32;
 /// [`SessionId::to_hex`] as a whole and never on a part of it.
 ///
 /// `Debug` and `Display` print only the short, log-safe form ([`SessionId::short`]).
-#[derive(Clone, Copy, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct SessionId([u8; SESSION_ID_LEN]);
 
 impl SessionId {
@@ -70,6 +71,13 @@ impl SessionId {
 impl PartialEq for SessionId {
     fn eq(&self, other: &Self) -> bool {
         self.0.ct_eq(&other.0).into()
+    }
+}
+
+// Equal ids hash equally: both look at all 32 bytes.
+impl Hash for SessionId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 
