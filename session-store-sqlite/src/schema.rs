@@ -1,0 +1,74 @@
+//! The schema, created and migrated by the store itself, versioned with `PRAGMA user_version`, and
+//! the settings every connection gets.
+//!
+//! Tables:
+//! - `sessions`: one row per session: `id` (32-byte blob), `expires_at` (ms since the epoch),
+//!   `subject` (the [`SubjectIndex`](session_core::SubjectIndex) binding). Indexed on `expires_at`
+//!   so cleanup finds expired rows without a scan, and on `subject`.
+//! - `session_entries`: one row per key: `(session_id, key)` primary key, `value` as JSON text.
+//!   Keys are plain `TEXT` compared with `=`, never a JSON path or a `LIKE` pattern.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Result, SqliteError};
+
+/// Each migration brings the schema from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "CREATE TABLE sessions (
+         id BLOB PRIMARY KEY NOT NULL,
+         expires_at INTEGER NOT NULL,
+         subject TEXT
+     ) WITHOUT ROWID;
+     CREATE INDEX sessions_expires_at ON sessions (expires_at);
+     CREATE INDEX sessions_subject ON sessions (subject) WHERE subject IS NOT NULL;
+     CREATE TABLE session_entries (
+         session_id BLOB NOT NULL,
+         key TEXT NOT NULL,
+         value TEXT NOT NULL,
+         PRIMARY KEY (session_id, key)
+     ) WITHOUT ROWID;",
+];
+
+/// The schema version this code writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Settings for one new connection: a busy timeout (so writers queue instead of failing), WAL
+/// (readers never block the writer) for files, and `synchronous = NORMAL`, which is durable under
+/// WAL except for the last commits on power loss.
+pub(crate) fn configure(conn: &Connection, busy_timeout: Duration, file: bool) -> Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    if file {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`]. Runs in one `IMMEDIATE` transaction, so several
+/// processes opening the same file at once migrate it exactly once.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(SqliteError::NewerSchema {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for migration in &MIGRATIONS[found as usize..] {
+        tx.execute_batch(migration)?;
+    }
+    if found < SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tracing::info!(
+            from = found,
+            to = SCHEMA_VERSION,
+            "migrated the session schema"
+        );
+    }
+    tx.commit()?;
+    Ok(())
+}

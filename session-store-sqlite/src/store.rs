@@ -1,0 +1,198 @@
+//! `SqliteStore` and its [`Store`] implementation.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use session_core::{
+    Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, validate_key,
+    validate_ttl,
+};
+
+use crate::clock::{now_ms, ttl_ms};
+use crate::config::{Location, SqliteStoreBuilder};
+use crate::error::Result;
+use crate::pool::Pool;
+use crate::queries;
+
+/// The largest JSON text one value may take: SQLite's default maximum string length.
+pub const MAX_VALUE_LEN: usize = 1_000_000_000;
+
+/// A session store in a SQLite database: a file shared by every process that opens it, or an
+/// in-process database for tests and demos.
+///
+/// Each operation is one statement or one transaction, run on a blocking thread; see the crate
+/// docs for the schema and the locking rules.
+pub struct SqliteStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file at `path` with the default settings.
+    ///
+    /// # Errors
+    /// As [`SqliteStoreBuilder::open`].
+    pub async fn open(path: impl Into<PathBuf>) -> std::result::Result<Self, StoreError> {
+        Self::builder(path).open().await
+    }
+
+    /// A private in-memory database with the default settings; its data ends with the store.
+    ///
+    /// # Errors
+    /// As [`SqliteStoreBuilder::open`].
+    pub async fn open_in_memory() -> std::result::Result<Self, StoreError> {
+        SqliteStoreBuilder::new(Location::Memory).open().await
+    }
+
+    /// Settings for a database file at `path`.
+    pub fn builder(path: impl Into<PathBuf>) -> SqliteStoreBuilder {
+        SqliteStoreBuilder::new(Location::File(path.into()))
+    }
+
+    pub(crate) fn from_pool(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    /// Runs `work` on a pooled connection and maps its error, naming `context`.
+    pub(crate) async fn run<T, F>(
+        &self,
+        context: &'static str,
+        work: F,
+    ) -> std::result::Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        self.pool
+            .run(work)
+            .await
+            .map_err(|e| e.into_store_error(context))
+    }
+
+    /// Checks and encodes a batch, then applies it in one transaction.
+    async fn write(
+        &self,
+        context: &'static str,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> std::result::Result<(), StoreError> {
+        validate_ttl(ttl)?;
+        for change in &changes {
+            validate_key(change.key(), KeyKind::Store)?;
+        }
+        let encoded = queries::encode(changes).map_err(|e| e.into_store_error(context))?;
+        if let Some(size) = encoded
+            .iter()
+            .filter_map(|(_, v)| v.as_ref().map(String::len))
+            .find(|n| *n > MAX_VALUE_LEN)
+        {
+            return Err(StoreError::TooLarge {
+                what: "value",
+                size,
+                limit: MAX_VALUE_LEN,
+            });
+        }
+        if encoded.is_empty() {
+            return Ok(());
+        }
+        let (id, ttl) = (*id, ttl_ms(ttl));
+        self.run(context, move |conn| {
+            let now = now_ms();
+            queries::apply(conn, &id, &encoded, now, now.saturating_add(ttl))
+        })
+        .await
+    }
+}
+
+/// The deadline a touching read sets, in ms, or `None` for a plain read.
+fn touch_ms(touch: Option<Duration>) -> std::result::Result<Option<i64>, StoreError> {
+    touch
+        .map(|ttl| validate_ttl(ttl).map(|()| ttl_ms(ttl)))
+        .transpose()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get(
+        &self,
+        id: &SessionId,
+        key: &str,
+        touch: Option<Duration>,
+    ) -> std::result::Result<Option<Value>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        let touch = touch_ms(touch)?;
+        let (id, key) = (*id, key.to_owned());
+        self.run("get", move |conn| {
+            let now = now_ms();
+            queries::get(conn, &id, &key, now, touch.map(|t| now.saturating_add(t)))
+        })
+        .await
+    }
+
+    async fn get_all(
+        &self,
+        id: &SessionId,
+        touch: Option<Duration>,
+    ) -> std::result::Result<Option<Map>, StoreError> {
+        let touch = touch_ms(touch)?;
+        let id = *id;
+        self.run("get_all", move |conn| {
+            let now = now_ms();
+            queries::get_all(conn, &id, now, touch.map(|t| now.saturating_add(t)))
+        })
+        .await
+    }
+
+    async fn set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        value: Value,
+        ttl: Duration,
+    ) -> std::result::Result<(), StoreError> {
+        self.write("set", id, vec![Change::Set(key.to_owned(), value)], ttl)
+            .await
+    }
+
+    async fn del(
+        &self,
+        id: &SessionId,
+        key: &str,
+        ttl: Duration,
+    ) -> std::result::Result<(), StoreError> {
+        self.write("del", id, vec![Change::Del(key.to_owned())], ttl)
+            .await
+    }
+
+    async fn del_all(&self, id: &SessionId) -> std::result::Result<(), StoreError> {
+        let id = *id;
+        self.run("del_all", move |conn| queries::del_all(conn, &id))
+            .await
+    }
+
+    async fn extend(&self, id: &SessionId, ttl: Duration) -> std::result::Result<bool, StoreError> {
+        validate_ttl(ttl)?;
+        let (id, ttl) = (*id, ttl_ms(ttl));
+        self.run("extend", move |conn| {
+            let now = now_ms();
+            queries::extend(conn, &id, now, now.saturating_add(ttl))
+        })
+        .await
+    }
+
+    async fn set_many(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> std::result::Result<(), StoreError> {
+        self.write("set_many", id, changes, ttl).await
+    }
+}
