@@ -1,0 +1,64 @@
+//! Opening: bad paths, foreign files and newer schemas are typed errors, never panics.
+
+use session_core::StoreError;
+use session_store_sqlite::{SCHEMA_VERSION, SqliteStore};
+
+#[tokio::test]
+async fn a_missing_directory_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = SqliteStore::open(dir.path().join("no/such/dir/s.db"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("text.db");
+    std::fs::write(
+        &path,
+        "this is not a database, but it is long enough to have a header....",
+    )
+    .unwrap();
+    let err = SqliteStore::open(&path).await.unwrap_err();
+    assert!(matches!(err, StoreError::Backend { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused_and_an_older_one_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(SqliteStore::open(&path).await.unwrap());
+    let version = |path: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&path), SCHEMA_VERSION);
+    // Reopening an up-to-date file changes nothing.
+    drop(SqliteStore::open(&path).await.unwrap());
+    assert_eq!(version(&path), SCHEMA_VERSION);
+
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    let err = SqliteStore::open(&path).await.unwrap_err();
+    assert!(matches!(err, StoreError::Backend { .. }), "{err:?}");
+    let cause = std::error::Error::source(&err)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(cause.contains("newer version"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_zero_pool_is_invalid_input() {
+    let err = SqliteStore::builder("unused.db")
+        .pool_size(0)
+        .open()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::InvalidInput(_)), "{err:?}");
+}
