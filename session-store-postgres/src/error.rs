@@ -1,0 +1,51 @@
+//! The backend's own errors, and how each becomes a [`StoreError`] kind.
+
+use session_core::StoreError;
+
+/// What can go wrong inside this backend; turned into a [`StoreError`] at the trait boundary.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PgError {
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error("a stored value is not valid JSON")]
+    Json(#[from] serde_json::Error),
+    #[error("the operation did not finish within {0:?}")]
+    Timeout(std::time::Duration),
+    #[error(
+        "the schema was written by a newer version (migration {found}, this code knows {known})"
+    )]
+    NewerSchema { found: i32, known: i32 },
+}
+
+/// SQLSTATE classes and codes that mean "the server cannot serve us right now": connection
+/// exceptions (08), operator intervention such as a shutdown (57P), too many connections (53300).
+fn unavailable_code(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57P") || code == "53300"
+}
+
+impl PgError {
+    /// Classifies with sqlx's error variants and the server's SQLSTATE, never by message text.
+    pub(crate) fn into_store_error(self, context: &str) -> StoreError {
+        let unavailable = match &self {
+            Self::Timeout(_) => true,
+            Self::Sqlx(
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            Self::Sqlx(sqlx::Error::Database(db)) => {
+                db.code().is_some_and(|c| unavailable_code(&c))
+            }
+            _ => false,
+        };
+        if unavailable {
+            StoreError::unavailable(context, self)
+        } else {
+            StoreError::backend(context, self)
+        }
+    }
+}
+
+pub(crate) type Result<T> = std::result::Result<T, PgError>;

@@ -1,0 +1,252 @@
+//! The schema, in a configurable schema and table name, created and migrated by
+//! [`PostgresStore::migrate`](crate::PostgresStore::migrate) from versioned SQL.
+//!
+//! - `<table>`: one row per session: `id` (bytea, the 32-byte id), `expires_at` (timestamptz, from
+//!   the server's clock), `subject`. Indexed on `expires_at` for cleanup and on `subject`.
+//! - `<table>_entries`: one row per key, `(session_id, key)` primary key, `value` as JSON `text`
+//!   (`jsonb` rejects `\u0000`; `text` keeps every JSON value exactly).
+//! - Functions `<table>_lock`, `<table>_write`, `<table>_del_all`, `<table>_revoke`,
+//!   `<table>_delete_expired`: each write is one call, so one statement and one round trip. Every
+//!   write locks its session row first (`FOR UPDATE`), so a write and a removal of the same session
+//!   never interleave, entries never outlive their session, and an expired session's old keys are
+//!   removed before it is written again.
+//! - `<table>_migrations`: the applied versions.
+
+use sqlx::{Executor, PgPool};
+
+use crate::error::{PgError, Result};
+
+/// Quoted, schema-qualified names of everything the store creates.
+#[derive(Debug, Clone)]
+pub(crate) struct Names {
+    pub(crate) schema: String,
+    pub(crate) sessions: String,
+    pub(crate) entries: String,
+    pub(crate) migrations: String,
+    pub(crate) lock: String,
+    pub(crate) write: String,
+    pub(crate) del_all: String,
+    pub(crate) revoke: String,
+    pub(crate) delete_expired: String,
+    /// The bare table name, for index names (created in the table's schema).
+    table: String,
+    /// `schema.table`, for logs and the migration lock.
+    pub(crate) label: String,
+}
+
+/// The longest suffix added to the table name (`_delete_expired`), so every name fits in
+/// PostgreSQL's 63-byte identifiers.
+const LONGEST_SUFFIX: usize = "_delete_expired".len();
+
+/// Checks an identifier: ASCII letters, digits and `_`, not starting with a digit, short enough.
+pub(crate) fn check_identifier(
+    what: &str,
+    name: &str,
+    max: usize,
+) -> std::result::Result<(), String> {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') || name.len() > max {
+        return Err(format!(
+            "{what} {name:?} must be 1 to {max} ASCII letters, digits or '_', not starting with a digit"
+        ));
+    }
+    Ok(())
+}
+
+impl Names {
+    pub(crate) fn new(schema: &str, table: &str) -> std::result::Result<Self, String> {
+        check_identifier("schema", schema, 63)?;
+        check_identifier("table", table, 63 - LONGEST_SUFFIX)?;
+        let q = |suffix: &str| format!("\"{schema}\".\"{table}{suffix}\"");
+        Ok(Self {
+            schema: format!("\"{schema}\""),
+            sessions: q(""),
+            entries: q("_entries"),
+            migrations: q("_migrations"),
+            lock: q("_lock"),
+            write: q("_write"),
+            del_all: q("_del_all"),
+            revoke: q("_revoke"),
+            delete_expired: q("_delete_expired"),
+            table: table.to_owned(),
+            label: format!("{schema}.{table}"),
+        })
+    }
+}
+
+/// The migrations, in order; version `n` is `MIGRATIONS[n - 1]`.
+fn migrations(n: &Names) -> Vec<String> {
+    let expires = "now() + p_ttl_ms * interval '1 millisecond'";
+    let table = &n.table;
+    vec![format!(
+        r#"
+CREATE TABLE {sessions} (
+    id bytea PRIMARY KEY,
+    expires_at timestamptz NOT NULL,
+    subject text
+);
+CREATE INDEX "{table}_expires_at" ON {sessions} (expires_at);
+CREATE INDEX "{table}_subject" ON {sessions} (subject) WHERE subject IS NOT NULL;
+CREATE TABLE {entries} (
+    session_id bytea NOT NULL,
+    key text NOT NULL,
+    value text NOT NULL,
+    PRIMARY KEY (session_id, key)
+);
+
+-- Locks the row of p_id for a write and moves its expiry. An expired session loses its keys and
+-- subject first; a missing one is created when p_create is set. Returns whether it exists now.
+CREATE FUNCTION {lock}(p_id bytea, p_ttl_ms bigint, p_create boolean) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_expired boolean;
+BEGIN
+    LOOP
+        SELECT expires_at <= now() INTO v_expired FROM {sessions} WHERE id = p_id FOR UPDATE;
+        EXIT WHEN FOUND;
+        IF NOT p_create THEN
+            RETURN false;
+        END IF;
+        INSERT INTO {sessions} (id, expires_at) VALUES (p_id, {expires}) ON CONFLICT (id) DO NOTHING;
+        IF FOUND THEN
+            RETURN true;
+        END IF;
+        -- Another writer created it first: go round and lock its row.
+    END LOOP;
+    IF v_expired THEN
+        DELETE FROM {entries} WHERE session_id = p_id;
+        IF NOT p_create THEN
+            DELETE FROM {sessions} WHERE id = p_id;
+            RETURN false;
+        END IF;
+        UPDATE {sessions} SET expires_at = {expires}, subject = NULL WHERE id = p_id;
+    ELSE
+        UPDATE {sessions} SET expires_at = {expires} WHERE id = p_id;
+    END IF;
+    RETURN true;
+END
+$$;
+
+-- One batch of changes: p_keys/p_values are set, p_dels removed (disjoint, deduplicated).
+CREATE FUNCTION {write}(p_id bytea, p_ttl_ms bigint, p_keys text[], p_values text[], p_dels text[])
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT {lock}(p_id, p_ttl_ms, cardinality(p_keys) > 0) THEN
+        RETURN;
+    END IF;
+    IF cardinality(p_dels) > 0 THEN
+        DELETE FROM {entries} WHERE session_id = p_id AND key = ANY (p_dels);
+    END IF;
+    IF cardinality(p_keys) > 0 THEN
+        INSERT INTO {entries} (session_id, key, value)
+        SELECT p_id, k, v FROM unnest(p_keys, p_values) AS u (k, v)
+        ON CONFLICT (session_id, key) DO UPDATE SET value = EXCLUDED.value;
+    END IF;
+END
+$$;
+
+-- The session row goes first (waiting for any writer), then, in a statement that sees that
+-- writer's commit, its entries.
+CREATE FUNCTION {del_all}(p_id bytea) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM {sessions} WHERE id = p_id;
+    DELETE FROM {entries} WHERE session_id = p_id;
+END
+$$;
+
+-- Ends every session of p_subject; returns how many were live.
+CREATE FUNCTION {revoke}(p_subject text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_ids bytea[];
+    v_live bigint;
+BEGIN
+    WITH gone AS (
+        DELETE FROM {sessions} WHERE subject = p_subject RETURNING id, expires_at > now() AS live
+    )
+    SELECT array_agg(id), count(*) FILTER (WHERE live) INTO v_ids, v_live FROM gone;
+    DELETE FROM {entries} WHERE session_id = ANY (v_ids);
+    RETURN coalesce(v_live, 0);
+END
+$$;
+
+-- Removes up to p_batch expired sessions, oldest first, skipping rows another transaction holds,
+-- so concurrent cleaners never wait on each other and never remove a session twice.
+CREATE FUNCTION {delete_expired}(p_batch integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_ids bytea[];
+BEGIN
+    WITH doomed AS (
+        SELECT id FROM {sessions} WHERE expires_at <= now()
+        ORDER BY expires_at LIMIT p_batch FOR UPDATE SKIP LOCKED
+    ), gone AS (
+        DELETE FROM {sessions} s USING doomed d WHERE s.id = d.id RETURNING s.id
+    )
+    SELECT array_agg(id) INTO v_ids FROM gone;
+    DELETE FROM {entries} WHERE session_id = ANY (v_ids);
+    RETURN coalesce(cardinality(v_ids), 0);
+END
+$$;
+"#,
+        sessions = n.sessions,
+        entries = n.entries,
+        lock = n.lock,
+        write = n.write,
+        del_all = n.del_all,
+        revoke = n.revoke,
+        delete_expired = n.delete_expired,
+    )]
+}
+
+/// The migration version this code brings a schema to.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// Creates the schema if needed and applies the missing migrations, in one transaction under an
+/// advisory lock, so app instances starting together migrate once.
+pub(crate) async fn migrate(pool: &PgPool, names: &Names) -> Result<()> {
+    let all = migrations(names);
+    debug_assert_eq!(all.len() as i32, SCHEMA_VERSION);
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("session-store-postgres:{}", names.label))
+        .execute(&mut *tx)
+        .await?;
+    let bootstrap = format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema};
+         CREATE TABLE IF NOT EXISTS {migrations} (
+             version integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         );",
+        schema = names.schema,
+        migrations = names.migrations
+    );
+    // A plain string runs as a simple query, which may hold several statements.
+    tx.execute(bootstrap.as_str()).await?;
+    let found: i32 = sqlx::query_scalar(&format!(
+        "SELECT coalesce(max(version), 0) FROM {}",
+        names.migrations
+    ))
+    .fetch_one(&mut *tx)
+    .await?;
+    if found > SCHEMA_VERSION {
+        return Err(PgError::NewerSchema {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (version, sql) in all.iter().enumerate().skip(found as usize) {
+        tx.execute(sql.as_str()).await?;
+        sqlx::query(&format!(
+            "INSERT INTO {} (version) VALUES ($1)",
+            names.migrations
+        ))
+        .bind(version as i32 + 1)
+        .execute(&mut *tx)
+        .await?;
+        tracing::info!(version = version + 1, table = %names.label, "applied session schema migration");
+    }
+    tx.commit().await?;
+    Ok(())
+}

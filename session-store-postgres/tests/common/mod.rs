@@ -1,0 +1,39 @@
+//! What the PostgreSQL test files share: a store in a schema of this run's own.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use session_store_postgres::PostgresStore;
+use session_store_postgres::sqlx::PgPool;
+use session_test_support::{drop_schema_after_run, postgres_url, unique_schema};
+
+/// A migrated store in a new schema named after `tag`, dropped after the run.
+///
+/// Boxed as `Send` here, where the compiler can prove it, rather than inside the suite's generic
+/// factory bound.
+#[allow(dead_code)] // each test file uses what it needs
+pub fn store_in_fresh_schema(
+    tag: &'static str,
+    pool: Option<PgPool>,
+) -> Pin<Box<dyn Future<Output = PostgresStore> + Send>> {
+    Box::pin(fresh(tag, pool))
+}
+
+async fn fresh(tag: &str, pool: Option<PgPool>) -> PostgresStore {
+    let url = postgres_url();
+    let schema = unique_schema(tag);
+    let builder = PostgresStore::builder().schema(&schema);
+    let store = match pool {
+        Some(pool) => builder.build(pool).expect("valid names"),
+        None => builder
+            .connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {url}: {e}")),
+    };
+    drop_schema_after_run(store.pool(), url, &schema).await;
+    store
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate failed: {e:?}"));
+    store
+}

@@ -1,0 +1,13 @@
+//! Test helpers shared by the workspace's backends: each finds a server from the environment or
+//! the standard local port, else starts a throwaway one from the installed binaries, else fails
+//! naming the package to install. A backend test never passes by skipping.
+//!
+//! # Layout
+//!
+//! - `process`: free ports, waiting for a port, finding binaries, teardown after exit.
+//! - `postgres`: [`postgres_url`], per-run schemas, and [`PgCluster`] for outage tests.
+
+mod postgres;
+pub mod process;
+
+pub use postgres::{PgCluster, SCHEMA_PREFIX, drop_schema_after_run, postgres_url, unique_schema};
