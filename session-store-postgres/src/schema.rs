@@ -19,7 +19,7 @@ use crate::error::{PgError, Result};
 /// Quoted, schema-qualified names of everything the store creates.
 #[derive(Debug, Clone)]
 pub(crate) struct Names {
-    pub(crate) schema: String,
+    pub(crate) quoted_schema: String,
     pub(crate) sessions: String,
     pub(crate) entries: String,
     pub(crate) migrations: String,
@@ -28,8 +28,10 @@ pub(crate) struct Names {
     pub(crate) del_all: String,
     pub(crate) revoke: String,
     pub(crate) delete_expired: String,
-    /// The bare table name, for index names (created in the table's schema).
-    table: String,
+    /// The bare schema name.
+    pub(crate) schema: String,
+    /// The bare table name, also for index names (created in the table's schema).
+    pub(crate) table: String,
     /// `schema.table`, for logs and the migration lock.
     pub(crate) label: String,
 }
@@ -62,7 +64,7 @@ impl Names {
         check_identifier("table", table, 63 - LONGEST_SUFFIX)?;
         let q = |suffix: &str| format!("\"{schema}\".\"{table}{suffix}\"");
         Ok(Self {
-            schema: format!("\"{schema}\""),
+            quoted_schema: format!("\"{schema}\""),
             sessions: q(""),
             entries: q("_entries"),
             migrations: q("_migrations"),
@@ -71,6 +73,7 @@ impl Names {
             del_all: q("_del_all"),
             revoke: q("_revoke"),
             delete_expired: q("_delete_expired"),
+            schema: schema.to_owned(),
             table: table.to_owned(),
             label: format!("{schema}.{table}"),
         })
@@ -219,7 +222,7 @@ pub(crate) async fn migrate(pool: &PgPool, names: &Names) -> Result<()> {
              version integer PRIMARY KEY,
              applied_at timestamptz NOT NULL DEFAULT now()
          );",
-        schema = names.schema,
+        schema = names.quoted_schema,
         migrations = names.migrations
     );
     // A plain string runs as a simple query, which may hold several statements.

@@ -92,6 +92,16 @@ impl PostgresStore {
         }
     }
 
+    /// The schema the store's tables live in.
+    pub fn schema(&self) -> &str {
+        &self.names.schema
+    }
+
+    /// The sessions table's name (the entries table is `<table>_entries`).
+    pub fn table(&self) -> &str {
+        &self.names.table
+    }
+
     /// The pool, to share with the rest of the application.
     pub fn pool(&self) -> &PgPool {
         &self.pool

@@ -87,6 +87,35 @@ fn pg_bin(name: &str) -> PathBuf {
     )
 }
 
+/// PostgreSQL's tools refuse to run as root; as root, they run as the `postgres` system user that
+/// the PostgreSQL packages create.
+fn running_as_root() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let uid = status.lines().find(|l| l.starts_with("Uid:"));
+    uid.and_then(|l| l.split_whitespace().nth(1)) == Some("0")
+}
+
+/// `program` as a command, run as the `postgres` user when this process is root.
+fn pg_command(program: &Path) -> Command {
+    if running_as_root() {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+/// The same, as a shell command line for the teardown watcher.
+fn pg_shell(program: &Path) -> String {
+    let program = shell_quote(&program.display().to_string());
+    if running_as_root() {
+        format!("runuser -u postgres -- {program}")
+    } else {
+        program
+    }
+}
+
 impl PgCluster {
     /// Creates a cluster with `initdb` (trust auth, user `postgres`) and starts it on a free port.
     pub fn start() -> Self {
@@ -95,8 +124,16 @@ impl PgCluster {
             .prefix("pg-test-")
             .tempdir()
             .expect("temp dir");
+        if running_as_root() {
+            let mut chown = Command::new("chown");
+            chown.arg("postgres:").arg(dir.path());
+            run(
+                &mut chown,
+                "chown the cluster directory to the postgres user",
+            );
+        }
         let data = dir.path().join("data");
-        let mut init = Command::new(initdb);
+        let mut init = pg_command(&initdb);
         init.args([
             "-U",
             "postgres",
@@ -129,7 +166,7 @@ impl PgCluster {
             self.port,
             self.dir.path().display()
         );
-        let mut start = Command::new(&self.pg_ctl);
+        let mut start = pg_command(&self.pg_ctl);
         start
             .args(["start", "-w", "-t", "60", "-D"])
             .arg(self.dir.path().join("data"));
@@ -143,7 +180,7 @@ impl PgCluster {
 
     /// Stops the server at once (`-m immediate`: connections drop as in a crash).
     pub fn kill(&self) {
-        let mut stop = Command::new(&self.pg_ctl);
+        let mut stop = pg_command(&self.pg_ctl);
         stop.args(["stop", "-m", "immediate", "-w", "-D"])
             .arg(self.dir.path().join("data"));
         run(&mut stop, "pg_ctl stop");
@@ -153,7 +190,7 @@ impl PgCluster {
         let data = self.dir.path().join("data");
         teardown_after_exit(&format!(
             "{} stop -m immediate -D {} >/dev/null 2>&1; rm -rf {}",
-            shell_quote(&self.pg_ctl.display().to_string()),
+            pg_shell(&self.pg_ctl),
             shell_quote(&data.display().to_string()),
             shell_quote(&self.dir.path().display().to_string()),
         ));
@@ -162,7 +199,7 @@ impl PgCluster {
 
 impl Drop for PgCluster {
     fn drop(&mut self) {
-        let mut stop = Command::new(&self.pg_ctl);
+        let mut stop = pg_command(&self.pg_ctl);
         stop.args(["stop", "-m", "immediate", "-D"])
             .arg(self.dir.path().join("data"));
         let _ = stop.output();

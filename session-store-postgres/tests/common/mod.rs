@@ -3,8 +3,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use session_store_postgres::PostgresStore;
 use session_store_postgres::sqlx::PgPool;
+use session_store_postgres::{PostgresStore, PostgresStoreBuilder};
 use session_test_support::{drop_schema_after_run, postgres_url, unique_schema};
 
 /// A migrated store in a new schema named after `tag`, dropped after the run.
@@ -16,13 +16,26 @@ pub fn store_in_fresh_schema(
     tag: &'static str,
     pool: Option<PgPool>,
 ) -> Pin<Box<dyn Future<Output = PostgresStore> + Send>> {
-    Box::pin(fresh(tag, pool))
+    Box::pin(fresh(tag, pool, |b| b))
 }
 
-async fn fresh(tag: &str, pool: Option<PgPool>) -> PostgresStore {
+/// As [`store_in_fresh_schema`], with more settings on a pool the store makes.
+#[allow(dead_code)]
+pub fn store_with(
+    tag: &'static str,
+    configure: fn(PostgresStoreBuilder) -> PostgresStoreBuilder,
+) -> Pin<Box<dyn Future<Output = PostgresStore> + Send>> {
+    Box::pin(fresh(tag, None, configure))
+}
+
+async fn fresh(
+    tag: &str,
+    pool: Option<PgPool>,
+    configure: fn(PostgresStoreBuilder) -> PostgresStoreBuilder,
+) -> PostgresStore {
     let url = postgres_url();
     let schema = unique_schema(tag);
-    let builder = PostgresStore::builder().schema(&schema);
+    let builder = configure(PostgresStore::builder().schema(&schema));
     let store = match pool {
         Some(pool) => builder.build(pool).expect("valid names"),
         None => builder
