@@ -6,8 +6,12 @@
 //!
 //! - `process`: free ports, waiting for a port, finding binaries, teardown after exit.
 //! - `postgres`: [`postgres_url`], per-run schemas, and [`PgCluster`] for outage tests.
+//! - `redis`: [`redis_url`], [`redis_cluster_urls`], [`RedisServer`] for outage tests,
+//!   [`RedisCluster`], and [`redis_cli_output`] for inspection.
 
 mod postgres;
 pub mod process;
+mod redis;
 
 pub use postgres::{PgCluster, SCHEMA_PREFIX, drop_schema_after_run, postgres_url, unique_schema};
+pub use redis::{RedisCluster, RedisServer, redis_cli_output, redis_cluster_urls, redis_url};

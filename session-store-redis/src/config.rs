@@ -1,0 +1,165 @@
+//! `RedisStoreBuilder`: standalone or cluster, key prefix, timeouts, and their defaults.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use session_core::StoreError;
+
+use crate::RedisStore;
+use crate::connection::Connection;
+use crate::error::RedisError;
+use crate::keys::Keys;
+
+/// The default key prefix.
+pub const DEFAULT_PREFIX: &str = "session:";
+
+/// The default time one operation may take before it fails with [`StoreError::Unavailable`].
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The default time to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Which Redis to talk to.
+#[derive(Clone)]
+enum Target {
+    Single(String),
+    Cluster(Vec<String>),
+    /// A connection the application brought.
+    Connected(Connection),
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Single(url) => f.debug_tuple("Single").field(url).finish(),
+            Self::Cluster(nodes) => f.debug_tuple("Cluster").field(nodes).finish(),
+            Self::Connected(_) => f.write_str("Connected"),
+        }
+    }
+}
+
+/// Settings for a [`RedisStore`].
+///
+/// # Examples
+/// ```no_run
+/// # async fn run() -> Result<(), session_core::StoreError> {
+/// use std::time::Duration;
+/// use session_store_redis::RedisStore;
+///
+/// // Standalone Redis:
+/// let store = RedisStore::builder("redis://127.0.0.1:6379")
+///     .prefix("myapp:session:")
+///     .operation_timeout(Duration::from_millis(500))
+///     .connect()
+///     .await?;
+///
+/// // Redis Cluster, from any of its nodes:
+/// let cluster = RedisStore::cluster_builder(["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"])
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RedisStoreBuilder {
+    target: Target,
+    prefix: String,
+    operation_timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl RedisStoreBuilder {
+    pub(crate) fn single(url: impl Into<String>) -> Self {
+        Self::with_target(Target::Single(url.into()))
+    }
+
+    pub(crate) fn cluster(nodes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::with_target(Target::Cluster(nodes.into_iter().map(Into::into).collect()))
+    }
+
+    pub(crate) fn connected(connection: Connection) -> Self {
+        Self::with_target(Target::Connected(connection))
+    }
+
+    fn with_target(target: Target) -> Self {
+        Self {
+            target,
+            prefix: DEFAULT_PREFIX.into(),
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+
+    /// The prefix of every key the store writes; it may not contain `{` or `}` (the session id is
+    /// the hash tag).
+    ///
+    /// The default is [`DEFAULT_PREFIX`].
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How long one operation may take; past it, it fails with [`StoreError::Unavailable`], also
+    /// while the server is down or restarting.
+    ///
+    /// The default is [`DEFAULT_OPERATION_TIMEOUT`].
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = timeout;
+        self
+    }
+
+    /// How long establishing (or re-establishing) a connection may take.
+    ///
+    /// The default is [`DEFAULT_CONNECT_TIMEOUT`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    fn keys(&self) -> Result<Keys, StoreError> {
+        Keys::new(&self.prefix).map_err(StoreError::InvalidInput)
+    }
+
+    /// Connects (unless the builder was given a connection) and builds the store.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] for a malformed URL or prefix; [`StoreError::Unavailable`] when
+    /// the server cannot be reached in time.
+    pub async fn connect(self) -> Result<RedisStore, StoreError> {
+        let keys = self.keys()?;
+        let invalid = |e: redis::RedisError| StoreError::InvalidInput(format!("bad Redis address: {e}"));
+        let connecting = async {
+            match &self.target {
+                Target::Single(url) => {
+                    let client = redis::Client::open(url.as_str()).map_err(invalid)?;
+                    let config = ConnectionManagerConfig::new()
+                        .set_connection_timeout(self.connect_timeout)
+                        .set_response_timeout(self.operation_timeout)
+                        .set_number_of_retries(1);
+                    let manager = ConnectionManager::new_with_config(client, config)
+                        .await
+                        .map_err(|e| RedisError::from(e).into_store_error("connecting to Redis"))?;
+                    Ok(Connection::Single(manager))
+                }
+                Target::Cluster(nodes) => {
+                    let client = ClusterClient::builder(nodes.clone())
+                        .connection_timeout(self.connect_timeout)
+                        .response_timeout(self.operation_timeout)
+                        .retries(2)
+                        .build()
+                        .map_err(invalid)?;
+                    let cluster = client
+                        .get_async_connection()
+                        .await
+                        .map_err(|e| RedisError::from(e).into_store_error("connecting to Redis Cluster"))?;
+                    Ok(Connection::Cluster(cluster))
+                }
+                Target::Connected(connection) => Ok(connection.clone()),
+            }
+        };
+        let connection = tokio::time::timeout(self.connect_timeout * 3, connecting)
+            .await
+            .map_err(|_| RedisError::Timeout(self.connect_timeout * 3).into_store_error("connecting to Redis"))??;
+        Ok(RedisStore::from_parts(connection, keys, self.operation_timeout))
+    }
+}

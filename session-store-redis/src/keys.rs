@@ -1,0 +1,47 @@
+//! Key names. Every key of one session sits in one cluster slot: the session's hex id is its hash
+//! tag (`<prefix>{<id>}`). A subject's index has its own tag (`<prefix>subject:{<subject>}`).
+//! Inside a session's hash, fields starting with NUL are the store's own: keys the core accepts
+//! never contain NUL, so they cannot collide.
+
+use session_core::SessionId;
+
+/// The field every live session holds, so a session whose keys were all removed still exists.
+pub(crate) const MARKER: &str = "\0";
+
+/// The field holding the session's subject, if bound.
+pub(crate) const SUBJECT: &str = "\0subject";
+
+/// Whether a hash field is the store's own rather than a session key.
+pub(crate) fn is_internal(field: &str) -> bool {
+    field.starts_with('\0')
+}
+
+/// Builds key names under one prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// Prefixes may not contain `{` or `}`, which would change the hash tag.
+    pub(crate) fn new(prefix: &str) -> Result<Self, String> {
+        if prefix.contains(['{', '}']) {
+            return Err(format!("key prefix {prefix:?} may not contain '{{' or '}}'"));
+        }
+        Ok(Self { prefix: prefix.to_owned() })
+    }
+
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The hash of session `id`.
+    pub(crate) fn session(&self, id: &SessionId) -> String {
+        format!("{}{{{}}}", self.prefix, id.to_hex())
+    }
+
+    /// The sorted set indexing the sessions of `subject`.
+    pub(crate) fn subject(&self, subject: &str) -> String {
+        format!("{}subject:{{{subject}}}", self.prefix)
+    }
+}

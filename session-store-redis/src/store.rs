@@ -1,0 +1,238 @@
+//! `RedisStore` and its [`Store`] implementation.
+
+use std::future::Future;
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use redis::cluster_async::ClusterConnection;
+use session_core::{
+    Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, validate_key,
+    validate_ttl,
+};
+
+use crate::RedisStoreBuilder;
+use crate::connection::Connection;
+use crate::error::{RedisError, Result};
+use crate::keys::{self, Keys};
+use crate::script;
+
+/// The largest JSON text one value may take: Redis's maximum string size.
+pub const MAX_VALUE_LEN: usize = 512 * 1024 * 1024;
+
+/// A session store in Redis or Redis Cluster: one hash per session, with its expiry on the key.
+///
+/// Cheap to clone: clones share the connection. Each operation is one round trip: a plain
+/// command, or a script where it has several steps, so it is atomic and the expiry is set with the
+/// write.
+#[derive(Clone)]
+pub struct RedisStore {
+    pub(crate) connection: Connection,
+    pub(crate) keys: Keys,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mode = match self.connection {
+            Connection::Single(_) => "standalone",
+            Connection::Cluster(_) => "cluster",
+        };
+        f.debug_struct("RedisStore").field("mode", &mode).field("prefix", &self.keys.prefix()).finish()
+    }
+}
+
+/// A TTL as whole milliseconds, rounded up (TTLs are validated to at most ten years).
+fn ttl_ms(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
+}
+
+fn decode(text: &str) -> Result<Value> {
+    Ok(serde_json::from_str(text)?)
+}
+
+/// The session keys among a hash's fields; `None` when the hash is empty (no session).
+fn session_map(fields: Vec<(String, String)>) -> Result<Option<Map>> {
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    let mut map = Map::new();
+    for (field, value) in fields {
+        if !keys::is_internal(&field) {
+            map.insert(field, decode(&value)?);
+        }
+    }
+    Ok(Some(map))
+}
+
+impl RedisStore {
+    /// Connects to standalone Redis at `url` with the default settings.
+    ///
+    /// # Errors
+    /// As [`RedisStoreBuilder::connect`].
+    pub async fn connect(url: &str) -> std::result::Result<Self, StoreError> {
+        Self::builder(url).connect().await
+    }
+
+    /// Settings for standalone Redis at `url` (`redis://host:port/db`).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder::single(url)
+    }
+
+    /// Settings for Redis Cluster, given one or more of its nodes.
+    pub fn cluster_builder(nodes: impl IntoIterator<Item = impl Into<String>>) -> RedisStoreBuilder {
+        RedisStoreBuilder::cluster(nodes)
+    }
+
+    /// Settings for a store on a `ConnectionManager` you already have (cheap to clone; share it).
+    pub fn builder_with_manager(manager: ConnectionManager) -> RedisStoreBuilder {
+        RedisStoreBuilder::connected(Connection::Single(manager))
+    }
+
+    /// Settings for a store on a cluster connection you already have.
+    pub fn builder_with_cluster(cluster: ClusterConnection) -> RedisStoreBuilder {
+        RedisStoreBuilder::connected(Connection::Cluster(cluster))
+    }
+
+    pub(crate) fn from_parts(connection: Connection, keys: Keys, timeout: Duration) -> Self {
+        Self { connection, keys, timeout }
+    }
+
+    /// Runs one operation under the operation timeout and maps its error, naming `context`.
+    pub(crate) async fn op<T>(
+        &self,
+        context: &'static str,
+        work: impl Future<Output = Result<T>>,
+    ) -> std::result::Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok(result) => result.map_err(|e| e.into_store_error(context)),
+            Err(_) => Err(RedisError::Timeout(self.timeout).into_store_error(context)),
+        }
+    }
+
+    /// Validates a batch, then applies it with one call of the write script.
+    async fn write(
+        &self,
+        context: &'static str,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> std::result::Result<(), StoreError> {
+        validate_ttl(ttl)?;
+        for change in &changes {
+            validate_key(change.key(), KeyKind::Store)?;
+        }
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut invocation = script::WRITE.key(self.keys.session(id));
+        invocation.arg(ttl_ms(ttl)).arg(keys::MARKER);
+        for change in changes {
+            match change {
+                Change::Set(key, value) => {
+                    let json = serde_json::to_string(&value)
+                        .map_err(|e| RedisError::from(e).into_store_error(context))?;
+                    if json.len() > MAX_VALUE_LEN {
+                        return Err(StoreError::TooLarge { what: "value", size: json.len(), limit: MAX_VALUE_LEN });
+                    }
+                    invocation.arg("s").arg(key).arg(json);
+                }
+                Change::Del(key) => {
+                    invocation.arg("d").arg(key).arg("");
+                }
+            }
+        }
+        let mut conn = self.connection.clone();
+        self.op(context, async move {
+            let _: i64 = invocation.invoke_async(&mut conn).await?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn get(
+        &self,
+        id: &SessionId,
+        key: &str,
+        touch: Option<Duration>,
+    ) -> std::result::Result<Option<Value>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        touch.map(validate_ttl).transpose()?;
+        let mut conn = self.connection.clone();
+        let hash = self.keys.session(id);
+        self.op("get", async move {
+            let text: Option<String> = match touch {
+                None => redis::cmd("HGET").arg(&hash).arg(key).query_async(&mut conn).await?,
+                Some(ttl) => {
+                    script::GET_TOUCH.key(&hash).arg(ttl_ms(ttl)).arg(key).invoke_async(&mut conn).await?
+                }
+            };
+            text.as_deref().map(decode).transpose()
+        })
+        .await
+    }
+
+    async fn get_all(
+        &self,
+        id: &SessionId,
+        touch: Option<Duration>,
+    ) -> std::result::Result<Option<Map>, StoreError> {
+        touch.map(validate_ttl).transpose()?;
+        let mut conn = self.connection.clone();
+        let hash = self.keys.session(id);
+        self.op("get_all", async move {
+            let fields: Vec<(String, String)> = match touch {
+                None => redis::cmd("HGETALL").arg(&hash).query_async(&mut conn).await?,
+                Some(ttl) => script::GET_ALL_TOUCH.key(&hash).arg(ttl_ms(ttl)).invoke_async(&mut conn).await?,
+            };
+            session_map(fields)
+        })
+        .await
+    }
+
+    async fn set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        value: Value,
+        ttl: Duration,
+    ) -> std::result::Result<(), StoreError> {
+        self.write("set", id, vec![Change::Set(key.to_owned(), value)], ttl).await
+    }
+
+    async fn del(&self, id: &SessionId, key: &str, ttl: Duration) -> std::result::Result<(), StoreError> {
+        self.write("del", id, vec![Change::Del(key.to_owned())], ttl).await
+    }
+
+    async fn del_all(&self, id: &SessionId) -> std::result::Result<(), StoreError> {
+        let mut conn = self.connection.clone();
+        let hash = self.keys.session(id);
+        self.op("del_all", async move {
+            let _: i64 = redis::cmd("DEL").arg(&hash).query_async(&mut conn).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn extend(&self, id: &SessionId, ttl: Duration) -> std::result::Result<bool, StoreError> {
+        validate_ttl(ttl)?;
+        let mut conn = self.connection.clone();
+        let hash = self.keys.session(id);
+        self.op("extend", async move {
+            let done: i64 = redis::cmd("PEXPIRE").arg(&hash).arg(ttl_ms(ttl)).query_async(&mut conn).await?;
+            Ok(done == 1)
+        })
+        .await
+    }
+
+    async fn set_many(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> std::result::Result<(), StoreError> {
+        self.write("set_many", id, changes, ttl).await
+    }
+}
