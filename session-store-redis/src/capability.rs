@@ -17,39 +17,71 @@ use crate::keys::SUBJECT;
 use crate::script;
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl RedisStore {
     /// The index's candidates, as ids.
     async fn candidates(&self, index: &str) -> Result<Vec<SessionId>> {
         let mut conn = self.connection.clone();
-        let members: Vec<String> = redis::cmd("ZRANGE").arg(index).arg(0).arg(-1).query_async(&mut conn).await?;
-        Ok(members.iter().filter_map(|m| SessionId::from_hex(m).ok()).collect())
+        let members: Vec<String> = redis::cmd("ZRANGE")
+            .arg(index)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut conn)
+            .await?;
+        Ok(members
+            .iter()
+            .filter_map(|m| SessionId::from_hex(m).ok())
+            .collect())
     }
 }
 
 #[async_trait]
 impl SubjectIndex for RedisStore {
-    async fn bind_subject(&self, id: &SessionId, subject: &str) -> std::result::Result<bool, StoreError> {
+    async fn bind_subject(
+        &self,
+        id: &SessionId,
+        subject: &str,
+    ) -> std::result::Result<bool, StoreError> {
         validate_subject(subject)?;
         let mut conn = self.connection.clone();
         let (hash, index) = (self.keys.session(id), self.keys.subject(subject));
         self.op("bind_subject", async move {
-            let old: Option<String> = script::BIND.key(&hash).arg(subject).arg(SUBJECT).invoke_async(&mut conn).await?;
+            let old: Option<String> = script::BIND
+                .key(&hash)
+                .arg(subject)
+                .arg(SUBJECT)
+                .invoke_async(&mut conn)
+                .await?;
             let Some(old) = old else { return Ok(false) };
             let member = id.to_hex();
-            let _: i64 = redis::cmd("ZADD").arg(&index).arg(now_ms()).arg(&member).query_async(&mut conn).await?;
+            let _: i64 = redis::cmd("ZADD")
+                .arg(&index)
+                .arg(now_ms())
+                .arg(&member)
+                .query_async(&mut conn)
+                .await?;
             if !old.is_empty() && old != subject {
                 let old_index = self.keys.subject(&old);
-                let _: i64 = redis::cmd("ZREM").arg(&old_index).arg(&member).query_async(&mut conn).await?;
+                let _: i64 = redis::cmd("ZREM")
+                    .arg(&old_index)
+                    .arg(&member)
+                    .query_async(&mut conn)
+                    .await?;
             }
             Ok(true)
         })
         .await
     }
 
-    async fn subject_sessions(&self, subject: &str) -> std::result::Result<Vec<SessionId>, StoreError> {
+    async fn subject_sessions(
+        &self,
+        subject: &str,
+    ) -> std::result::Result<Vec<SessionId>, StoreError> {
         validate_subject(subject)?;
         let index = self.keys.subject(subject);
         self.op("subject_sessions", async {
@@ -58,17 +90,33 @@ impl SubjectIndex for RedisStore {
                 let mut conn = self.connection.clone();
                 let hash = self.keys.session(id);
                 async move {
-                    let bound: Option<String> = redis::cmd("HGET").arg(&hash).arg(SUBJECT).query_async(&mut conn).await?;
+                    let bound: Option<String> = redis::cmd("HGET")
+                        .arg(&hash)
+                        .arg(SUBJECT)
+                        .query_async(&mut conn)
+                        .await?;
                     Result::Ok((*id, bound.as_deref() == Some(subject)))
                 }
             });
             let checked = try_join_all(checks).await?;
-            let stale: Vec<String> = checked.iter().filter(|(_, live)| !live).map(|(id, _)| id.to_hex()).collect();
+            let stale: Vec<String> = checked
+                .iter()
+                .filter(|(_, live)| !live)
+                .map(|(id, _)| id.to_hex())
+                .collect();
             if !stale.is_empty() {
                 let mut conn = self.connection.clone();
-                let _: i64 = redis::cmd("ZREM").arg(&index).arg(&stale).query_async(&mut conn).await?;
+                let _: i64 = redis::cmd("ZREM")
+                    .arg(&index)
+                    .arg(&stale)
+                    .query_async(&mut conn)
+                    .await?;
             }
-            Ok(checked.into_iter().filter(|(_, live)| *live).map(|(id, _)| id).collect())
+            Ok(checked
+                .into_iter()
+                .filter(|(_, live)| *live)
+                .map(|(id, _)| id)
+                .collect())
         })
         .await
     }
@@ -82,7 +130,12 @@ impl SubjectIndex for RedisStore {
                 let mut conn = self.connection.clone();
                 let hash = self.keys.session(id);
                 async move {
-                    let gone: i64 = script::REVOKE_ONE.key(&hash).arg(subject).arg(SUBJECT).invoke_async(&mut conn).await?;
+                    let gone: i64 = script::REVOKE_ONE
+                        .key(&hash)
+                        .arg(subject)
+                        .arg(SUBJECT)
+                        .invoke_async(&mut conn)
+                        .await?;
                     Result::Ok(gone as u64)
                 }
             });

@@ -127,7 +127,8 @@ impl RedisStoreBuilder {
     /// the server cannot be reached in time.
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         let keys = self.keys()?;
-        let invalid = |e: redis::RedisError| StoreError::InvalidInput(format!("bad Redis address: {e}"));
+        let invalid =
+            |e: redis::RedisError| StoreError::InvalidInput(format!("bad Redis address: {e}"));
         let connecting = async {
             match &self.target {
                 Target::Single(url) => {
@@ -148,10 +149,9 @@ impl RedisStoreBuilder {
                         .retries(2)
                         .build()
                         .map_err(invalid)?;
-                    let cluster = client
-                        .get_async_connection()
-                        .await
-                        .map_err(|e| RedisError::from(e).into_store_error("connecting to Redis Cluster"))?;
+                    let cluster = client.get_async_connection().await.map_err(|e| {
+                        RedisError::from(e).into_store_error("connecting to Redis Cluster")
+                    })?;
                     Ok(Connection::Cluster(cluster))
                 }
                 Target::Connected(connection) => Ok(connection.clone()),
@@ -159,7 +159,14 @@ impl RedisStoreBuilder {
         };
         let connection = tokio::time::timeout(self.connect_timeout * 3, connecting)
             .await
-            .map_err(|_| RedisError::Timeout(self.connect_timeout * 3).into_store_error("connecting to Redis"))??;
-        Ok(RedisStore::from_parts(connection, keys, self.operation_timeout))
+            .map_err(|_| {
+                RedisError::Timeout(self.connect_timeout * 3)
+                    .into_store_error("connecting to Redis")
+            })??;
+        Ok(RedisStore::from_parts(
+            connection,
+            keys,
+            self.operation_timeout,
+        ))
     }
 }

@@ -26,9 +26,13 @@ impl Keys {
     /// Prefixes may not contain `{` or `}`, which would change the hash tag.
     pub(crate) fn new(prefix: &str) -> Result<Self, String> {
         if prefix.contains(['{', '}']) {
-            return Err(format!("key prefix {prefix:?} may not contain '{{' or '}}'"));
+            return Err(format!(
+                "key prefix {prefix:?} may not contain '{{' or '}}'"
+            ));
         }
-        Ok(Self { prefix: prefix.to_owned() })
+        Ok(Self {
+            prefix: prefix.to_owned(),
+        })
     }
 
     pub(crate) fn prefix(&self) -> &str {

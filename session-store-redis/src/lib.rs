@@ -65,6 +65,8 @@ mod keys;
 mod script;
 mod store;
 
-pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PREFIX, RedisStoreBuilder};
+pub use config::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PREFIX, RedisStoreBuilder,
+};
 pub use redis;
 pub use store::{MAX_VALUE_LEN, RedisStore};

@@ -37,7 +37,10 @@ impl std::fmt::Debug for RedisStore {
             Connection::Single(_) => "standalone",
             Connection::Cluster(_) => "cluster",
         };
-        f.debug_struct("RedisStore").field("mode", &mode).field("prefix", &self.keys.prefix()).finish()
+        f.debug_struct("RedisStore")
+            .field("mode", &mode)
+            .field("prefix", &self.keys.prefix())
+            .finish()
     }
 }
 
@@ -79,7 +82,9 @@ impl RedisStore {
     }
 
     /// Settings for Redis Cluster, given one or more of its nodes.
-    pub fn cluster_builder(nodes: impl IntoIterator<Item = impl Into<String>>) -> RedisStoreBuilder {
+    pub fn cluster_builder(
+        nodes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> RedisStoreBuilder {
         RedisStoreBuilder::cluster(nodes)
     }
 
@@ -94,7 +99,11 @@ impl RedisStore {
     }
 
     pub(crate) fn from_parts(connection: Connection, keys: Keys, timeout: Duration) -> Self {
-        Self { connection, keys, timeout }
+        Self {
+            connection,
+            keys,
+            timeout,
+        }
     }
 
     /// Runs one operation under the operation timeout and maps its error, naming `context`.
@@ -132,7 +141,11 @@ impl RedisStore {
                     let json = serde_json::to_string(&value)
                         .map_err(|e| RedisError::from(e).into_store_error(context))?;
                     if json.len() > MAX_VALUE_LEN {
-                        return Err(StoreError::TooLarge { what: "value", size: json.len(), limit: MAX_VALUE_LEN });
+                        return Err(StoreError::TooLarge {
+                            what: "value",
+                            size: json.len(),
+                            limit: MAX_VALUE_LEN,
+                        });
                     }
                     invocation.arg("s").arg(key).arg(json);
                 }
@@ -164,9 +177,20 @@ impl Store for RedisStore {
         let hash = self.keys.session(id);
         self.op("get", async move {
             let text: Option<String> = match touch {
-                None => redis::cmd("HGET").arg(&hash).arg(key).query_async(&mut conn).await?,
+                None => {
+                    redis::cmd("HGET")
+                        .arg(&hash)
+                        .arg(key)
+                        .query_async(&mut conn)
+                        .await?
+                }
                 Some(ttl) => {
-                    script::GET_TOUCH.key(&hash).arg(ttl_ms(ttl)).arg(key).invoke_async(&mut conn).await?
+                    script::GET_TOUCH
+                        .key(&hash)
+                        .arg(ttl_ms(ttl))
+                        .arg(key)
+                        .invoke_async(&mut conn)
+                        .await?
                 }
             };
             text.as_deref().map(decode).transpose()
@@ -184,8 +208,19 @@ impl Store for RedisStore {
         let hash = self.keys.session(id);
         self.op("get_all", async move {
             let fields: Vec<(String, String)> = match touch {
-                None => redis::cmd("HGETALL").arg(&hash).query_async(&mut conn).await?,
-                Some(ttl) => script::GET_ALL_TOUCH.key(&hash).arg(ttl_ms(ttl)).invoke_async(&mut conn).await?,
+                None => {
+                    redis::cmd("HGETALL")
+                        .arg(&hash)
+                        .query_async(&mut conn)
+                        .await?
+                }
+                Some(ttl) => {
+                    script::GET_ALL_TOUCH
+                        .key(&hash)
+                        .arg(ttl_ms(ttl))
+                        .invoke_async(&mut conn)
+                        .await?
+                }
             };
             session_map(fields)
         })
@@ -199,11 +234,18 @@ impl Store for RedisStore {
         value: Value,
         ttl: Duration,
     ) -> std::result::Result<(), StoreError> {
-        self.write("set", id, vec![Change::Set(key.to_owned(), value)], ttl).await
+        self.write("set", id, vec![Change::Set(key.to_owned(), value)], ttl)
+            .await
     }
 
-    async fn del(&self, id: &SessionId, key: &str, ttl: Duration) -> std::result::Result<(), StoreError> {
-        self.write("del", id, vec![Change::Del(key.to_owned())], ttl).await
+    async fn del(
+        &self,
+        id: &SessionId,
+        key: &str,
+        ttl: Duration,
+    ) -> std::result::Result<(), StoreError> {
+        self.write("del", id, vec![Change::Del(key.to_owned())], ttl)
+            .await
     }
 
     async fn del_all(&self, id: &SessionId) -> std::result::Result<(), StoreError> {
@@ -221,7 +263,11 @@ impl Store for RedisStore {
         let mut conn = self.connection.clone();
         let hash = self.keys.session(id);
         self.op("extend", async move {
-            let done: i64 = redis::cmd("PEXPIRE").arg(&hash).arg(ttl_ms(ttl)).query_async(&mut conn).await?;
+            let done: i64 = redis::cmd("PEXPIRE")
+                .arg(&hash)
+                .arg(ttl_ms(ttl))
+                .query_async(&mut conn)
+                .await?;
             Ok(done == 1)
         })
         .await

@@ -7,7 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::process::{find_binary, free_port, port_answers, run, shell_quote, teardown_after_exit, wait_for_port};
+use crate::process::{
+    find_binary, free_port, port_answers, run, shell_quote, teardown_after_exit, wait_for_port,
+};
 
 fn redis_server() -> PathBuf {
     find_binary("redis-server", &[], "redis-server")
@@ -76,8 +78,16 @@ impl RedisServer {
     }
 
     fn start_with(port: u16, extra: &[&str]) -> Self {
-        let dir = tempfile::Builder::new().prefix("redis-test-").tempdir().expect("temp dir");
-        let mut server = Self { child: None, port, dir, extra: extra.iter().map(|s| s.to_string()).collect() };
+        let dir = tempfile::Builder::new()
+            .prefix("redis-test-")
+            .tempdir()
+            .expect("temp dir");
+        let mut server = Self {
+            child: None,
+            port,
+            dir,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
         server.resume();
         server
     }
@@ -95,7 +105,16 @@ impl RedisServer {
     /// Starts the (killed) server again on the same port and waits until it listens.
     pub fn resume(&mut self) {
         let child = Command::new(redis_server())
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .arg("--dir")
             .arg(self.dir.path())
             .args(&self.extra)
@@ -160,19 +179,36 @@ impl RedisCluster {
                 let conf = format!("nodes-{port}.conf");
                 RedisServer::start_with(
                     port,
-                    &["--cluster-enabled", "yes", "--cluster-config-file", &conf, "--cluster-node-timeout", "5000"],
+                    &[
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        &conf,
+                        "--cluster-node-timeout",
+                        "5000",
+                    ],
                 )
             })
             .collect();
-        let addresses: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
         let mut create = Command::new(redis_cli());
-        create.args(["--cluster", "create"]).args(&addresses).args(["--cluster-replicas", "0", "--cluster-yes"]);
+        create.args(["--cluster", "create"]).args(&addresses).args([
+            "--cluster-replicas",
+            "0",
+            "--cluster-yes",
+        ]);
         run(&mut create, "redis-cli --cluster create");
         let cluster = Self { nodes };
         let deadline = Instant::now() + Duration::from_secs(30);
         for url in cluster.urls() {
             while !redis_cli_output(&url, &["cluster", "info"]).contains("cluster_state:ok") {
-                assert!(Instant::now() < deadline, "the Redis Cluster never reached cluster_state:ok");
+                assert!(
+                    Instant::now() < deadline,
+                    "the Redis Cluster never reached cluster_state:ok"
+                );
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
