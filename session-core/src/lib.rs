@@ -1,5 +1,5 @@
 //! The core of the session-store family: the [`Store`] contract every backend keeps, the optional
-//! capability traits, errors, and the token and id types.
+//! capability traits, errors, the token and id types, and the session manager.
 //!
 //! # Layout
 //!
@@ -11,8 +11,11 @@
 //! - `token`: [`Token`], the client's 256-bit secret, generated and strictly parsed.
 //! - `id`: [`SessionId`] (`SHA-256` of a token), what stores see, and its log-safe [`ShortId`].
 //! - `validate`: the contract's limits and the one function each for keys, subjects and TTLs.
+//! - `sessions/`: sessions and their policy: [`SessionManager`], [`Session`], [`Config`],
+//!   [`SessionInfo`], events ([`Event`], [`PersistHook`]) and [`SessionError`]; one file each
+//!   for the config, the session handle, the manager, live sessions, metadata and events.
 //!
-//! # Example
+//! # Tokens and ids
 //!
 //! A token goes to the client; stores only see its id.
 //!
@@ -32,11 +35,97 @@
 //! assert!(validate_key("__sys:meta", KeyKind::User).is_err());
 //! println!("session {} created", token.id().short());
 //! ```
+//!
+//! # Sessions, request/response style (web)
+//!
+//! Load by token at the start of a request, read and write typed values, save once at the end:
+//! only the changed keys go to the store, in one `set_many`, and a request that changed nothing
+//! writes nothing (beyond a throttled touch). Log in with [`Session::set_user`] and
+//! [`Session::rotate`]; list and revoke a user's sessions on the manager.
+//!
+//! ```
+//! use std::time::Duration;
+//! use session_core::{Config, SessionManager};
+//! use session_store_memory::MemoryStore;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), session_core::SessionError> {
+//! let config = Config::builder()
+//!     .idle_timeout(Duration::from_secs(30 * 60))
+//!     .absolute_lifetime(Duration::from_secs(24 * 60 * 60))
+//!     .build()?;
+//! let manager = SessionManager::builder(MemoryStore::new()).config(config).subject_index().build()?;
+//!
+//! // First request: a new session, stored once it holds something.
+//! let session = manager.create_with(Some("Firefox on Linux".into()), None)?;
+//! session.set("theme", "dark")?;
+//! session.save().await?;
+//!
+//! // Login: bind the user and give the session a new token.
+//! let session = manager.load(session.token().as_str()).await?.expect("live");
+//! session.set_user("alice", serde_json::json!({ "name": "Alice" })).await?;
+//! let token = session.rotate().await?; // send this one back to the client
+//!
+//! // The user's devices, and logging out everywhere:
+//! let devices = manager.sessions_of("alice").await?;
+//! assert_eq!(devices[0].device.as_deref(), Some("Firefox on Linux"));
+//! assert_eq!(manager.revoke_all("alice").await?, 1);
+//! assert!(manager.load(token.as_str()).await?.is_none());
+//! # Ok(()) }
+//! ```
+//!
+//! # Live sessions, connection style (game servers, WebSockets)
+//!
+//! A live session stays in the manager's registry under an application key; every connection of
+//! it shares one handle. Changes persist on an interval, on named events, on
+//! [`Session::persist_now`], and when the session or the manager ends; a [`PersistHook`] lets the
+//! application save its own state at those moments.
+//!
+//! ```
+//! use session_core::{async_trait, BoxError, Config, PersistHook, PersistReason, Session, SessionManager};
+//! use session_store_memory::MemoryStore;
+//!
+//! struct SaveToGameDb;
+//!
+//! #[async_trait]
+//! impl PersistHook for SaveToGameDb {
+//!     async fn persist(&self, session: &Session, reason: PersistReason) -> Result<(), BoxError> {
+//!         let gold: Option<u64> = session.get("gold")?;
+//!         println!("{reason:?}: write gold={gold:?} to the game database");
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), session_core::SessionError> {
+//! let manager = SessionManager::builder(MemoryStore::new())
+//!     .config(Config::builder().persist_every("30s").persist_on(["disconnect", "shutdown"]).build()?)
+//!     .persist_hook(SaveToGameDb)
+//!     .build()?;
+//! let mut events = manager.subscribe();
+//!
+//! let session = manager.create_live("player-7")?;
+//! session.start();
+//! session.set("gold", &100u64)?;
+//!
+//! // A second connection of the same player finds the same session:
+//! let same = manager.find_by_key("player-7").expect("live");
+//! same.set("gold", &150u64)?;
+//!
+//! assert!(session.will_persist_on("disconnect"));
+//! session.notify("disconnect").await?; // Persist event, the hook, then the store
+//! manager.shutdown(true).await?; // destroys every live session, persisting each first
+//! while let Ok(event) = events.try_recv() {
+//!     println!("{:?} {:?}", event.session, event.kind);
+//! }
+//! # Ok(()) }
+//! ```
 
 mod capability;
 mod cleanup;
 mod error;
 mod id;
+mod sessions;
 mod store;
 mod token;
 mod validate;
@@ -48,6 +137,12 @@ pub use cleanup::{
 };
 pub use error::{BoxError, StoreError, TokenError};
 pub use id::{SESSION_ID_LEN, SessionId, ShortId};
+pub use sessions::{
+    Config, ConfigBuilder, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KEYS, DEFAULT_MAX_VALUE_BYTES,
+    DEFAULT_PERSIST_EVENTS, DEFAULT_PERSIST_INTERVAL, DEFAULT_ROTATION_GRACE,
+    DEFAULT_TOUCH_INTERVAL, Event, EventKind, PersistHook, PersistReason, Session, SessionError,
+    SessionInfo, SessionManager, SessionManagerBuilder,
+};
 pub use store::{Change, Map, Store, Value};
 pub use token::{RandomnessError, TOKEN_BYTES, TOKEN_LEN, Token};
 pub use validate::{

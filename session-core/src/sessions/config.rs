@@ -1,0 +1,237 @@
+//! `Config`: the manager's policy (timeouts, rotation, persistence, limits) and its defaults.
+
+use std::time::Duration;
+
+use super::SessionError;
+
+/// The default idle timeout: two weeks without a visit ends a session.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+
+/// The default touch interval: a session that is only read is written (its expiry pushed) at most
+/// once a minute.
+pub const DEFAULT_TOUCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The default rotation grace: the old token keeps working this long after a rotation, so
+/// requests already in flight finish.
+pub const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(10);
+
+/// The default interval at which live sessions persist their changes.
+pub const DEFAULT_PERSIST_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The default named events on which a live session persists.
+pub const DEFAULT_PERSIST_EVENTS: [&str; 2] = ["disconnect", "shutdown"];
+
+/// The default largest value (as JSON) one key may hold.
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 256 * 1024;
+
+/// The default most keys one session may hold.
+pub const DEFAULT_MAX_KEYS: usize = 1000;
+
+/// The manager's policy. Build one with [`Config::builder`]; [`Config::default`] has every
+/// default.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use session_core::Config;
+///
+/// let config = Config::builder()
+///     .idle_timeout(Duration::from_secs(30 * 60))
+///     .absolute_lifetime(Duration::from_secs(12 * 60 * 60))
+///     .persist_every("10s")
+///     .device_binding(true)
+///     .max_sessions_per_subject(5)
+///     .build()
+///     .expect("valid settings");
+/// assert_eq!(config.idle_timeout(), Duration::from_secs(1800));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) idle_timeout: Duration,
+    pub(crate) absolute_lifetime: Option<Duration>,
+    pub(crate) touch_interval: Duration,
+    pub(crate) rotation_grace: Duration,
+    pub(crate) persist_interval: Option<Duration>,
+    pub(crate) persist_events: Vec<String>,
+    pub(crate) device_binding: bool,
+    pub(crate) max_value_bytes: usize,
+    pub(crate) max_keys: usize,
+    pub(crate) max_sessions_per_subject: Option<usize>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            absolute_lifetime: None,
+            touch_interval: DEFAULT_TOUCH_INTERVAL,
+            rotation_grace: DEFAULT_ROTATION_GRACE,
+            persist_interval: Some(DEFAULT_PERSIST_INTERVAL),
+            persist_events: DEFAULT_PERSIST_EVENTS
+                .iter()
+                .map(|e| e.to_string())
+                .collect(),
+            device_binding: false,
+            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+            max_keys: DEFAULT_MAX_KEYS,
+            max_sessions_per_subject: None,
+        }
+    }
+}
+
+impl Config {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder {
+            config: Config::default(),
+            error: None,
+        }
+    }
+
+    /// The idle timeout.
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    /// The absolute lifetime, if any.
+    pub fn absolute_lifetime(&self) -> Option<Duration> {
+        self.absolute_lifetime
+    }
+
+    /// The rotation grace.
+    pub fn rotation_grace(&self) -> Duration {
+        self.rotation_grace
+    }
+
+    /// The persistence interval of live sessions, if any.
+    pub fn persist_interval(&self) -> Option<Duration> {
+        self.persist_interval
+    }
+
+    /// Whether live sessions persist on the named event.
+    pub fn persists_on(&self, event: &str) -> bool {
+        self.persist_events.iter().any(|e| e == event)
+    }
+}
+
+/// Builds a [`Config`]; every setter names its default. Errors (an unparsable duration, an
+/// inconsistent setting) are reported by [`ConfigBuilder::build`].
+#[derive(Debug, Clone)]
+pub struct ConfigBuilder {
+    config: Config,
+    error: Option<String>,
+}
+
+impl ConfigBuilder {
+    /// How long a session lives without a visit (sliding). The default is
+    /// [`DEFAULT_IDLE_TIMEOUT`] (two weeks).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a session may live in all, however active it is; never extended. The default is
+    /// none.
+    pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
+        self.config.absolute_lifetime = Some(lifetime);
+        self
+    }
+
+    /// At most how often a session that is only read is written to push its expiry. The default
+    /// is [`DEFAULT_TOUCH_INTERVAL`]; it must not exceed the idle timeout.
+    pub fn touch_interval(mut self, interval: Duration) -> Self {
+        self.config.touch_interval = interval;
+        self
+    }
+
+    /// How long the old token keeps working after [`rotate`](crate::Session::rotate); zero ends
+    /// it at once. The default is [`DEFAULT_ROTATION_GRACE`].
+    pub fn rotation_grace(mut self, grace: Duration) -> Self {
+        self.config.rotation_grace = grace;
+        self
+    }
+
+    /// How often live sessions persist their changes; `None` turns interval persistence off. The
+    /// default is [`DEFAULT_PERSIST_INTERVAL`].
+    pub fn persist_interval(mut self, interval: Option<Duration>) -> Self {
+        self.config.persist_interval = interval;
+        self
+    }
+
+    /// As [`persist_interval`](Self::persist_interval), from a human-readable duration such as
+    /// `"30s"` or `"5m"` (parsed with `humantime`).
+    pub fn persist_every(mut self, interval: &str) -> Self {
+        match humantime::parse_duration(interval) {
+            Ok(d) => self.config.persist_interval = Some(d),
+            Err(e) => self.error = Some(format!("persist interval {interval:?}: {e}")),
+        }
+        self
+    }
+
+    /// The named events on which a live session persists (see
+    /// [`Session::notify`](crate::Session::notify)). The default is [`DEFAULT_PERSIST_EVENTS`].
+    pub fn persist_on<I: IntoIterator<Item = S>, S: Into<String>>(mut self, events: I) -> Self {
+        self.config.persist_events = events.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether a session is bound to the device context it was created with: presented from
+    /// another context, it is ended with [`SessionError::DeviceMismatch`]. The default is `false`.
+    pub fn device_binding(mut self, on: bool) -> Self {
+        self.config.device_binding = on;
+        self
+    }
+
+    /// The largest value (as JSON text) a key may hold; larger ones are refused with
+    /// `TooLarge` before any I/O. The default is [`DEFAULT_MAX_VALUE_BYTES`].
+    pub fn max_value_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_value_bytes = bytes;
+        self
+    }
+
+    /// The most keys a session may hold; more are refused with `TooLarge` before any I/O. The
+    /// default is [`DEFAULT_MAX_KEYS`].
+    pub fn max_keys(mut self, keys: usize) -> Self {
+        self.config.max_keys = keys;
+        self
+    }
+
+    /// The most sessions one subject may have at once; past it, the oldest are ended when a
+    /// session is identified. Needs a store with [`SubjectIndex`](crate::SubjectIndex). The
+    /// default is no limit.
+    pub fn max_sessions_per_subject(mut self, max: usize) -> Self {
+        self.config.max_sessions_per_subject = Some(max);
+        self
+    }
+
+    /// The finished configuration.
+    ///
+    /// # Errors
+    /// [`SessionError::Config`] for an unparsable duration, a zero or over-long idle timeout or
+    /// lifetime, a touch interval longer than the idle timeout, or a zero limit.
+    pub fn build(self) -> Result<Config, SessionError> {
+        if let Some(error) = self.error {
+            return Err(SessionError::Config(error));
+        }
+        let c = self.config;
+        let bad = |what: &str| Err(SessionError::Config(what.to_owned()));
+        if crate::validate_ttl(c.idle_timeout).is_err() {
+            return bad("idle_timeout must be more than zero and at most MAX_TTL");
+        }
+        if c.absolute_lifetime
+            .is_some_and(|l| crate::validate_ttl(l).is_err())
+        {
+            return bad("absolute_lifetime must be more than zero and at most MAX_TTL");
+        }
+        if c.touch_interval > c.idle_timeout {
+            return bad("touch_interval must not exceed idle_timeout");
+        }
+        if c.persist_interval.is_some_and(|i| i.is_zero()) {
+            return bad("persist_interval must be more than zero");
+        }
+        if c.max_keys == 0 || c.max_value_bytes == 0 || c.max_sessions_per_subject == Some(0) {
+            return bad("limits must be at least 1");
+        }
+        Ok(c)
+    }
+}

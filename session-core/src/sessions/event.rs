@@ -1,0 +1,79 @@
+//! Events, and the persistence hook the application may provide.
+
+use async_trait::async_trait;
+
+use crate::{BoxError, Session, SessionId};
+
+/// Something that happened to a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A new session was created (not yet stored: that happens on its first save).
+    Created,
+    /// A live session was started ([`Session::start`]).
+    Started,
+    /// The session was bound to a subject ([`Session::set_user`]).
+    Identified {
+        /// The subject (user id).
+        subject: String,
+    },
+    /// The session is persisting (the hook runs after this event).
+    Persist,
+    /// The session is about to be destroyed.
+    BeforeDestroy,
+    /// The session was destroyed; delivered after any persisting finished.
+    Destroyed,
+    /// The session got a new token and id ([`Session::rotate`]); `session` is the new id.
+    Rotated {
+        /// The id it had before.
+        from: SessionId,
+    },
+}
+
+/// An event and the session it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The session's id (its current one; for `Rotated`, the new one).
+    pub session: SessionId,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// Why a session is persisting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PersistReason {
+    /// The persistence interval elapsed.
+    Interval,
+    /// A named event configured to persist, e.g. `"disconnect"`.
+    Event(String),
+    /// [`Session::persist_now`] or [`SessionManager::persist_all`](crate::SessionManager::persist_all).
+    Now,
+    /// The session is being destroyed with `persist: true`.
+    Destroy,
+}
+
+/// An application's own persistence, run whenever a session persists (e.g. to write a player's
+/// state to its database). The manager awaits it, so `Destroyed` is delivered only after it
+/// finished.
+///
+/// # Examples
+/// ```
+/// use session_core::{async_trait, BoxError, PersistHook, PersistReason, Session};
+///
+/// struct SaveScore;
+///
+/// #[async_trait]
+/// impl PersistHook for SaveScore {
+///     async fn persist(&self, session: &Session, reason: PersistReason) -> Result<(), BoxError> {
+///         let score: Option<u64> = session.get("score")?;
+///         println!("saving score {score:?} because of {reason:?}");
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait PersistHook: Send + Sync + 'static {
+    /// Persists what the application needs from `session`.
+    async fn persist(&self, session: &Session, reason: PersistReason) -> Result<(), BoxError>;
+}

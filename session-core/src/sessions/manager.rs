@@ -1,0 +1,335 @@
+//! `SessionManager`: creates and loads sessions over any store, lists and revokes a user's
+//! sessions, and owns the policy.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+
+use super::meta::{Meta, SessionInfo, meta_key, now_ms};
+use super::shared::{EVENT_BUFFER, Shared, lock};
+use super::{Config, Event, EventKind, PersistHook, SessionError};
+use crate::{Map, RESERVED_KEY_PREFIX, Session, SessionId, Store, SubjectIndex, Token, Value};
+
+/// Creates, loads and ends sessions over any [`Store`], with one [`Config`].
+///
+/// Cheap to clone: clones share everything. Swap the store in `main` and nothing else changes.
+///
+/// # Examples
+///
+/// Request/response style: create at first need, save at the end of the request, load by token.
+///
+/// ```
+/// use session_core::SessionManager;
+/// use session_store_memory::MemoryStore;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), session_core::SessionError> {
+/// // Any store: MemoryStore, SqliteStore, RedisStore, PostgresStore...
+/// let manager = SessionManager::new(MemoryStore::new());
+///
+/// let session = manager.create()?;
+/// session.set("cart", &vec!["apple"])?;
+/// session.save().await?; // one set_many with the changed keys
+/// let token = session.token(); // goes to the client, e.g. in a cookie
+///
+/// // A later request:
+/// let session = manager.load(token.as_str()).await?.expect("a live session");
+/// let cart: Option<Vec<String>> = session.get("cart")?;
+/// assert_eq!(cart, Some(vec!["apple".to_string()]));
+///
+/// // Unknown or malformed tokens are simply no session:
+/// assert!(manager.load("forged").await?.is_none());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SessionManager {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`SessionManager`]: the store, its capabilities, the policy, the hook.
+pub struct SessionManagerBuilder<S> {
+    store: Arc<S>,
+    subjects: Option<Arc<dyn SubjectIndex>>,
+    config: Config,
+    hook: Option<Arc<dyn PersistHook>>,
+}
+
+impl<S: Store> SessionManagerBuilder<S> {
+    /// The policy. The default is [`Config::default`].
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Uses the store's [`SubjectIndex`], for [`SessionManager::sessions_of`],
+    /// [`SessionManager::revoke_all`] and the per-subject limit.
+    pub fn subject_index(mut self) -> Self
+    where
+        S: SubjectIndex,
+    {
+        self.subjects = Some(self.store.clone());
+        self
+    }
+
+    /// The application's persistence hook. The default is none.
+    pub fn persist_hook(mut self, hook: impl PersistHook) -> Self {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The manager.
+    ///
+    /// # Errors
+    /// [`SessionError::Unsupported`] when a per-subject limit is configured without a subject
+    /// index.
+    pub fn build(self) -> Result<SessionManager, SessionError> {
+        if self.config.max_sessions_per_subject.is_some() && self.subjects.is_none() {
+            return Err(SessionError::Unsupported(
+                "SubjectIndex (needed by max_sessions_per_subject)",
+            ));
+        }
+        Ok(SessionManager {
+            shared: Arc::new(Shared {
+                store: self.store,
+                subjects: self.subjects,
+                config: self.config,
+                events: broadcast::channel(EVENT_BUFFER).0,
+                hook: self.hook,
+                live: Mutex::new(HashMap::new()),
+                ticker: Mutex::new(None),
+            }),
+        })
+    }
+}
+
+/// Splits a stored session into its user keys and its metadata (a session written by something
+/// else, with no metadata, gets fresh metadata).
+fn split(mut map: Map, now: u64) -> (Map, Meta, bool) {
+    let meta = map
+        .remove(&meta_key())
+        .and_then(|m| serde_json::from_value::<Meta>(m).ok());
+    map.retain(|k, _| !k.starts_with(RESERVED_KEY_PREFIX));
+    match meta {
+        Some(meta) => (map, meta, false),
+        None => (map, Meta::new(now, None, None), true),
+    }
+}
+
+impl SessionManager {
+    /// A manager over `store` with the default [`Config`] and no optional capability.
+    pub fn new<S: Store>(store: S) -> Self {
+        Self::builder(store)
+            .build()
+            .unwrap_or_else(|_| unreachable!("the default config needs no capability"))
+    }
+
+    /// A builder over `store`.
+    pub fn builder<S: Store>(store: S) -> SessionManagerBuilder<S> {
+        Self::builder_from_arc(Arc::new(store))
+    }
+
+    /// A builder over a store already in an `Arc` (e.g. shared with a cleanup task).
+    pub fn builder_from_arc<S: Store>(store: Arc<S>) -> SessionManagerBuilder<S> {
+        SessionManagerBuilder {
+            store,
+            subjects: None,
+            config: Config::default(),
+            hook: None,
+        }
+    }
+
+    /// The policy.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Observes every session's events.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.shared.events.subscribe()
+    }
+
+    /// A new session with a fresh token. Nothing is stored until it is saved with data.
+    ///
+    /// # Errors
+    /// [`SessionError::Randomness`] when the OS has no randomness to give.
+    pub fn create(&self) -> Result<Session, SessionError> {
+        self.create_with(None, None)
+    }
+
+    /// A new session recording a device context (used for device binding, and listed with the
+    /// user's sessions) and data the client supplied.
+    ///
+    /// # Errors
+    /// As [`create`](Self::create).
+    pub fn create_with(
+        &self,
+        device: Option<String>,
+        client_data: Option<Value>,
+    ) -> Result<Session, SessionError> {
+        let token = Token::generate()?;
+        let meta = Meta::new(now_ms(), device, client_data);
+        let session = Session::new(self.shared.clone(), token, Map::new(), meta, false);
+        session.emit(EventKind::Created);
+        Ok(session)
+    }
+
+    /// The live session for an untrusted token string, or `None` for a malformed, unknown,
+    /// expired or revoked one. A token is never adopted: only tokens this system issued find a
+    /// session.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails.
+    pub async fn load(&self, token: &str) -> Result<Option<Session>, SessionError> {
+        self.load_with(token, None).await
+    }
+
+    /// As [`load`](Self::load), from a device context. With device binding on, a session created
+    /// from another context is ended and [`SessionError::DeviceMismatch`] returned.
+    ///
+    /// # Errors
+    /// As [`load`](Self::load), and [`SessionError::DeviceMismatch`].
+    pub async fn load_with(
+        &self,
+        token: &str,
+        device: Option<&str>,
+    ) -> Result<Option<Session>, SessionError> {
+        let Ok(token) = Token::parse(token) else {
+            return Ok(None);
+        };
+        let id = token.id();
+        let Some(map) = self.shared.store.get_all(&id, None).await? else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        let (data, mut meta, meta_missing) = split(map, now);
+        if self.shared.past_lifetime(&meta, now) {
+            self.end(&id).await?;
+            return Ok(None);
+        }
+        if self.shared.config.device_binding
+            && meta.device.is_some()
+            && meta.device.as_deref() != device
+        {
+            self.end(&id).await?;
+            return Err(SessionError::DeviceMismatch);
+        }
+        meta.previous_visit_ms = meta.latest_visit_ms;
+        meta.latest_visit_ms = now;
+        let session = Session::new(self.shared.clone(), token, data, meta, true);
+        if meta_missing {
+            session.mark_meta_dirty();
+        }
+        Ok(Some(session))
+    }
+
+    /// Removes session `id` from the store and tells observers.
+    async fn end(&self, id: &SessionId) -> Result<(), SessionError> {
+        self.shared.store.del_all(id).await?;
+        self.shared.emit(*id, EventKind::Destroyed);
+        Ok(())
+    }
+
+    fn index(&self) -> Result<&Arc<dyn SubjectIndex>, SessionError> {
+        self.shared
+            .subjects
+            .as_ref()
+            .ok_or(SessionError::Unsupported("SubjectIndex"))
+    }
+
+    /// The live sessions of `subject` with their metadata, oldest first.
+    ///
+    /// # Errors
+    /// [`SessionError::Unsupported`] without a subject index; [`SessionError::Store`].
+    pub async fn sessions_of(&self, subject: &str) -> Result<Vec<SessionInfo>, SessionError> {
+        sessions_of(&self.shared, subject).await
+    }
+
+    /// Ends every session of `subject` and returns how many live ones it ended.
+    ///
+    /// # Errors
+    /// [`SessionError::Unsupported`] without a subject index; [`SessionError::Store`].
+    pub async fn revoke_all(&self, subject: &str) -> Result<u64, SessionError> {
+        // The count is of the subject's sessions; the store also ends ids rotated out of them
+        // that are still inside their grace period.
+        let ended = sessions_of(&self.shared, subject).await?.len() as u64;
+        self.index()?.revoke_subject(subject).await?;
+        let live: Vec<Session> = lock(&self.shared.live).values().cloned().collect();
+        for session in live
+            .into_iter()
+            .filter(|s| s.subject().as_deref() == Some(subject))
+        {
+            // Already gone from the store; this only retires the handle.
+            session.end_in_store().await?;
+            session.emit(EventKind::Destroyed);
+        }
+        Ok(ended)
+    }
+
+    /// Ends session `id` if it belongs to `subject` (e.g. "log out that device"), and returns
+    /// whether it did. Works on any store: ownership is read from the session's metadata.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`].
+    pub async fn end_session_of(
+        &self,
+        subject: &str,
+        id: &SessionId,
+    ) -> Result<bool, SessionError> {
+        let Some(map) = self.shared.store.get_all(id, None).await? else {
+            return Ok(false);
+        };
+        let (_, meta, _) = split(map, now_ms());
+        if meta.subject.as_deref() != Some(subject) {
+            return Ok(false);
+        }
+        self.end(id).await?;
+        Ok(true)
+    }
+}
+
+/// The live sessions of `subject` with their metadata, oldest first.
+pub(crate) async fn sessions_of(
+    shared: &Shared,
+    subject: &str,
+) -> Result<Vec<SessionInfo>, SessionError> {
+    let index = shared
+        .subjects
+        .as_ref()
+        .ok_or(SessionError::Unsupported("SubjectIndex"))?;
+    let mut infos = Vec::new();
+    for id in index.subject_sessions(subject).await? {
+        if let Some(map) = shared.store.get_all(&id, None).await? {
+            let (_, meta, _) = split(map, now_ms());
+            if meta.subject.as_deref() == Some(subject) && !meta.rotated {
+                infos.push(SessionInfo::new(id, &meta));
+            }
+        }
+    }
+    infos.sort_by_key(|info| info.created_at);
+    Ok(infos)
+}
+
+/// Ends the oldest sessions of `subject` (never `keep`) until at most `max` are left.
+pub(crate) async fn enforce_subject_limit(
+    shared: &Arc<Shared>,
+    subject: &str,
+    max: usize,
+    keep: SessionId,
+) -> Result<(), SessionError> {
+    let infos = sessions_of(shared, subject).await?;
+    let excess = infos.len().saturating_sub(max);
+    for info in infos.into_iter().filter(|i| i.id != keep).take(excess) {
+        shared.store.del_all(&info.id).await?;
+        shared.emit(info.id, EventKind::Destroyed);
+    }
+    Ok(())
+}

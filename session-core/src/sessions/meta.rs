@@ -1,0 +1,100 @@
+//! The system metadata of a session, kept under one reserved key.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{RESERVED_KEY_PREFIX, SessionId, Value};
+
+/// The key the metadata is stored under, in the reserved namespace.
+pub(crate) fn meta_key() -> String {
+    format!("{RESERVED_KEY_PREFIX}meta")
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn to_time(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+/// What the system records about a session (stored as JSON under the reserved meta key).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Meta {
+    pub(crate) created_ms: u64,
+    pub(crate) previous_visit_ms: u64,
+    pub(crate) latest_visit_ms: u64,
+    /// When the store's expiry was last pushed: the touch throttle compares against it.
+    pub(crate) touched_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) user_data: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) device: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) client_data: Option<Value>,
+    /// This id was rotated out and lives only for the grace period: still readable by requests
+    /// in flight, but no longer one of its subject's sessions.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) rotated: bool,
+}
+
+impl Meta {
+    pub(crate) fn new(now: u64, device: Option<String>, client_data: Option<Value>) -> Self {
+        Self {
+            created_ms: now,
+            previous_visit_ms: now,
+            latest_visit_ms: now,
+            touched_ms: now,
+            subject: None,
+            user_data: None,
+            device,
+            client_data,
+            rotated: false,
+        }
+    }
+}
+
+/// What the system knows about a session: for listing a user's sessions, and for the session
+/// itself ([`Session::info`](crate::Session::info)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionInfo {
+    /// The session's id (never its token), e.g. to end it with
+    /// [`SessionManager::end_session_of`](crate::SessionManager::end_session_of).
+    pub id: SessionId,
+    /// When it was created (its first visit).
+    pub created_at: SystemTime,
+    /// The visit before the latest one.
+    pub previous_visit: SystemTime,
+    /// The latest visit.
+    pub latest_visit: SystemTime,
+    /// The subject (user id) it is bound to, if any.
+    pub subject: Option<String>,
+    /// The data given to [`Session::set_user`](crate::Session::set_user).
+    pub user_data: Option<Value>,
+    /// The device context recorded at creation, if any.
+    pub device: Option<String>,
+    /// The data the client supplied at creation, if any.
+    pub client_data: Option<Value>,
+}
+
+impl SessionInfo {
+    pub(crate) fn new(id: SessionId, meta: &Meta) -> Self {
+        Self {
+            id,
+            created_at: to_time(meta.created_ms),
+            previous_visit: to_time(meta.previous_visit_ms),
+            latest_visit: to_time(meta.latest_visit_ms),
+            subject: meta.subject.clone(),
+            user_data: meta.user_data.clone(),
+            device: meta.device.clone(),
+            client_data: meta.client_data.clone(),
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! What a manager and all its sessions share: the store, the policy, the event channel, the hook
+//! and the live registry.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use super::meta::Meta;
+use super::{Config, Event, EventKind, PersistHook};
+use crate::{Session, SessionId, Store, SubjectIndex};
+
+/// How many events a slow observer may fall behind before it misses some.
+pub(crate) const EVENT_BUFFER: usize = 1024;
+
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) subjects: Option<Arc<dyn SubjectIndex>>,
+    pub(crate) config: Config,
+    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) hook: Option<Arc<dyn PersistHook>>,
+    /// Live sessions by application key. Sessions hold this `Shared`, so the registry and its
+    /// sessions keep each other alive until they are destroyed or the manager shuts down.
+    pub(crate) live: Mutex<HashMap<String, Session>>,
+    pub(crate) ticker: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// Locks a std mutex; nothing panics while one is held, so a poisoned lock holds consistent data.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Sends an event to the manager's observers (and nobody is an error only for the sender).
+    pub(crate) fn emit(&self, session: SessionId, kind: EventKind) -> Event {
+        let event = Event { session, kind };
+        let _ = self.events.send(event.clone());
+        event
+    }
+
+    /// The TTL a write at `now_ms` gives the session: the idle timeout, cut short by the absolute
+    /// lifetime. `None` once the absolute lifetime has passed.
+    pub(crate) fn ttl(&self, meta: &Meta, now_ms: u64) -> Option<Duration> {
+        let idle = self.config.idle_timeout;
+        match self.config.absolute_lifetime {
+            None => Some(idle),
+            Some(lifetime) => {
+                let end = meta.created_ms.saturating_add(lifetime.as_millis() as u64);
+                let left = end.checked_sub(now_ms).filter(|ms| *ms > 0)?;
+                Some(idle.min(Duration::from_millis(left)))
+            }
+        }
+    }
+
+    /// Whether the absolute lifetime of a session with this metadata has passed.
+    pub(crate) fn past_lifetime(&self, meta: &Meta, now_ms: u64) -> bool {
+        self.ttl(meta, now_ms).is_none()
+    }
+}
