@@ -47,6 +47,13 @@ impl CleanupTask {
     }
 }
 
+impl CleanupTask {
+    /// Lets the task run for as long as the runtime does, without keeping a handle.
+    pub fn detach(mut self) {
+        self.0.take();
+    }
+}
+
 impl Drop for CleanupTask {
     fn drop(&mut self) {
         if let Some(handle) = &self.0 {

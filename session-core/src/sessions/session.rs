@@ -223,16 +223,18 @@ impl Session {
     /// interval); a session that was never written is never stored, and a session loaded by a
     /// token that was rotated out (inside its grace period) writes nothing.
     ///
+    /// Returns whether it wrote to the store (and so moved the session's expiry).
+    ///
     /// # Errors
     /// [`SessionError::Store`] when the store fails (the changes stay pending, so a later save
     /// retries them); [`SessionError::Destroyed`] when the session was destroyed or its absolute
     /// lifetime has passed (it is ended then).
-    pub async fn save(&self) -> Result<(), SessionError> {
+    pub async fn save(&self) -> Result<bool, SessionError> {
         let _io = self.0.io.lock().await;
         self.save_locked().await
     }
 
-    async fn save_locked(&self) -> Result<(), SessionError> {
+    async fn save_locked(&self) -> Result<bool, SessionError> {
         let shared = &self.0.shared;
         let now = now_ms();
         let plan = {
@@ -244,17 +246,17 @@ impl Session {
                 // A request still holding a rotated-out token finishes, but writes nothing: a
                 // write would push the old id's expiry past its grace period.
                 state.dirty.clear();
-                return Ok(());
+                return Ok(false);
             }
             if !state.stored && state.data.is_empty() && state.meta.subject.is_none() {
                 // Never written: nothing to store, and removals of keys it never had are moot.
                 state.dirty.clear();
-                return Ok(());
+                return Ok(false);
             }
             let touch_interval = shared.config.touch_interval.as_millis() as u64;
             let touch_due = now.saturating_sub(state.meta.touched_ms) >= touch_interval;
             if state.stored && state.dirty.is_empty() && !state.meta_dirty && !touch_due {
-                return Ok(());
+                return Ok(false);
             }
             match shared.ttl(&state.meta, now) {
                 None => None,
@@ -285,7 +287,7 @@ impl Session {
                 let mut state = self.state();
                 state.stored = true;
                 state.meta_dirty = false;
-                Ok(())
+                Ok(true)
             }
             Err(error) => {
                 // Keep what did not reach the store, unless the key changed again meanwhile.
@@ -498,7 +500,7 @@ impl Session {
 
     pub(crate) async fn persist(&self, reason: PersistReason) -> Result<(), SessionError> {
         self.run_hook(reason).await?;
-        self.save().await
+        self.save().await.map(drop)
     }
 
     /// Persists now: emits `Persist`, runs the persistence hook, and saves the changed keys.

@@ -1,0 +1,115 @@
+//! `SessionLayer`: the tower layer and its settings.
+
+use std::sync::Arc;
+
+use http::{HeaderName, Response, StatusCode};
+use session_core::{SessionError, SessionManager};
+use tower::Layer;
+
+use crate::{CookieConfig, SessionService, SigningKeys};
+
+/// Makes the response for a request whose session store failed.
+pub type UnavailableHandler = Arc<dyn Fn(&SessionError) -> Response<String> + Send + Sync>;
+
+/// The settings a [`SessionService`] runs with.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) manager: SessionManager,
+    pub(crate) cookie: CookieConfig,
+    pub(crate) signing: Option<SigningKeys>,
+    pub(crate) header: Option<HeaderName>,
+    pub(crate) device_from_user_agent: bool,
+    pub(crate) on_unavailable: UnavailableHandler,
+}
+
+/// The default answer to a store failure: `503 Service Unavailable`, `Retry-After: 1`.
+fn default_unavailable(_: &SessionError) -> Response<String> {
+    let mut response = Response::new("session store unavailable".to_owned());
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    response
+}
+
+/// A tower [`Layer`] that gives each request a [`LazySession`](crate::LazySession) and saves it
+/// once per response.
+///
+/// # Examples
+/// ```
+/// use session_core::SessionManager;
+/// use session_store_memory::MemoryStore;
+/// use session_tower::{CookieConfig, SessionLayer, SigningKeys};
+///
+/// let manager = SessionManager::new(MemoryStore::new());
+/// let layer = SessionLayer::new(manager)
+///     .cookie(CookieConfig::default().name("app"))
+///     .signing_keys(SigningKeys::new(vec![vec![7; 32]]).expect("a 32-byte key"));
+/// ```
+#[derive(Clone)]
+pub struct SessionLayer {
+    settings: Arc<Settings>,
+}
+
+impl SessionLayer {
+    /// A layer over `manager`, with the default cookie, unsigned cookies, no header, the
+    /// `User-Agent` as device context, and `503` on store failure.
+    pub fn new(manager: SessionManager) -> Self {
+        Self {
+            settings: Arc::new(Settings {
+                manager,
+                cookie: CookieConfig::default(),
+                signing: None,
+                header: None,
+                device_from_user_agent: true,
+                on_unavailable: Arc::new(default_unavailable),
+            }),
+        }
+    }
+
+    fn with(mut self, change: impl FnOnce(&mut Settings)) -> Self {
+        change(Arc::make_mut(&mut self.settings));
+        self
+    }
+
+    /// The cookie's name and attributes. The default is [`CookieConfig::default`].
+    pub fn cookie(self, cookie: CookieConfig) -> Self {
+        self.with(|s| s.cookie = cookie)
+    }
+
+    /// Signs cookies with HMAC-SHA256: the first key signs, every key verifies. An unsigned or
+    /// tampered cookie is no session. The default is unsigned (the token is already 256 random
+    /// bits; signing adds key rotation and a cheap reject before any lookup).
+    pub fn signing_keys(self, keys: SigningKeys) -> Self {
+        self.with(|s| s.signing = Some(keys))
+    }
+
+    /// Also accepts the token from this request header (for API clients), and returns a new
+    /// token in it. The default is none: the cookie only. Tokens are never read from the URL.
+    pub fn header(self, name: HeaderName) -> Self {
+        self.with(|s| s.header = Some(name))
+    }
+
+    /// Whether the `User-Agent` is recorded as the session's device context (shown in session
+    /// lists, and checked when the manager binds devices). The default is `true`.
+    pub fn device_from_user_agent(self, on: bool) -> Self {
+        self.with(|s| s.device_from_user_agent = on)
+    }
+
+    /// The response to send when the store fails during load or save. The default is `503`.
+    pub fn on_unavailable(
+        self,
+        handler: impl Fn(&SessionError) -> Response<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.with(|s| s.on_unavailable = Arc::new(handler))
+    }
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService::new(inner, self.settings.clone())
+    }
+}

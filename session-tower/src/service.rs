@@ -1,0 +1,258 @@
+//! `SessionService`: reads the token from the request, hands the handler a lazy session, and
+//! after the response saves it once and sets or clears the cookie.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use cookie::Cookie;
+use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Request, Response};
+use session_core::{Session, SessionError, StoreError};
+use tower::Service;
+
+use crate::layer::Settings;
+use crate::lazy::{LazySession, Slot};
+use crate::signing::Verified;
+
+/// The longest `User-Agent` kept as a device context.
+const MAX_DEVICE_LEN: usize = 256;
+
+/// Where the request's token came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    Cookie,
+    Header,
+}
+
+/// The token a request presented.
+#[derive(Debug, Clone)]
+struct Presented {
+    token: String,
+    source: Source,
+    /// Signed with an older key: the response re-signs it with the newest.
+    resign: bool,
+}
+
+/// The service [`SessionLayer`](crate::SessionLayer) wraps around an inner service.
+#[derive(Clone)]
+pub struct SessionService<S> {
+    inner: S,
+    settings: Arc<Settings>,
+}
+
+impl<S> SessionService<S> {
+    pub(crate) fn new(inner: S, settings: Arc<Settings>) -> Self {
+        Self { inner, settings }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: From<String> + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        // Call the service that was polled ready, and leave a fresh clone for the next call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let settings = self.settings.clone();
+        let presented = presented_token(request.headers(), &settings);
+        let device = settings
+            .device_from_user_agent
+            .then(|| device(request.headers()))
+            .flatten();
+        let token = presented.as_ref().map(|p| p.token.clone());
+        let lazy = LazySession::new(settings.manager.clone(), token, device);
+        request.extensions_mut().insert(lazy.clone());
+        Box::pin(async move {
+            let response = inner.call(request).await?;
+            Ok(finish(&settings, &lazy, presented, response).await)
+        })
+    }
+}
+
+/// The `User-Agent`, shortened, as a device context.
+fn device(headers: &HeaderMap) -> Option<String> {
+    let agent = headers.get(USER_AGENT)?.to_str().ok()?;
+    Some(agent.chars().take(MAX_DEVICE_LEN).collect())
+}
+
+/// The token in the session cookie (checked against the signing keys when cookies are signed),
+/// else in the configured header. Never from the URL.
+fn presented_token(headers: &HeaderMap, settings: &Settings) -> Option<Presented> {
+    let name = settings.cookie.cookie_name();
+    let from_cookie = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| (c.value().to_owned(), Source::Cookie));
+    let from_header = || {
+        let header = settings.header.as_ref()?;
+        let value = headers.get(header)?.to_str().ok()?;
+        Some((value.to_owned(), Source::Header))
+    };
+    let (value, source) = from_cookie.or_else(from_header)?;
+    match &settings.signing {
+        None => Some(Presented {
+            token: value,
+            source,
+            resign: false,
+        }),
+        Some(keys) => match keys.verify(&name, &value)? {
+            Verified::Current(token) => Some(Presented {
+                token,
+                source,
+                resign: false,
+            }),
+            Verified::Old(token) => Some(Presented {
+                token,
+                source,
+                resign: true,
+            }),
+        },
+    }
+}
+
+/// The token as it goes to the client: signed when signing is on.
+fn outgoing(settings: &Settings, token: &str) -> String {
+    match &settings.signing {
+        Some(keys) => keys.sign(&settings.cookie.cookie_name(), token),
+        None => token.to_owned(),
+    }
+}
+
+/// How long the cookie should live: the idle timeout, cut short by the absolute lifetime.
+fn max_age(settings: &Settings, session: Option<&Session>) -> Duration {
+    let config = settings.manager.config();
+    let idle = config.idle_timeout();
+    match (config.absolute_lifetime(), session) {
+        (Some(lifetime), Some(session)) => {
+            let end = session.info().created_at + lifetime;
+            idle.min(
+                end.duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO),
+            )
+        }
+        _ => idle,
+    }
+}
+
+/// Saves the session once and sets, refreshes or clears the token.
+async fn finish<B: From<String>>(
+    settings: &Settings,
+    lazy: &LazySession,
+    presented: Option<Presented>,
+    mut response: Response<B>,
+) -> Response<B> {
+    if lazy.failed() {
+        let error = SessionError::Store(StoreError::timeout("loading the session"));
+        return unavailable(settings, &error);
+    }
+    let header_mode = presented
+        .as_ref()
+        .is_some_and(|p| p.source == Source::Header);
+    match lazy.slot().await {
+        Slot::Untouched => {
+            if let Some(p) = presented.filter(|p| p.resign) {
+                send_token(settings, &mut response, &p.token, None, header_mode);
+            }
+        }
+        Slot::Missing => {
+            if presented.is_some() && !header_mode {
+                clear_cookie(settings, &mut response);
+            }
+        }
+        Slot::Present(session) => {
+            if session.is_destroyed() {
+                if !header_mode {
+                    clear_cookie(settings, &mut response);
+                }
+                return response;
+            }
+            let wrote = match session.save().await {
+                Ok(wrote) => wrote,
+                Err(SessionError::Destroyed) => {
+                    clear_cookie(settings, &mut response);
+                    return response;
+                }
+                Err(error) => {
+                    tracing::warn!(session = %session.id().short(), %error, "saving the session failed");
+                    return unavailable(settings, &error);
+                }
+            };
+            if session.is_new() {
+                return response; // never written: no cookie, nothing stored
+            }
+            let token = session.token();
+            let changed = presented.as_ref().is_none_or(|p| p.token != token.as_str());
+            let resign = presented.as_ref().is_some_and(|p| p.resign);
+            if changed || wrote || resign {
+                send_token(
+                    settings,
+                    &mut response,
+                    token.as_str(),
+                    Some(&session),
+                    header_mode,
+                );
+            }
+        }
+    }
+    response
+}
+
+fn send_token<B>(
+    settings: &Settings,
+    response: &mut Response<B>,
+    token: &str,
+    session: Option<&Session>,
+    header_mode: bool,
+) {
+    let value = outgoing(settings, token);
+    if header_mode {
+        if let (Some(name), Ok(value)) = (&settings.header, HeaderValue::from_str(&value)) {
+            response.headers_mut().insert(name.clone(), value);
+            no_store(response);
+        }
+        return;
+    }
+    let cookie = settings.cookie.build(value, max_age(settings, session));
+    set_cookie(response, &cookie);
+}
+
+fn clear_cookie<B>(settings: &Settings, response: &mut Response<B>) {
+    set_cookie(response, &settings.cookie.removal());
+}
+
+fn set_cookie<B>(response: &mut Response<B>, cookie: &Cookie<'_>) {
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        response.headers_mut().append(SET_COOKIE, value);
+        no_store(response);
+    }
+}
+
+/// A response that sets a session token must never be cached.
+fn no_store<B>(response: &mut Response<B>) {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+fn unavailable<B: From<String>>(settings: &Settings, error: &SessionError) -> Response<B> {
+    (settings.on_unavailable)(error).map(B::from)
+}
