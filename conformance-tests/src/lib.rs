@@ -47,7 +47,8 @@
 //! use std::time::{Duration, Instant};
 //!
 //! use conformance_tests::session_core::{
-//!     async_trait, validate_key, validate_ttl, KeyKind, Map, SessionId, Store, StoreError, Value,
+//!     async_trait, validate_key, validate_ttl, Change, KeyKind, Map, SessionId, Store, StoreError,
+//!     Value,
 //! };
 //!
 //! #[derive(Default)]
@@ -110,6 +111,22 @@
 //!         *at = Instant::now() + ttl;
 //!         Ok(true)
 //!     }
+//!     async fn update(&self, id: &SessionId, changes: Vec<Change>, ttl: Duration) -> Result<bool, StoreError> {
+//!         validate_ttl(ttl)?;
+//!         for change in &changes {
+//!             validate_key(change.key(), KeyKind::Store)?;
+//!         }
+//!         let mut map = self.0.lock().unwrap();
+//!         let Some((data, at)) = Self::live(&mut map, id) else { return Ok(false) };
+//!         for change in changes {
+//!             match change {
+//!                 Change::Set(key, value) => { data.insert(key, value); }
+//!                 Change::Del(key) => { data.remove(&key); }
+//!             }
+//!         }
+//!         *at = Instant::now() + ttl;
+//!         Ok(true)
+//!     }
 //! }
 //!
 //! // In a test file this is all it takes (a doctest's tests do not run, so here it only compiles):
@@ -159,6 +176,8 @@ macro_rules! __cases {
             crud__set_after_del_all_starts_fresh: Core => crud::set_after_del_all_starts_fresh,
             crud__set_many_applies_in_order: Core => crud::set_many_applies_in_order,
             crud__set_many_creates_only_by_setting: Core => crud::set_many_creates_only_by_setting,
+            crud__update_applies_to_a_live_session: Core => crud::update_applies_to_a_live_session,
+            crud__update_never_creates: Core => crud::update_never_creates,
             ttl__get_expires: Core => ttl::get_expires,
             ttl__get_all_expires: Core => ttl::get_all_expires,
             ttl__set_on_expired_starts_empty: Core => ttl::set_on_expired_starts_empty,
@@ -185,6 +204,7 @@ macro_rules! __cases {
             concurrency__set_racing_extend_loses_nothing: Core => concurrency::set_racing_extend_loses_nothing,
             concurrency__del_racing_set_removes_only_its_key: Core => concurrency::del_racing_set_removes_only_its_key,
             concurrency__many_sessions_in_parallel: Core => concurrency::many_sessions_in_parallel,
+            concurrency__update_racing_del_all_never_resurrects: Core => concurrency::update_racing_del_all_never_resurrects,
             model__random_sequences_match_model: Core => model::random_sequences_match_model,
             subject__bind_and_list: SubjectIndex => subject::bind_and_list,
             subject__bind_missing_is_false: SubjectIndex => subject::bind_missing_is_false,

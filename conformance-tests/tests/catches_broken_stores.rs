@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use conformance_tests::session_core::{
-    KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, validate_key, validate_ttl,
+    Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, validate_key,
+    validate_ttl,
 };
 use conformance_tests::{Outcome, Report, TestStore, case_names, run_all};
 
@@ -160,6 +161,28 @@ impl Store for RefStore {
     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
         validate_ttl(ttl)?;
         Ok(self.write(id, ttl, self.flaw == Flaw::ExtendCreates, |_| ()))
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        validate_ttl(ttl)?;
+        for change in &changes {
+            validate_key(change.key(), KeyKind::Store)?;
+        }
+        Ok(
+            self.write(id, ttl, self.flaw == Flaw::ExtendCreates, |data| {
+                for change in changes {
+                    match change {
+                        Change::Set(key, value) => data.insert(key, value),
+                        Change::Del(key) => data.remove(&key),
+                    };
+                }
+            }),
+        )
     }
 }
 

@@ -41,11 +41,12 @@ impl Change {
 /// each one, and a store is ready when `conformance_tests::store_suite!` passes.
 ///
 /// **Existence.** A session exists from its first `set` (or a `set_many` holding a `Set`) until
-/// [`del_all`](Store::del_all) or its expiry. `get` and `get_all` on a missing or expired session
+/// [`del_all`](Store::del_all) or its expiry. [`update`](Store::update) writes only to a live
+/// session and never creates one. `get` and `get_all` on a missing or expired session
 /// answer `Ok(None)`, never an error. `get_all` of a live session with no keys left answers
 /// `Ok(Some(empty map))`. `del`, `del_all` and `extend` never create a session.
 ///
-/// **Expiry.** Expiry is per session. `set`, `del`, `set_many` and `extend` move it to
+/// **Expiry.** Expiry is per session. `set`, `del`, `set_many`, `update` and `extend` move it to
 /// now + `ttl` (when the session exists after the operation); `get` and `get_all` move it only when
 /// `touch` is `Some(ttl)`, so a read need not be a write. Expired data is never returned, whether or
 /// not any cleanup ran, and a `set` on an expired session starts an empty session: nothing from
@@ -111,6 +112,20 @@ pub trait Store: Send + Sync + 'static {
     /// Moves a live session's expiry to now + `ttl` and returns `true`; returns `false` and creates
     /// nothing when the session is missing or expired.
     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError>;
+
+    /// Applies `changes` in order, as `set_many` does, but only to a live session: returns `true`
+    /// when it did, and `false`, changing and creating nothing, when the session is missing or
+    /// expired. A session removed by `del_all` before or while this runs is never recreated by
+    /// it; this is how a request's flush cannot bring back a session that was logged out during
+    /// the request. With an empty batch it acts as [`extend`](Store::extend).
+    ///
+    /// Required: a default built from `extend` and `set_many` would race with `del_all`.
+    async fn update(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
 
     /// Applies `changes` in order, as if by `set` and `del`, and moves the expiry to now + `ttl`.
     /// An empty batch changes nothing.

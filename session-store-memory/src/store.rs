@@ -92,6 +92,30 @@ impl MemoryStore {
         Some(apply(&mut entry.data))
     }
 
+    /// Validates a batch and applies it under one lock; returns whether the session exists
+    /// afterwards.
+    fn apply(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+        create: bool,
+    ) -> Result<bool, StoreError> {
+        validate_ttl(ttl)?;
+        for change in &changes {
+            validate_key(change.key(), KeyKind::Store)?;
+        }
+        let applied = self.write(id, ttl, create, |data| {
+            for change in changes {
+                match change {
+                    Change::Set(key, value) => data.insert(key, value),
+                    Change::Del(key) => data.remove(&key),
+                };
+            }
+        });
+        Ok(applied.is_some())
+    }
+
     /// Runs `read` on the live entry of `id`, moving its expiry when `touch` is set.
     fn read<R>(
         &self,
@@ -169,23 +193,21 @@ impl Store for MemoryStore {
         changes: Vec<Change>,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        validate_ttl(ttl)?;
-        for change in &changes {
-            validate_key(change.key(), KeyKind::Store)?;
+        if changes.is_empty() {
+            validate_ttl(ttl)?;
+            return Ok(());
         }
         // Only a `Set` may create the session; a batch of removals on a missing one is a no-op.
         let creates = changes.iter().any(|c| matches!(c, Change::Set(..)));
-        if changes.is_empty() {
-            return Ok(());
-        }
-        self.write(id, ttl, creates, |data| {
-            for change in changes {
-                match change {
-                    Change::Set(key, value) => data.insert(key, value),
-                    Change::Del(key) => data.remove(&key),
-                };
-            }
-        });
-        Ok(())
+        self.apply(id, changes, ttl, creates).map(drop)
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.apply(id, changes, ttl, false)
     }
 }

@@ -47,8 +47,8 @@ impl Queries {
             get_all_touch: format!(
                 "{touched} SELECT e.key, e.value FROM s LEFT JOIN {e} e ON e.session_id = s.id"
             ),
-            // $1 id, $2 ttl ms, $3 keys, $4 values, $5 removed keys
-            write: format!("SELECT {}($1, $2, $3, $4, $5)", n.write),
+            // $1 id, $2 ttl ms, $3 keys, $4 values, $5 removed keys, $6 may create
+            write: format!("SELECT {}($1, $2, $3, $4, $5, $6)", n.write),
             del_all: format!("SELECT {}($1)", n.del_all),
             // $1 id, $2 ttl ms
             extend: format!(

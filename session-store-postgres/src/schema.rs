@@ -133,12 +133,15 @@ BEGIN
 END
 $$;
 
--- One batch of changes: p_keys/p_values are set, p_dels removed (disjoint, deduplicated).
-CREATE FUNCTION {write}(p_id bytea, p_ttl_ms bigint, p_keys text[], p_values text[], p_dels text[])
-RETURNS void LANGUAGE plpgsql AS $$
+-- One batch of changes: p_keys/p_values are set, p_dels removed (disjoint, deduplicated). A
+-- missing session is created only if p_may_create and the batch sets something. Returns whether
+-- the session exists afterwards.
+CREATE FUNCTION {write}(
+    p_id bytea, p_ttl_ms bigint, p_keys text[], p_values text[], p_dels text[], p_may_create boolean
+) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT {lock}(p_id, p_ttl_ms, cardinality(p_keys) > 0) THEN
-        RETURN;
+    IF NOT {lock}(p_id, p_ttl_ms, p_may_create AND cardinality(p_keys) > 0) THEN
+        RETURN false;
     END IF;
     IF cardinality(p_dels) > 0 THEN
         DELETE FROM {entries} WHERE session_id = p_id AND key = ANY (p_dels);
@@ -148,6 +151,7 @@ BEGIN
         SELECT p_id, k, v FROM unnest(p_keys, p_values) AS u (k, v)
         ON CONFLICT (session_id, key) DO UPDATE SET value = EXCLUDED.value;
     END IF;
+    RETURN true;
 END
 $$;
 

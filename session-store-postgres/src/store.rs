@@ -135,20 +135,22 @@ impl PostgresStore {
         &self.queries
     }
 
-    /// Validates and applies a batch with one call of the write function.
+    /// Validates and applies a batch with one call of the write function; returns whether the
+    /// session exists afterwards. `may_create` is false for `update`.
     async fn write(
         &self,
         context: &'static str,
         id: &SessionId,
         changes: Vec<Change>,
         ttl: Duration,
-    ) -> std::result::Result<(), StoreError> {
+        may_create: bool,
+    ) -> std::result::Result<bool, StoreError> {
         validate_ttl(ttl)?;
         for change in &changes {
             validate_key(change.key(), KeyKind::Store)?;
         }
-        if changes.is_empty() {
-            return Ok(());
+        if changes.is_empty() && may_create {
+            return Ok(false); // an empty set_many changes nothing
         }
         // The last change to a key wins; the function takes disjoint sets of keys.
         let mut last: HashMap<String, Option<Value>> = HashMap::with_capacity(changes.len());
@@ -178,15 +180,16 @@ impl PostgresStore {
             }
         }
         self.op(context, async {
-            sqlx::query(&self.queries.write)
+            let exists: bool = sqlx::query_scalar(&self.queries.write)
                 .bind(id.as_bytes().as_slice())
                 .bind(ttl_ms(ttl))
                 .bind(keys)
                 .bind(values)
                 .bind(dels)
-                .execute(&self.pool)
+                .bind(may_create)
+                .fetch_one(&self.pool)
                 .await?;
-            Ok(())
+            Ok(exists)
         })
         .await
     }
@@ -257,8 +260,8 @@ impl Store for PostgresStore {
         value: Value,
         ttl: Duration,
     ) -> std::result::Result<(), StoreError> {
-        self.write("set", id, vec![Change::Set(key.to_owned(), value)], ttl)
-            .await
+        let changes = vec![Change::Set(key.to_owned(), value)];
+        self.write("set", id, changes, ttl, true).await.map(drop)
     }
 
     async fn del(
@@ -267,8 +270,8 @@ impl Store for PostgresStore {
         key: &str,
         ttl: Duration,
     ) -> std::result::Result<(), StoreError> {
-        self.write("del", id, vec![Change::Del(key.to_owned())], ttl)
-            .await
+        let changes = vec![Change::Del(key.to_owned())];
+        self.write("del", id, changes, ttl, true).await.map(drop)
     }
 
     async fn del_all(&self, id: &SessionId) -> std::result::Result<(), StoreError> {
@@ -301,6 +304,17 @@ impl Store for PostgresStore {
         changes: Vec<Change>,
         ttl: Duration,
     ) -> std::result::Result<(), StoreError> {
-        self.write("set_many", id, changes, ttl).await
+        self.write("set_many", id, changes, ttl, true)
+            .await
+            .map(drop)
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> std::result::Result<bool, StoreError> {
+        self.write("update", id, changes, ttl, false).await
     }
 }

@@ -6,21 +6,23 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// KEYS[1] session; ARGV[1] ttl ms; ARGV[2] the marker field; then triples (op, field, value) with
-/// op `s` (set) or `d` (delete). A missing session is created only if the batch sets something. Returns 1 if the
-/// session exists afterwards.
+/// KEYS[1] session; ARGV[1] ttl ms; ARGV[2] the marker field; ARGV[3] `1` if the batch may create
+/// a missing session; then triples (op, field, value) with op `s` (set) or `d` (delete). A missing
+/// session is created only if it may be and the batch sets something. Returns 1 if the session
+/// exists afterwards.
 pub(crate) static WRITE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local k = KEYS[1]
 if redis.call('EXISTS', k) == 0 then
+    if ARGV[3] ~= '1' then return 0 end
     local creates = false
-    for i = 3, #ARGV, 3 do
+    for i = 4, #ARGV, 3 do
         if ARGV[i] == 's' then creates = true break end
     end
     if not creates then return 0 end
 end
-for i = 3, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
     if ARGV[i] == 's' then
         redis.call('HSET', k, ARGV[i + 1], ARGV[i + 2])
     else

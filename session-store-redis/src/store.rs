@@ -118,23 +118,28 @@ impl RedisStore {
         }
     }
 
-    /// Validates a batch, then applies it with one call of the write script.
+    /// Validates a batch, then applies it with one call of the write script; returns whether the
+    /// session exists afterwards. `may_create` is false for `update`.
     async fn write(
         &self,
         context: &'static str,
         id: &SessionId,
         changes: Vec<Change>,
         ttl: Duration,
-    ) -> std::result::Result<(), StoreError> {
+        may_create: bool,
+    ) -> std::result::Result<bool, StoreError> {
         validate_ttl(ttl)?;
         for change in &changes {
             validate_key(change.key(), KeyKind::Store)?;
         }
-        if changes.is_empty() {
-            return Ok(());
+        if changes.is_empty() && may_create {
+            return Ok(false); // an empty set_many changes nothing
         }
         let mut invocation = script::WRITE.key(self.keys.session(id));
-        invocation.arg(ttl_ms(ttl)).arg(keys::MARKER);
+        invocation
+            .arg(ttl_ms(ttl))
+            .arg(keys::MARKER)
+            .arg(if may_create { "1" } else { "0" });
         for change in changes {
             match change {
                 Change::Set(key, value) => {
@@ -156,8 +161,8 @@ impl RedisStore {
         }
         let mut conn = self.connection.clone();
         self.op(context, async move {
-            let _: i64 = invocation.invoke_async(&mut conn).await?;
-            Ok(())
+            let exists: i64 = invocation.invoke_async(&mut conn).await?;
+            Ok(exists == 1)
         })
         .await
     }
@@ -234,8 +239,8 @@ impl Store for RedisStore {
         value: Value,
         ttl: Duration,
     ) -> std::result::Result<(), StoreError> {
-        self.write("set", id, vec![Change::Set(key.to_owned(), value)], ttl)
-            .await
+        let changes = vec![Change::Set(key.to_owned(), value)];
+        self.write("set", id, changes, ttl, true).await.map(drop)
     }
 
     async fn del(
@@ -244,8 +249,8 @@ impl Store for RedisStore {
         key: &str,
         ttl: Duration,
     ) -> std::result::Result<(), StoreError> {
-        self.write("del", id, vec![Change::Del(key.to_owned())], ttl)
-            .await
+        let changes = vec![Change::Del(key.to_owned())];
+        self.write("del", id, changes, ttl, true).await.map(drop)
     }
 
     async fn del_all(&self, id: &SessionId) -> std::result::Result<(), StoreError> {
@@ -279,6 +284,17 @@ impl Store for RedisStore {
         changes: Vec<Change>,
         ttl: Duration,
     ) -> std::result::Result<(), StoreError> {
-        self.write("set_many", id, changes, ttl).await
+        self.write("set_many", id, changes, ttl, true)
+            .await
+            .map(drop)
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> std::result::Result<bool, StoreError> {
+        self.write("update", id, changes, ttl, false).await
     }
 }

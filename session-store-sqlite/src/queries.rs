@@ -174,17 +174,21 @@ pub(crate) fn get_all(
     Ok(map)
 }
 
-/// `Store::set_many` (and `set`, `del`, as batches of one): one transaction.
+/// `Store::set_many` (and `set`, `del`, as batches of one) and `Store::update`: one transaction.
+/// A missing session is created only when `may_create` is set and the batch sets something.
+/// Returns whether the session exists afterwards.
 pub(crate) fn apply(
     conn: &mut Connection,
     id: &SessionId,
     changes: &[(String, Option<String>)],
     now: i64,
     expires: i64,
-) -> Result<()> {
-    let create = changes.iter().any(|(_, json)| json.is_some());
+    may_create: bool,
+) -> Result<bool> {
+    let create = may_create && changes.iter().any(|(_, json)| json.is_some());
     let tx = write_tx(conn)?;
-    if prepare_write(&tx, id, now, expires, create)? {
+    let exists = prepare_write(&tx, id, now, expires, create)?;
+    if exists {
         for (key, json) in changes {
             match json {
                 Some(json) => put(&tx, id, key, json)?,
@@ -193,7 +197,7 @@ pub(crate) fn apply(
         }
     }
     tx.commit()?;
-    Ok(())
+    Ok(exists)
 }
 
 /// `Store::del_all`.

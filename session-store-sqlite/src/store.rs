@@ -75,14 +75,16 @@ impl SqliteStore {
             .map_err(|e| e.into_store_error(context))
     }
 
-    /// Checks and encodes a batch, then applies it in one transaction.
+    /// Checks and encodes a batch, then applies it in one transaction; returns whether the
+    /// session exists afterwards. `may_create` is false for `update`.
     async fn write(
         &self,
         context: &'static str,
         id: &SessionId,
         changes: Vec<Change>,
         ttl: Duration,
-    ) -> std::result::Result<(), StoreError> {
+        may_create: bool,
+    ) -> std::result::Result<bool, StoreError> {
         validate_ttl(ttl)?;
         for change in &changes {
             validate_key(change.key(), KeyKind::Store)?;
@@ -99,13 +101,20 @@ impl SqliteStore {
                 limit: MAX_VALUE_LEN,
             });
         }
-        if encoded.is_empty() {
-            return Ok(());
+        if encoded.is_empty() && may_create {
+            return Ok(false); // an empty set_many changes nothing
         }
         let (id, ttl) = (*id, ttl_ms(ttl));
         self.run(context, move |conn| {
             let now = now_ms();
-            queries::apply(conn, &id, &encoded, now, now.saturating_add(ttl))
+            queries::apply(
+                conn,
+                &id,
+                &encoded,
+                now,
+                now.saturating_add(ttl),
+                may_create,
+            )
         })
         .await
     }
@@ -157,8 +166,8 @@ impl Store for SqliteStore {
         value: Value,
         ttl: Duration,
     ) -> std::result::Result<(), StoreError> {
-        self.write("set", id, vec![Change::Set(key.to_owned(), value)], ttl)
-            .await
+        let changes = vec![Change::Set(key.to_owned(), value)];
+        self.write("set", id, changes, ttl, true).await.map(drop)
     }
 
     async fn del(
@@ -167,8 +176,8 @@ impl Store for SqliteStore {
         key: &str,
         ttl: Duration,
     ) -> std::result::Result<(), StoreError> {
-        self.write("del", id, vec![Change::Del(key.to_owned())], ttl)
-            .await
+        let changes = vec![Change::Del(key.to_owned())];
+        self.write("del", id, changes, ttl, true).await.map(drop)
     }
 
     async fn del_all(&self, id: &SessionId) -> std::result::Result<(), StoreError> {
@@ -193,6 +202,17 @@ impl Store for SqliteStore {
         changes: Vec<Change>,
         ttl: Duration,
     ) -> std::result::Result<(), StoreError> {
-        self.write("set_many", id, changes, ttl).await
+        self.write("set_many", id, changes, ttl, true)
+            .await
+            .map(drop)
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> std::result::Result<bool, StoreError> {
+        self.write("update", id, changes, ttl, false).await
     }
 }

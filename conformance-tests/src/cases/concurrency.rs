@@ -211,3 +211,27 @@ pub async fn many_sessions_in_parallel(t: TestStore) -> CaseResult {
     })
     .await
 }
+
+/// `update` racing `del_all` on one session never brings it back: after both, it is gone. This is
+/// a request's flush racing a logout.
+pub async fn update_racing_del_all_never_resurrects(t: TestStore) -> CaseResult {
+    for round in 0..100 {
+        let id = fresh_id();
+        t.store.set(&id, "k", json!(0), LONG).await?;
+        let (a, b) = (t.store.clone(), t.store.clone());
+        let flush = tokio::spawn(async move {
+            a.update(&id, vec![Change::Set("late".into(), json!(round))], LONG)
+                .await
+        });
+        let logout = tokio::spawn(async move { b.del_all(&id).await });
+        let joined = |e: tokio::task::JoinError| Failure(format!("a task failed: {e}"));
+        flush.await.map_err(joined)??;
+        logout.await.map_err(joined)??;
+        ensure_eq!(
+            t.store.get_all(&id, None).await?,
+            None,
+            "round {round}: the removed session came back"
+        );
+    }
+    Ok(())
+}

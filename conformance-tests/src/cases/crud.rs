@@ -4,7 +4,7 @@ use serde_json::json;
 use session_core::Change;
 
 use crate::TestStore;
-use crate::check::{CaseResult, LONG, ensure, ensure_eq, fresh_id, map};
+use crate::check::{CaseResult, LONG, SHORT, ensure, ensure_eq, eventually, fresh_id, map};
 
 /// `get` and `get_all` on a session that was never written answer `None`, not an error.
 pub async fn missing_session_is_none(t: TestStore) -> CaseResult {
@@ -215,6 +215,78 @@ pub async fn set_many_creates_only_by_setting(t: TestStore) -> CaseResult {
         t.store.get(&id, "x", None).await?,
         Some(json!(1)),
         "a batch with a set"
+    );
+    Ok(())
+}
+
+/// `update` on a live session applies the batch in order, returns `true`, and moves the expiry.
+pub async fn update_applies_to_a_live_session(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "old", json!(0), SHORT).await?;
+    let changes = vec![
+        Change::Set("a".into(), json!(1)),
+        Change::Del("old".into()),
+        Change::Set("a".into(), json!(2)),
+    ];
+    ensure!(
+        t.store.update(&id, changes, LONG).await?,
+        "update of a live session returned false"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        Some(map(json!({"a": 2}))),
+        "after update"
+    );
+    tokio::time::sleep(SHORT + std::time::Duration::from_millis(300)).await;
+    ensure_eq!(
+        t.store.get(&id, "a", None).await?,
+        Some(json!(2)),
+        "update moved the expiry"
+    );
+    ensure!(
+        t.store.update(&id, vec![], LONG).await?,
+        "an empty update of a live session"
+    );
+    Ok(())
+}
+
+/// `update` on a missing, removed or expired session returns `false` and creates nothing.
+pub async fn update_never_creates(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    let batch = || vec![Change::Set("k".into(), json!(1))];
+    ensure!(
+        !t.store.update(&id, batch(), LONG).await?,
+        "update of a missing session returned true"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "update created a missing session"
+    );
+    t.store.set(&id, "k", json!(0), LONG).await?;
+    t.store.del_all(&id).await?;
+    ensure!(
+        !t.store.update(&id, batch(), LONG).await?,
+        "update of a removed session returned true"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "update recreated a removed session"
+    );
+    t.store
+        .set(&id, "k", json!(0), std::time::Duration::from_millis(200))
+        .await?;
+    let gone = eventually!(t.store.get_all(&id, None).await?.is_none());
+    ensure!(gone, "the session never expired");
+    ensure!(
+        !t.store.update(&id, batch(), LONG).await?,
+        "update of an expired session returned true"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "update revived an expired session"
     );
     Ok(())
 }

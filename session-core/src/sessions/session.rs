@@ -227,8 +227,9 @@ impl Session {
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store fails (the changes stay pending, so a later save
-    /// retries them); [`SessionError::Destroyed`] when the session was destroyed or its absolute
-    /// lifetime has passed (it is ended then).
+    /// retries them); [`SessionError::Destroyed`] when the session was destroyed (here, or in the
+    /// store by another request: a save never recreates it), expired, or its absolute lifetime
+    /// has passed (it is ended then).
     pub async fn save(&self) -> Result<bool, SessionError> {
         let _io = self.0.io.lock().await;
         self.save_locked().await
@@ -272,22 +273,45 @@ impl Session {
                         })
                         .collect();
                     changes.push(Change::Set(meta_key(), meta));
-                    Some((state.id, changes, drained, ttl))
+                    Some((state.id, state.stored, changes, drained, ttl))
                 }
             }
         };
-        let Some((id, changes, drained, ttl)) = plan else {
+        let Some((id, stored, changes, drained, ttl)) = plan else {
             // The absolute lifetime has passed: the session ends.
             self.end_in_store().await?;
             self.emit(EventKind::Destroyed);
             return Err(SessionError::Destroyed);
         };
-        match shared.store.set_many(&id, changes, ttl).await {
-            Ok(()) => {
+        // A session the store already had is only updated, never recreated: if it was destroyed
+        // (a logout in another request, a revocation) or expired meanwhile, it stays gone.
+        let written = if stored {
+            shared.store.update(&id, changes, ttl).await
+        } else {
+            shared
+                .store
+                .set_many(&id, changes, ttl)
+                .await
+                .map(|()| true)
+        };
+        match written {
+            Ok(true) => {
                 let mut state = self.state();
                 state.stored = true;
                 state.meta_dirty = false;
                 Ok(true)
+            }
+            Ok(false) => {
+                let live_key = {
+                    let mut state = self.state();
+                    state.destroyed = true;
+                    state.live_key.take()
+                };
+                if let Some(key) = live_key {
+                    lock(&shared.live).remove(&key);
+                }
+                self.emit(EventKind::Destroyed);
+                Err(SessionError::Destroyed)
             }
             Err(error) => {
                 // Keep what did not reach the store, unless the key changed again meanwhile.

@@ -108,6 +108,19 @@ impl Store for Counting {
             .push(changes.iter().map(|c| c.key().to_owned()).collect());
         self.inner.set_many(id, changes, ttl).await
     }
+    async fn update(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.batches
+            .lock()
+            .unwrap()
+            .push(changes.iter().map(|c| c.key().to_owned()).collect());
+        self.inner.update(id, changes, ttl).await
+    }
 }
 
 #[async_trait]

@@ -88,6 +88,15 @@ impl<S: Store> Store for Counting<S> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.set_many(id, changes, ttl).await
     }
+    async fn update(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.update(id, changes, ttl).await
+    }
 }
 
 async fn count(lazy: LazySession) -> Result<String, SessionRejection> {
