@@ -129,3 +129,88 @@ async fn a_server_that_is_not_there_is_unavailable_at_connect() {
     let bad = PostgresStore::connect("not a url").await;
     assert!(matches!(bad, Err(StoreError::InvalidInput(_))), "{bad:?}");
 }
+
+/// 64 operations against a pool of 4, made slow by another client holding their session's row
+/// lock: the 4 that get a connection wait on the lock until the operation timeout, the other 60
+/// give up at the acquire timeout; all end in `Unavailable`, nothing deadlocks, and once the lock
+/// is released the same store works again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_slow_operations_on_a_pool_of_four() {
+    const ACQUIRE: Duration = Duration::from_millis(300);
+    const OPERATION: Duration = Duration::from_millis(1500);
+    let store = common::store_with("slowpool", |b| {
+        b.acquire_timeout(Duration::from_millis(300))
+            .operation_timeout(Duration::from_millis(1500))
+            .max_connections(4)
+    })
+    .await;
+    let id = SessionId::from_bytes([9; 32]);
+    store.set(&id, "k", json!(0), TTL).await.unwrap();
+
+    // Another client locks the session's row, as a long transaction would.
+    let blocker =
+        session_store_postgres::sqlx::PgPool::connect(session_test_support::postgres_url())
+            .await
+            .unwrap();
+    let mut tx = blocker.begin().await.unwrap();
+    session_store_postgres::sqlx::query(&format!(
+        "SELECT 1 FROM \"{}\".\"{}\" WHERE id = $1 FOR UPDATE",
+        store.schema(),
+        store.table()
+    ))
+    .bind(id.as_bytes().as_slice())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+
+    let start = Instant::now();
+    let ops: Vec<_> = (0..64)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let began = Instant::now();
+                let result = store.set(&id, &format!("k{i}"), json!(i), TTL).await;
+                (result, began.elapsed())
+            })
+        })
+        .collect();
+    let mut by_acquire = 0;
+    for op in ops {
+        let (result, took) = tokio::time::timeout(Duration::from_secs(10), op)
+            .await
+            .expect("a deadlock or hang")
+            .unwrap();
+        assert_unavailable(result, "a slow operation");
+        assert!(
+            took < OPERATION + Duration::from_millis(500),
+            "an operation took {took:?}"
+        );
+        if took < ACQUIRE + Duration::from_millis(500) {
+            by_acquire += 1;
+        }
+    }
+    println!(
+        "64 slow operations on 4 connections: all Unavailable in {:?}; {by_acquire} at the acquire timeout",
+        start.elapsed()
+    );
+    assert!(
+        by_acquire >= 56,
+        "most operations gave up waiting for a connection: {by_acquire}"
+    );
+
+    tx.rollback().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.set(&id, "after", json!(true), TTL).await.is_err() {
+        assert!(Instant::now() < deadline, "the store never recovered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        store.get(&id, "after", None).await.unwrap(),
+        Some(json!(true))
+    );
+    assert_eq!(
+        store.get(&id, "k5", None).await.unwrap(),
+        None,
+        "no timed-out write landed late"
+    );
+}

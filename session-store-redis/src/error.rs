@@ -34,6 +34,9 @@ impl RedisError {
                             | ErrorKind::BusyLoadingError
                             | ErrorKind::ClusterConnectionNotFound
                     )
+                    // `maxmemory` reached with `noeviction`: the server refuses writes until
+                    // memory frees up; nothing of the refused write was applied.
+                    || e.code() == Some("OOM")
             }
             Self::Json(_) => false,
         };

@@ -77,6 +77,12 @@ impl RedisServer {
         Self::start_with(free_port(), &[])
     }
 
+    /// Starts a server on a free port with extra `redis-server` arguments (e.g.
+    /// `["--maxmemory", "1mb"]`).
+    pub fn start_with_args(extra: &[&str]) -> Self {
+        Self::start_with(free_port(), extra)
+    }
+
     fn start_with(port: u16, extra: &[&str]) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("redis-test-")

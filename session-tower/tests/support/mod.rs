@@ -144,7 +144,15 @@ async fn logout(lazy: LazySession) -> Result<&'static str, SessionRejection> {
     Ok("bye")
 }
 
-/// The test app: `/health` never touches the session; `/count` increments a counter; `/set3`
+async fn slow(lazy: LazySession) -> Result<&'static str, SessionRejection> {
+    let session = lazy.get().await?;
+    // Long enough for a logout to land in the middle.
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    session.set("late", &true)?;
+    Ok("done")
+}
+
+/// The test app: `/health` never touches the session; `/slow` loads, waits, then writes; `/count` increments a counter; `/set3`
 /// writes three keys; `/whoami` and `/peek` only read; `/login` identifies and rotates;
 /// `/logout` destroys.
 pub fn app(layer: SessionLayer) -> Router {
@@ -154,6 +162,7 @@ pub fn app(layer: SessionLayer) -> Router {
         .route("/set3", get(set_three))
         .route("/whoami", get(whoami))
         .route("/peek", get(peek))
+        .route("/slow", get(slow))
         .route("/login", post(login))
         .route("/logout", post(logout))
         .layer(layer)
