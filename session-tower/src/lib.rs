@@ -20,6 +20,7 @@
 //! - `config`: [`CookieConfig`], the cookie's name and attributes.
 //! - `signing`: [`SigningKeys`], HMAC-signed cookie values.
 //! - `extract`: the axum extractor (feature `axum`, on by default).
+//! - `fuzzing`: the request parsing, exposed for the fuzz targets in `fuzz/` (not stable API).
 //!
 //! # Example
 //!
@@ -50,6 +51,8 @@
 mod config;
 #[cfg(feature = "axum")]
 mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 mod layer;
 mod lazy;
 mod service;

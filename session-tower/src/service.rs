@@ -90,22 +90,34 @@ fn device(headers: &HeaderMap) -> Option<String> {
     Some(agent.chars().take(MAX_DEVICE_LEN).collect())
 }
 
-/// The token in the session cookie (checked against the signing keys when cookies are signed),
-/// else in the configured header. Never from the URL.
-fn presented_token(headers: &HeaderMap, settings: &Settings) -> Option<Presented> {
-    let name = settings.cookie.cookie_name();
-    let from_cookie = headers
+/// The longest cookie value that can hold a token (a signed one is 87 bytes); longer values are
+/// refused before they are copied.
+const MAX_TOKEN_VALUE_LEN: usize = 256;
+
+/// The value of cookie `name` in the request's `Cookie` headers. Cookies are parsed lazily and
+/// borrowed, so a huge header costs one pass, and only a value short enough to be a token is
+/// copied.
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
         .find(|c| c.name() == name)
-        .map(|c| (c.value().to_owned(), Source::Cookie));
+        .filter(|c| c.value().len() <= MAX_TOKEN_VALUE_LEN)
+        .map(|c| c.value().to_owned())
+}
+
+/// The token in the session cookie (checked against the signing keys when cookies are signed),
+/// else in the configured header. Never from the URL.
+fn presented_token(headers: &HeaderMap, settings: &Settings) -> Option<Presented> {
+    let name = settings.cookie.cookie_name();
+    let from_cookie = cookie_value(headers, &name).map(|value| (value, Source::Cookie));
     let from_header = || {
         let header = settings.header.as_ref()?;
         let value = headers.get(header)?.to_str().ok()?;
-        Some((value.to_owned(), Source::Header))
+        (value.len() <= MAX_TOKEN_VALUE_LEN).then(|| (value.to_owned(), Source::Header))
     };
     let (value, source) = from_cookie.or_else(from_header)?;
     match &settings.signing {
