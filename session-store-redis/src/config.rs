@@ -136,7 +136,11 @@ impl RedisStoreBuilder {
                     let config = ConnectionManagerConfig::new()
                         .set_connection_timeout(self.connect_timeout)
                         .set_response_timeout(self.operation_timeout)
-                        .set_number_of_retries(1);
+                        // Reconnect attempts back off from 10 ms up to 100 ms, so a restarted
+                        // server is found quickly and a down one fails fast.
+                        .set_number_of_retries(1)
+                        .set_factor(10)
+                        .set_max_delay(100);
                     let manager = ConnectionManager::new_with_config(client, config)
                         .await
                         .map_err(|e| RedisError::from(e).into_store_error("connecting to Redis"))?;
