@@ -198,7 +198,7 @@ async fn manager_with_touch(
     every: Duration,
 ) -> (
     session_core::SessionManager,
-    std::sync::Arc<support::Counting>,
+    std::sync::Arc<support::Counts>,
 ) {
     manager(backend, config().touch_interval(every).build().unwrap()).await
 }

@@ -3,9 +3,7 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use session_core::{SessionManager, Token};
+use session_core::Token;
 use session_tower::fuzzing::{sign, token_from_cookie_header};
 use session_tower::{CookieConfig, SessionLayer, SigningKeys};
 use tower::ServiceExt;
@@ -37,12 +35,7 @@ fn every_bit_flip_of_a_signed_cookie_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_thousand_untouched_requests_write_nothing() {
-    let store = Arc::new(support::Counting::new(
-        session_store_memory::MemoryStore::new(),
-    ));
-    let manager = SessionManager::builder_from_arc(store.clone())
-        .build()
-        .unwrap();
+    let (manager, store) = support::counted_manager(session_core::Config::default());
     let app =
         support::app(SessionLayer::new(manager).cookie(CookieConfig::default().secure(false)));
     for i in 0..100_000 {

@@ -1,103 +1,16 @@
-//! A small app under the session layer, served over real HTTP on loopback, and a store wrapper
-//! that counts the operations reaching the real store underneath.
+//! A small app under the session layer, served over real HTTP on loopback, over stores counted
+//! with the workspace's `CountingStore`.
 
 #![allow(dead_code)] // each test file uses part of it
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
-use session_core::{Change, Map, SessionId, SessionManager, Store, StoreError, Value, async_trait};
+use session_core::SessionManager;
+use session_test_support::{CountingStore, Counts};
 use session_tower::{LazySession, SessionLayer, SessionRejection};
-
-/// Counts reads and writes reaching the store it wraps.
-pub struct Counting<S> {
-    pub inner: S,
-    pub reads: AtomicUsize,
-    pub writes: AtomicUsize,
-}
-
-impl<S> Counting<S> {
-    pub fn new(inner: S) -> Self {
-        Self {
-            inner,
-            reads: AtomicUsize::new(0),
-            writes: AtomicUsize::new(0),
-        }
-    }
-    pub fn reads(&self) -> usize {
-        self.reads.load(Ordering::SeqCst)
-    }
-    pub fn writes(&self) -> usize {
-        self.writes.load(Ordering::SeqCst)
-    }
-    pub fn operations(&self) -> usize {
-        self.reads() + self.writes()
-    }
-}
-
-#[async_trait]
-impl<S: Store> Store for Counting<S> {
-    async fn get(
-        &self,
-        id: &SessionId,
-        key: &str,
-        touch: Option<Duration>,
-    ) -> Result<Option<Value>, StoreError> {
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        self.inner.get(id, key, touch).await
-    }
-    async fn get_all(
-        &self,
-        id: &SessionId,
-        touch: Option<Duration>,
-    ) -> Result<Option<Map>, StoreError> {
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        self.inner.get_all(id, touch).await
-    }
-    async fn set(
-        &self,
-        id: &SessionId,
-        key: &str,
-        value: Value,
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.set(id, key, value, ttl).await
-    }
-    async fn del(&self, id: &SessionId, key: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.del(id, key, ttl).await
-    }
-    async fn del_all(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.del_all(id).await
-    }
-    async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.extend(id, ttl).await
-    }
-    async fn set_many(
-        &self,
-        id: &SessionId,
-        changes: Vec<Change>,
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.set_many(id, changes, ttl).await
-    }
-    async fn update(
-        &self,
-        id: &SessionId,
-        changes: Vec<Change>,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.update(id, changes, ttl).await
-    }
-}
 
 async fn count(lazy: LazySession) -> Result<String, SessionRejection> {
     let session = lazy.get().await?;
@@ -195,18 +108,13 @@ pub fn bare() -> reqwest::Client {
 }
 
 /// A manager over a counting memory store.
-pub fn counted_manager(
-    config: session_core::Config,
-) -> (
-    SessionManager,
-    Arc<Counting<session_store_memory::MemoryStore>>,
-) {
-    let store = Arc::new(Counting::new(session_store_memory::MemoryStore::new()));
-    let manager = SessionManager::builder_from_arc(store.clone())
+pub fn counted_manager(config: session_core::Config) -> (SessionManager, Arc<Counts>) {
+    let (store, counts) = CountingStore::new(session_store_memory::MemoryStore::new());
+    let manager = SessionManager::builder(store)
         .config(config)
         .build()
         .expect("manager");
-    (manager, store)
+    (manager, counts)
 }
 
 /// The `Set-Cookie` headers of a response.

@@ -1,0 +1,150 @@
+//! `CountingStore`: wraps a real store and counts what reaches it (reads, writes, and the keys of
+//! each batch). It forwards every call; it fakes nothing.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use session_core::{Change, Map, SessionId, Store, StoreError, SubjectIndex, Value, async_trait};
+
+/// What reached a [`CountingStore`].
+#[derive(Debug, Default)]
+pub struct Counts {
+    reads: AtomicUsize,
+    writes: AtomicUsize,
+    batches: Mutex<Vec<Vec<String>>>,
+}
+
+impl Counts {
+    /// `get` and `get_all` calls.
+    pub fn reads(&self) -> usize {
+        self.reads.load(Ordering::SeqCst)
+    }
+
+    /// Calls that write: `set`, `del`, `del_all`, `extend`, `set_many`, `update`.
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    /// Reads and writes.
+    pub fn operations(&self) -> usize {
+        self.reads() + self.writes()
+    }
+
+    /// The keys of the last `set_many` or `update` batch.
+    pub fn last_batch(&self) -> Vec<String> {
+        self.batches
+            .lock()
+            .map(|b| b.last().cloned().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn read(&self) {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn write(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn batch(&self, changes: &[Change]) {
+        self.write();
+        if let Ok(mut batches) = self.batches.lock() {
+            batches.push(changes.iter().map(|c| c.key().to_owned()).collect());
+        }
+    }
+}
+
+/// A real store, counted.
+pub struct CountingStore<S> {
+    inner: S,
+    counts: Arc<Counts>,
+}
+
+impl<S> CountingStore<S> {
+    /// Wraps `inner`; the counts are shared with the returned handle.
+    pub fn new(inner: S) -> (Self, Arc<Counts>) {
+        let counts = Arc::new(Counts::default());
+        (
+            Self {
+                inner,
+                counts: counts.clone(),
+            },
+            counts,
+        )
+    }
+}
+
+#[async_trait]
+impl<S: Store> Store for CountingStore<S> {
+    async fn get(
+        &self,
+        id: &SessionId,
+        key: &str,
+        touch: Option<Duration>,
+    ) -> Result<Option<Value>, StoreError> {
+        self.counts.read();
+        self.inner.get(id, key, touch).await
+    }
+    async fn get_all(
+        &self,
+        id: &SessionId,
+        touch: Option<Duration>,
+    ) -> Result<Option<Map>, StoreError> {
+        self.counts.read();
+        self.inner.get_all(id, touch).await
+    }
+    async fn set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        value: Value,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.counts.write();
+        self.inner.set(id, key, value, ttl).await
+    }
+    async fn del(&self, id: &SessionId, key: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.counts.write();
+        self.inner.del(id, key, ttl).await
+    }
+    async fn del_all(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.counts.write();
+        self.inner.del_all(id).await
+    }
+    async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+        self.counts.write();
+        self.inner.extend(id, ttl).await
+    }
+    async fn set_many(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.counts.batch(&changes);
+        self.inner.set_many(id, changes, ttl).await
+    }
+    async fn update(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.counts.batch(&changes);
+        self.inner.update(id, changes, ttl).await
+    }
+}
+
+#[async_trait]
+impl<S: SubjectIndex> SubjectIndex for CountingStore<S> {
+    async fn bind_subject(&self, id: &SessionId, subject: &str) -> Result<bool, StoreError> {
+        self.inner.bind_subject(id, subject).await
+    }
+    async fn subject_sessions(&self, subject: &str) -> Result<Vec<SessionId>, StoreError> {
+        self.inner.subject_sessions(subject).await
+    }
+    async fn revoke_subject(&self, subject: &str) -> Result<u64, StoreError> {
+        self.inner.revoke_subject(subject).await
+    }
+}
