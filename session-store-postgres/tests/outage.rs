@@ -9,16 +9,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use session_core::{SessionId, Store, StoreError};
 use session_store_postgres::PostgresStore;
-use session_test_support::PgCluster;
+use session_test_support::{PgCluster, assert_unavailable, until_recovered};
 
 const TTL: Duration = Duration::from_secs(3600);
-
-fn assert_unavailable<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
-    assert!(
-        matches!(result, Err(StoreError::Unavailable { .. })),
-        "{what}: expected Unavailable, got {result:?}"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_is_unavailable_then_recovers_with_the_same_pool() {
@@ -53,23 +46,7 @@ async fn a_restart_is_unavailable_then_recovers_with_the_same_pool() {
     }
 
     cluster.resume();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let value = loop {
-        match store.get(&id, "k", None).await {
-            Ok(value) => break value,
-            Err(e) => {
-                assert!(
-                    e.is_transient(),
-                    "a non-transient error after restart: {e:?}"
-                );
-                assert!(
-                    Instant::now() < deadline,
-                    "the store never recovered: {e:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
+    let value = until_recovered(Duration::from_secs(30), || store.get(&id, "k", None)).await;
     assert_eq!(
         value,
         Some(json!("before")),
@@ -199,11 +176,10 @@ async fn sixty_four_slow_operations_on_a_pool_of_four() {
     );
 
     tx.rollback().await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while store.set(&id, "after", json!(true), TTL).await.is_err() {
-        assert!(Instant::now() < deadline, "the store never recovered");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_recovered(Duration::from_secs(10), || {
+        store.set(&id, "after", json!(true), TTL)
+    })
+    .await;
     assert_eq!(
         store.get(&id, "after", None).await.unwrap(),
         Some(json!(true))

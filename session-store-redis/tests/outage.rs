@@ -7,17 +7,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use session_core::{SessionId, Store, StoreError};
 use session_store_redis::RedisStore;
-use session_test_support::RedisServer;
+use session_test_support::{RedisServer, assert_unavailable, until_recovered};
 
 const TTL: Duration = Duration::from_secs(3600);
 const TIMEOUT: Duration = Duration::from_millis(500);
-
-fn assert_unavailable<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
-    assert!(
-        matches!(result, Err(StoreError::Unavailable { .. })),
-        "{what}: expected Unavailable, got {result:?}"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_is_unavailable_then_recovers_with_the_same_store() {
@@ -52,23 +45,10 @@ async fn a_killed_server_is_unavailable_then_recovers_with_the_same_store() {
     }
 
     server.resume();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match store.set(&id, "k", json!("after"), TTL).await {
-            Ok(()) => break,
-            Err(e) => {
-                assert!(
-                    e.is_transient(),
-                    "a non-transient error after restart: {e:?}"
-                );
-                assert!(
-                    Instant::now() < deadline,
-                    "the store never recovered: {e:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
+    until_recovered(Duration::from_secs(30), || {
+        store.set(&id, "k", json!("after"), TTL)
+    })
+    .await;
     // The restarted server kept nothing (no persistence): the session is the one written after.
     assert_eq!(
         store.get_all(&id, None).await.unwrap(),

@@ -5,16 +5,19 @@
 //! # Layout
 //!
 //! - `counting`: [`CountingStore`], a real store whose calls are counted.
+//! - `outage`: [`assert_unavailable`] and [`until_recovered`] for the outage tests.
 //! - `process`: free ports, waiting for a port, finding binaries, teardown after exit.
 //! - `postgres`: [`postgres_url`], per-run schemas, and [`PgCluster`] for outage tests.
 //! - `redis`: [`redis_url`], [`redis_cluster_urls`], [`RedisServer`] for outage tests,
 //!   [`RedisCluster`], and [`redis_cli_output`] for inspection.
 
 mod counting;
+mod outage;
 mod postgres;
 pub mod process;
 mod redis;
 
 pub use counting::{CountingStore, Counts};
+pub use outage::{assert_unavailable, until_recovered};
 pub use postgres::{PgCluster, SCHEMA_PREFIX, drop_schema_after_run, postgres_url, unique_schema};
 pub use redis::{RedisCluster, RedisServer, redis_cli_output, redis_cluster_urls, redis_url};
