@@ -1,0 +1,59 @@
+//! What every measured library implements: create a session, read one key, write one key. One
+//! adapter per (library, backend); a factory makes a fresh one (empty backend) per phase.
+
+use async_trait::async_trait;
+
+/// A boxed error: the harness only counts and reports errors.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a row is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// This project.
+    Ours,
+    /// The raw driver doing the least round trips: the floor.
+    Baseline,
+    /// Another session library.
+    Peer,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ours => "ours",
+            Self::Baseline => "baseline",
+            Self::Peer => "peer",
+        }
+    }
+}
+
+/// A session as the library's client holds it (a token, an id), as text.
+pub type Handle = String;
+
+/// One library on one backend.
+#[async_trait]
+pub trait Adapter: Send + Sync {
+    /// Creates a session holding `data` with the workload's TTL.
+    async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error>;
+    /// Loads the session and reads `key` as a string (missing is an error).
+    async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error>;
+    /// Loads the session, sets `key`, and saves it with the expiry reset.
+    async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error>;
+}
+
+/// Makes fresh adapters (on an emptied backend) for one row.
+#[async_trait]
+pub trait Factory: Send + Sync {
+    /// The library's name, e.g. `ours-store`.
+    fn library(&self) -> &str;
+    /// The backend's name, e.g. `redis`.
+    fn backend(&self) -> &str;
+    fn kind(&self) -> Kind;
+    /// An adapter on an empty backend.
+    async fn make(&self) -> Result<Box<dyn Adapter>, Error>;
+}
+
+/// A missing session or key.
+pub fn missing(what: &str) -> Error {
+    format!("missing {what}").into()
+}

@@ -1,0 +1,215 @@
+//! The benchmark binary: `cargo run --release -p session-bench -- [flags]`.
+//!
+//! Runs the workload of `shared/bench/WORKLOAD.md` (10,000 pre-populated sessions of 10 keys;
+//! `mixed` = 90% reads / 10% writes, and `create`; closed loops of 1 and 32 tasks on a 2-worker
+//! runtime; warm-up, then a timed window; HDR latencies) against every backend through our store,
+//! through our manager, and through the raw driver as the floor (and the peers with
+//! `--features peers`). Prints one JSON line per row, then a markdown table with the ratios.
+//!
+//! # Layout
+//!
+//! - `adapter`: what every measured library implements.
+//! - `workload`: pools, pre-population, phases, timing.
+//! - `ours`: our store and manager paths.
+//! - `raw`: the raw-driver floors.
+//! - `peers`: tower-sessions' stores (feature `peers`).
+//! - `backends`: the rows, made fresh on emptied backends.
+//! - `report`: JSON lines and the markdown table.
+
+mod adapter;
+mod backends;
+mod ours;
+#[cfg(feature = "peers")]
+mod peers;
+mod raw;
+mod report;
+mod workload;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter::{Error, Factory};
+use report::Row;
+use workload::{Measured, Pools, Workload};
+
+const USAGE: &str = "usage: session-bench [--all] [--smoke] [--only a,b] [--workloads mixed,create] \
+[--concurrency 1,32] [--duration SECS] [--warmup SECS] [--rounds N] [--sessions N] [--redis-url URL] [--database-url URL]";
+
+struct Options {
+    only: Vec<String>,
+    workloads: Vec<Workload>,
+    concurrency: Vec<usize>,
+    duration: Duration,
+    warmup: Duration,
+    rounds: usize,
+    sessions: usize,
+    redis_url: Option<String>,
+    database_url: Option<String>,
+}
+
+fn list<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, Error> {
+    text.split(',').map(|s| parse(s.trim()).ok_or_else(|| format!("bad value {s:?}\n{USAGE}").into())).collect()
+}
+
+fn secs(text: &str) -> Result<Duration, Error> {
+    Ok(Duration::from_secs_f64(text.parse::<f64>().map_err(|_| format!("bad duration {text:?}"))?))
+}
+
+fn options() -> Result<Options, Error> {
+    let mut o = Options {
+        only: Vec::new(),
+        workloads: vec![Workload::Mixed, Workload::Create],
+        concurrency: vec![1, 32],
+        duration: Duration::from_secs(5),
+        warmup: Duration::from_secs(1),
+        rounds: 1,
+        sessions: 10_000,
+        redis_url: None,
+        database_url: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| Error::from(USAGE));
+        match arg.as_str() {
+            "--all" => {}
+            "--smoke" => {
+                o.duration = Duration::from_millis(300);
+                o.warmup = Duration::from_millis(100);
+                o.sessions = 300;
+            }
+            "--only" => o.only = list(&value()?, |s| Some(s.to_owned()))?,
+            "--workloads" => {
+                o.workloads = list(&value()?, |s| match s {
+                    "mixed" => Some(Workload::Mixed),
+                    "create" => Some(Workload::Create),
+                    _ => None,
+                })?
+            }
+            "--concurrency" => o.concurrency = list(&value()?, |s| s.parse().ok().filter(|c| *c > 0))?,
+            "--duration" => o.duration = secs(&value()?)?,
+            "--warmup" => o.warmup = secs(&value()?)?,
+            "--rounds" => o.rounds = value()?.parse().map_err(|_| USAGE)?,
+            "--sessions" => o.sessions = value()?.parse().map_err(|_| USAGE)?,
+            "--redis-url" => o.redis_url = Some(value()?),
+            "--database-url" => o.database_url = Some(value()?),
+            _ => return Err(USAGE.into()),
+        }
+    }
+    Ok(o)
+}
+
+type Key = (String, String, &'static str, usize);
+
+/// Runs one factory's phases once, appending each (workload, concurrency) measurement.
+async fn measure_row(
+    factory: &dyn Factory,
+    o: &Options,
+    pools: &Arc<Pools>,
+    round: usize,
+    out: &mut BTreeMap<Key, Vec<Measured>>,
+) -> Result<(), Error> {
+    for &workload in &o.workloads {
+        let mut adapter: Option<Arc<dyn adapter::Adapter>> = None;
+        let mut handles = Arc::new(Vec::new());
+        for &concurrency in &o.concurrency {
+            // mixed runs every concurrency on one store; each create phase starts afresh.
+            if adapter.is_none() || workload == Workload::Create {
+                let fresh: Arc<dyn adapter::Adapter> = Arc::from(factory.make().await?);
+                handles = Arc::new(workload::populate(fresh.clone(), pools.clone(), o.sessions).await?);
+                adapter = Some(fresh);
+            }
+            let Some(adapter) = adapter.clone() else { continue };
+            let seed = 42 + round as u64;
+            let m = workload::run(adapter, pools.clone(), handles.clone(), workload, concurrency, o.warmup, o.duration, seed).await;
+            eprintln!(
+                "round {round}: {} {} {} c={concurrency}: {:.0} req/s, {} errors",
+                factory.library(),
+                factory.backend(),
+                workload.as_str(),
+                (m.reads + m.writes) as f64 / m.elapsed.as_secs_f64(),
+                m.errors
+            );
+            let key = (factory.library().to_owned(), factory.backend().to_owned(), workload.as_str(), concurrency);
+            out.entry(key).or_default().push(m);
+        }
+    }
+    Ok(())
+}
+
+fn summarize(factories: &[Box<dyn Factory>], results: BTreeMap<Key, Vec<Measured>>) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for ((library, backend, workload, concurrency), mut runs) in results {
+        let rps = |m: &Measured| (m.reads + m.writes) as f64 / m.elapsed.as_secs_f64().max(1e-9);
+        let rps_runs: Vec<f64> = runs.iter().map(rps).collect();
+        runs.sort_by(|a, b| rps(a).total_cmp(&rps(b)));
+        let median = &runs[runs.len() / 2];
+        let h = &median.histogram;
+        let us = |ns: u64| ns as f64 / 1000.0;
+        let kind = factories.iter().find(|f| f.library() == library && f.backend() == backend).map(|f| f.kind());
+        rows.push(Row {
+            kind: kind.unwrap_or(adapter::Kind::Ours),
+            library,
+            backend,
+            workload,
+            concurrency,
+            requests: median.reads + median.writes,
+            reads: median.reads,
+            writes: median.writes,
+            errors: median.errors,
+            elapsed_s: median.elapsed.as_secs_f64(),
+            rps: rps(median),
+            rps_runs,
+            p50_us: us(h.value_at_quantile(0.5)),
+            p99_us: us(h.value_at_quantile(0.99)),
+            p999_us: us(h.value_at_quantile(0.999)),
+            mean_us: h.mean() / 1000.0,
+            max_us: us(h.max()),
+            first_error: median.first_error.clone(),
+        });
+    }
+    rows.sort_by(|a, b| (a.workload, a.concurrency, &a.backend, &a.library).cmp(&(b.workload, b.concurrency, &b.backend, &b.library)));
+    rows
+}
+
+async fn bench(o: Options) -> Result<(), Error> {
+    let redis_url = match &o.redis_url {
+        Some(url) => url.clone(),
+        None => format!("{}/15", session_test_support::redis_url().trim_end_matches('/')),
+    };
+    let postgres_url = o.database_url.clone().unwrap_or_else(|| session_test_support::postgres_url().to_owned());
+    let servers = backends::Servers { redis_url, postgres_url, dir: Arc::new(tempfile::tempdir()?) };
+    let factories: Vec<Box<dyn Factory>> = backends::all(&servers)
+        .into_iter()
+        .filter(|f| {
+            let name = format!("{}/{}", f.library(), f.backend());
+            o.only.is_empty() || o.only.iter().any(|only| name.contains(only.as_str()))
+        })
+        .collect();
+    if factories.is_empty() {
+        return Err(format!("--only {:?} selects no row", o.only).into());
+    }
+    let pools = Arc::new(Pools::new(42));
+    let mut results = BTreeMap::new();
+    // Rounds are interleaved across rows (A B C, A B C), so noise spreads over all of them.
+    for round in 0..o.rounds {
+        for factory in &factories {
+            measure_row(factory.as_ref(), &o, &pools, round, &mut results).await?;
+        }
+    }
+    let rows = summarize(&factories, results);
+    for row in &rows {
+        println!("{}", row.json());
+    }
+    println!("\n{}", report::markdown(&rows));
+    if rows.iter().any(|r| r.errors > 0) {
+        return Err("some requests failed: see `errors` and `first_error`".into());
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), Error> {
+    let o = options()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(bench(o))
+}

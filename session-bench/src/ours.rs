@@ -1,0 +1,75 @@
+//! Our rows: every backend through the store (`get`/`set`/`set_many`), and through the manager
+//! (token in, session out: the path a web request takes).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use session_core::{Change, SessionId, SessionManager, Store, Token};
+
+use crate::adapter::{Adapter, Error, Handle, missing};
+use crate::workload::TTL;
+
+/// The store path: a read is one `get`, a write one `set` (expiry reset in the same call), a
+/// create one `set_many`.
+pub struct StorePath<S>(pub Arc<S>);
+
+#[async_trait]
+impl<S: Store> Adapter for StorePath<S> {
+    async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
+        let id = Token::generate()?.id();
+        let changes = data.iter().map(|(k, v)| Change::Set(k.clone(), v.as_str().into())).collect();
+        self.0.set_many(&id, changes, TTL).await?;
+        Ok(id.to_hex())
+    }
+
+    async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
+        let id = SessionId::from_hex(handle)?;
+        match self.0.get(&id, key, None).await? {
+            Some(serde_json::Value::String(s)) => Ok(s),
+            _ => Err(missing("key")),
+        }
+    }
+
+    async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error> {
+        let id = SessionId::from_hex(handle)?;
+        Ok(self.0.set(&id, key, value.into(), TTL).await?)
+    }
+}
+
+/// The manager path: the handle is the client's token; every request parses it, loads the
+/// session, works on it, and saves it (which writes only when something changed or a touch is
+/// due).
+pub struct ManagerPath(pub SessionManager);
+
+#[async_trait]
+impl Adapter for ManagerPath {
+    async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
+        let session = self.0.create()?;
+        for (k, v) in data {
+            session.set(k, v)?;
+        }
+        session.save().await?;
+        Ok(session.token().as_str().to_owned())
+    }
+
+    async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
+        let session = self.0.load(handle).await?.ok_or_else(|| missing("session"))?;
+        let value: String = session.get(key)?.ok_or_else(|| missing("key"))?;
+        session.save().await?;
+        Ok(value)
+    }
+
+    async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error> {
+        let session = self.0.load(handle).await?.ok_or_else(|| missing("session"))?;
+        session.set(key, value)?;
+        session.save().await?;
+        Ok(())
+    }
+}
+
+/// The manager's policy for the workload: sessions live the workload's TTL.
+pub fn manager<S: Store>(store: Arc<S>) -> Result<SessionManager, Error> {
+    let config = session_core::Config::builder().idle_timeout(TTL).touch_interval(Duration::from_secs(60)).build()?;
+    Ok(SessionManager::builder_from_arc(store).config(config).build()?)
+}

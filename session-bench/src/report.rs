@@ -1,0 +1,83 @@
+//! Output: one JSON line per row on stdout, and a markdown table with the ratios.
+
+use serde_json::json;
+
+use crate::adapter::Kind;
+
+/// One measured row: the median round of (library, backend, workload, concurrency).
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub library: String,
+    pub backend: String,
+    pub kind: Kind,
+    pub workload: &'static str,
+    pub concurrency: usize,
+    pub requests: u64,
+    pub reads: u64,
+    pub writes: u64,
+    pub errors: u64,
+    pub elapsed_s: f64,
+    pub rps: f64,
+    pub rps_runs: Vec<f64>,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub p999_us: f64,
+    pub mean_us: f64,
+    pub max_us: f64,
+    pub first_error: Option<String>,
+}
+
+impl Row {
+    pub fn json(&self) -> String {
+        let mut value = json!({
+            "library": self.library, "backend": self.backend, "kind": self.kind.as_str(),
+            "workload": self.workload, "concurrency": self.concurrency, "requests": self.requests,
+            "reads": self.reads, "writes": self.writes, "errors": self.errors,
+            "elapsed_s": self.elapsed_s, "rps": self.rps, "rps_runs": self.rps_runs,
+            "p50_us": self.p50_us, "p99_us": self.p99_us, "p999_us": self.p999_us,
+            "mean_us": self.mean_us, "max_us": self.max_us,
+        });
+        if let Some(error) = &self.first_error {
+            value["first_error"] = json!(error);
+        }
+        value.to_string()
+    }
+}
+
+fn ratio(ours: f64, other: Option<f64>) -> String {
+    match other {
+        Some(o) if o > 0.0 => format!("{:.2}x", ours / o),
+        _ => "-".into(),
+    }
+}
+
+/// The markdown table: each of our rows with ours/raw floor and ours/best peer on its backend.
+pub fn markdown(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| workload | c | library | backend | req/s | p50 µs | p99 µs | errors | vs raw floor | vs best peer |\n\
+         |---|---:|---|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for row in rows {
+        let same = |kind: Kind| {
+            rows.iter()
+                .filter(|r| r.kind == kind && r.backend == row.backend && r.workload == row.workload && r.concurrency == row.concurrency)
+                .map(|r| r.rps)
+                .fold(None, |best: Option<f64>, rps| Some(best.map_or(rps, |b| b.max(rps))))
+        };
+        let (floor, peer) = if row.kind == Kind::Ours { (same(Kind::Baseline), same(Kind::Peer)) } else { (None, None) };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {} | {} | {} |\n",
+            row.workload,
+            row.concurrency,
+            row.library,
+            row.backend,
+            row.rps,
+            row.p50_us,
+            row.p99_us,
+            row.errors,
+            ratio(row.rps, floor),
+            ratio(row.rps, peer),
+        ));
+    }
+    out
+}

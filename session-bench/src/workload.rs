@@ -1,0 +1,179 @@
+//! The workload of `shared/bench/WORKLOAD.md`: pools built before the clock starts, the
+//! pre-population, the `mixed` and `create` phases, and the timing.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::adapter::{Adapter, Error, Handle};
+
+/// The sessions' TTL.
+pub const TTL: Duration = Duration::from_secs(3600);
+
+/// Keys per session.
+pub const KEYS: usize = 10;
+
+/// The prebuilt request material: values, key names, create data sets.
+pub struct Pools {
+    pub keys: Vec<String>,
+    pub values: Vec<String>,
+    pub data_sets: Vec<Vec<(String, String)>>,
+}
+
+impl Pools {
+    /// 1,024 values of 98 alphanumerics (100 bytes as a JSON string) and 256 data sets, from
+    /// `seed`.
+    pub fn new(seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let values: Vec<String> = (0..1024)
+            .map(|_| (0..98).map(|_| ALNUM[rng.random_range(0..ALNUM.len())] as char).collect())
+            .collect();
+        let keys: Vec<String> = (0..KEYS).map(|k| format!("k{k}")).collect();
+        let data_sets = (0..256)
+            .map(|_| keys.iter().map(|k| (k.clone(), values[rng.random_range(0..values.len())].clone())).collect())
+            .collect();
+        Self { keys, values, data_sets }
+    }
+}
+
+/// Which requests a phase makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// 90% reads of one random key, 10% writes of one random key, on pre-populated sessions.
+    Mixed,
+    /// New 10-key sessions.
+    Create,
+}
+
+impl Workload {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mixed => "mixed",
+            Self::Create => "create",
+        }
+    }
+}
+
+/// What one phase measured.
+pub struct Measured {
+    pub histogram: Histogram<u64>,
+    pub reads: u64,
+    pub writes: u64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub elapsed: Duration,
+}
+
+/// Creates `count` sessions with 32 concurrent tasks, through the library's own create path.
+pub async fn populate(adapter: Arc<dyn Adapter>, pools: Arc<Pools>, count: usize) -> Result<Vec<Handle>, Error> {
+    let tasks: Vec<_> = (0..32)
+        .map(|t| {
+            let (adapter, pools) = (adapter.clone(), pools.clone());
+            tokio::spawn(async move {
+                let mut handles = Vec::new();
+                for n in (t..count).step_by(32) {
+                    handles.push(adapter.create(&pools.data_sets[n % pools.data_sets.len()]).await?);
+                }
+                Ok::<_, Error>(handles)
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(count);
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    Ok(all)
+}
+
+/// Runs `workload` with `concurrency` closed-loop tasks: `warmup` unrecorded, then requests that
+/// start within `measure` are recorded.
+pub async fn run(
+    adapter: Arc<dyn Adapter>,
+    pools: Arc<Pools>,
+    handles: Arc<Vec<Handle>>,
+    workload: Workload,
+    concurrency: usize,
+    warmup: Duration,
+    measure: Duration,
+    seed: u64,
+) -> Measured {
+    let start = Instant::now();
+    let (window_start, window_end) = (start + warmup, start + warmup + measure);
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|t| {
+            let (adapter, pools, handles) = (adapter.clone(), pools.clone(), handles.clone());
+            tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let mut histogram = Histogram::<u64>::new(3).expect("3 significant digits");
+                let (mut reads, mut writes, mut errors, mut first_error) = (0, 0, 0, None);
+                loop {
+                    let began = Instant::now();
+                    if began >= window_end {
+                        break;
+                    }
+                    let (result, is_write) = match workload {
+                        Workload::Create => {
+                            let data = &pools.data_sets[rng.random_range(0..pools.data_sets.len())];
+                            (adapter.create(data).await.map(drop), true)
+                        }
+                        Workload::Mixed => {
+                            let handle = &handles[rng.random_range(0..handles.len())];
+                            let key = &pools.keys[rng.random_range(0..pools.keys.len())];
+                            if rng.random_range(0..10) == 0 {
+                                let value = &pools.values[rng.random_range(0..pools.values.len())];
+                                (adapter.write(handle, key, value).await, true)
+                            } else {
+                                (adapter.read(handle, key).await.map(drop), false)
+                            }
+                        }
+                    };
+                    let took = began.elapsed();
+                    if began >= window_start {
+                        match result {
+                            Ok(()) => {
+                                let _ = histogram.record(took.as_nanos() as u64);
+                                if is_write { writes += 1 } else { reads += 1 }
+                            }
+                            Err(e) => {
+                                errors += 1;
+                                first_error.get_or_insert_with(|| e.to_string());
+                            }
+                        }
+                    }
+                    // Let the other tasks run even when a call never waits (see WORKLOAD.md).
+                    tokio::task::consume_budget().await;
+                }
+                (histogram, reads, writes, errors, first_error, Instant::now())
+            })
+        })
+        .collect();
+    let mut measured = Measured {
+        histogram: Histogram::<u64>::new(3).expect("3 significant digits"),
+        reads: 0,
+        writes: 0,
+        errors: 0,
+        first_error: None,
+        elapsed: measure,
+    };
+    let mut last_end = window_end;
+    for task in tasks {
+        let Ok((histogram, reads, writes, errors, first_error, ended)) = task.await else {
+            measured.errors += 1;
+            continue;
+        };
+        let _ = measured.histogram.add(&histogram);
+        measured.reads += reads;
+        measured.writes += writes;
+        measured.errors += errors;
+        if measured.first_error.is_none() {
+            measured.first_error = first_error;
+        }
+        last_end = last_end.max(ended);
+    }
+    measured.elapsed = last_end.saturating_duration_since(window_start);
+    measured
+}
