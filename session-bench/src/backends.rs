@@ -15,7 +15,9 @@ use crate::adapter::{Adapter, Error, Factory, Kind};
 use crate::ours::{ManagerPath, StorePath, manager};
 use crate::raw::{RawHashMap, RawPostgres, RawRedis, RawSqlite};
 
-type Make = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Box<dyn Adapter>, Error>> + Send>> + Send + Sync>;
+type Make = Box<
+    dyn Fn() -> Pin<Box<dyn Future<Output = Result<Box<dyn Adapter>, Error>> + Send>> + Send + Sync,
+>;
 
 /// A factory from a closure.
 pub struct Row {
@@ -41,12 +43,32 @@ impl Factory for Row {
     }
 }
 
-fn row<F, Fut>(library: &'static str, backend: &'static str, kind: Kind, make: F) -> Box<dyn Factory>
+fn row<F, Fut>(
+    library: &'static str,
+    backend: &'static str,
+    kind: Kind,
+    make: F,
+) -> Box<dyn Factory>
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Box<dyn Adapter>, Error>> + Send + 'static,
 {
-    Box::new(Row { library, backend, kind, make: Box::new(move || Box::pin(make())) })
+    Box::new(Row {
+        library,
+        backend,
+        kind,
+        make: Box::new(move || Box::pin(make())),
+    })
+}
+
+/// A peer's row.
+#[cfg(feature = "peers")]
+pub fn peer_row<F, Fut>(library: &'static str, backend: &'static str, make: F) -> Box<dyn Factory>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Box<dyn Adapter>, Error>> + Send + 'static,
+{
+    row(library, backend, Kind::Peer, make)
 }
 
 /// Where the servers are.
@@ -59,21 +81,28 @@ pub struct Servers {
     pub dir: Arc<tempfile::TempDir>,
 }
 
-async fn flushed_redis(url: &str) -> Result<redis::aio::ConnectionManager, Error> {
+pub async fn flushed_redis(url: &str) -> Result<redis::aio::ConnectionManager, Error> {
     let manager = redis::Client::open(url)?.get_connection_manager().await?;
-    let () = redis::cmd("FLUSHDB").query_async(&mut manager.clone()).await?;
+    let () = redis::cmd("FLUSHDB")
+        .query_async(&mut manager.clone())
+        .await?;
     Ok(manager)
 }
 
-fn sqlite_path(servers: &Servers, name: &str) -> std::path::PathBuf {
+pub fn sqlite_path(servers: &Servers, name: &str) -> std::path::PathBuf {
     let n: u64 = rand::random();
     servers.dir.path().join(format!("{name}-{n:x}.db"))
 }
 
-async fn pg_schema(url: &str, name: &str) -> Result<(sqlx::PgPool, String), Error> {
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(10).connect(url).await?;
+pub async fn pg_schema(url: &str, name: &str) -> Result<(sqlx::PgPool, String), Error> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(10)
+        .connect(url)
+        .await?;
     let schema = format!("bench_{name}");
-    sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).execute(&pool).await?;
+    sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .execute(&pool)
+        .await?;
     Ok((pool, schema))
 }
 
@@ -82,19 +111,27 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
     let huge = 10_000_000; // the create phase grows the memory store; nothing may be evicted
     let mut rows = vec![
         row("ours-store", "memory", Kind::Ours, move || async move {
-            Ok(Box::new(StorePath(Arc::new(MemoryStore::builder().max_sessions(huge).build()?))) as Box<dyn Adapter>)
+            Ok(Box::new(StorePath(Arc::new(
+                MemoryStore::builder().max_sessions(huge).build()?,
+            ))) as Box<dyn Adapter>)
         }),
         row("ours-manager", "memory", Kind::Ours, move || async move {
-            Ok(Box::new(ManagerPath(manager(Arc::new(MemoryStore::builder().max_sessions(huge).build()?))?)) as Box<dyn Adapter>)
+            Ok(Box::new(ManagerPath(manager(Arc::new(
+                MemoryStore::builder().max_sessions(huge).build()?,
+            ))?)) as Box<dyn Adapter>)
         }),
-        row("raw-hashmap", "memory", Kind::Baseline, || async { Ok(Box::new(RawHashMap::default()) as Box<dyn Adapter>) }),
+        row("raw-hashmap", "memory", Kind::Baseline, || async {
+            Ok(Box::new(RawHashMap::default()) as Box<dyn Adapter>)
+        }),
     ];
     let s = servers.clone();
     rows.push(row("ours-store", "redis", Kind::Ours, move || {
         let url = s.redis_url.clone();
         async move {
             let conn = flushed_redis(&url).await?;
-            Ok(Box::new(StorePath(Arc::new(RedisStore::builder_with_manager(conn).connect().await?))) as Box<dyn Adapter>)
+            Ok(Box::new(StorePath(Arc::new(
+                RedisStore::builder_with_manager(conn).connect().await?,
+            ))) as Box<dyn Adapter>)
         }
     }));
     let s = servers.clone();
@@ -114,12 +151,18 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
     let s = servers.clone();
     rows.push(row("ours-store", "sqlite", Kind::Ours, move || {
         let path = sqlite_path(&s, "ours-store");
-        async move { Ok(Box::new(StorePath(Arc::new(SqliteStore::open(path).await?))) as Box<dyn Adapter>) }
+        async move {
+            Ok(Box::new(StorePath(Arc::new(SqliteStore::open(path).await?))) as Box<dyn Adapter>)
+        }
     }));
     let s = servers.clone();
     rows.push(row("ours-manager", "sqlite", Kind::Ours, move || {
         let path = sqlite_path(&s, "ours-manager");
-        async move { Ok(Box::new(ManagerPath(manager(Arc::new(SqliteStore::open(path).await?))?)) as Box<dyn Adapter>) }
+        async move {
+            Ok(Box::new(ManagerPath(manager(Arc::new(
+                SqliteStore::open(path).await?,
+            ))?)) as Box<dyn Adapter>)
+        }
     }));
     let s = servers.clone();
     rows.push(row("raw-rusqlite", "sqlite", Kind::Baseline, move || {
@@ -131,11 +174,16 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
         rows.push(row(library, "postgres", Kind::Ours, move || {
             let url = s.postgres_url.clone();
             async move {
-                let (pool, schema) = pg_schema(&url, if path { "ours_manager" } else { "ours_store" }).await?;
+                let (pool, schema) =
+                    pg_schema(&url, if path { "ours_manager" } else { "ours_store" }).await?;
                 let store = PostgresStore::builder().schema(schema).build(pool)?;
                 store.migrate().await?;
                 let store = Arc::new(store);
-                Ok(if path { Box::new(ManagerPath(manager(store)?)) as Box<dyn Adapter> } else { Box::new(StorePath(store)) })
+                Ok(if path {
+                    Box::new(ManagerPath(manager(store)?)) as Box<dyn Adapter>
+                } else {
+                    Box::new(StorePath(store))
+                })
             }
         }));
     }

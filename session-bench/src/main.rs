@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use adapter::{Error, Factory};
 use report::Row;
-use workload::{Measured, Pools, Workload};
+use workload::{Measured, Phase, Pools, Workload};
 
 const USAGE: &str = "usage: session-bench [--all] [--smoke] [--only a,b] [--workloads mixed,create] \
 [--concurrency 1,32] [--duration SECS] [--warmup SECS] [--rounds N] [--sessions N] [--redis-url URL] [--database-url URL]";
@@ -49,11 +49,16 @@ struct Options {
 }
 
 fn list<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, Error> {
-    text.split(',').map(|s| parse(s.trim()).ok_or_else(|| format!("bad value {s:?}\n{USAGE}").into())).collect()
+    text.split(',')
+        .map(|s| parse(s.trim()).ok_or_else(|| format!("bad value {s:?}\n{USAGE}").into()))
+        .collect()
 }
 
 fn secs(text: &str) -> Result<Duration, Error> {
-    Ok(Duration::from_secs_f64(text.parse::<f64>().map_err(|_| format!("bad duration {text:?}"))?))
+    Ok(Duration::from_secs_f64(
+        text.parse::<f64>()
+            .map_err(|_| format!("bad duration {text:?}"))?,
+    ))
 }
 
 fn options() -> Result<Options, Error> {
@@ -86,7 +91,9 @@ fn options() -> Result<Options, Error> {
                     _ => None,
                 })?
             }
-            "--concurrency" => o.concurrency = list(&value()?, |s| s.parse().ok().filter(|c| *c > 0))?,
+            "--concurrency" => {
+                o.concurrency = list(&value()?, |s| s.parse().ok().filter(|c| *c > 0))?
+            }
             "--duration" => o.duration = secs(&value()?)?,
             "--warmup" => o.warmup = secs(&value()?)?,
             "--rounds" => o.rounds = value()?.parse().map_err(|_| USAGE)?,
@@ -116,12 +123,21 @@ async fn measure_row(
             // mixed runs every concurrency on one store; each create phase starts afresh.
             if adapter.is_none() || workload == Workload::Create {
                 let fresh: Arc<dyn adapter::Adapter> = Arc::from(factory.make().await?);
-                handles = Arc::new(workload::populate(fresh.clone(), pools.clone(), o.sessions).await?);
+                handles =
+                    Arc::new(workload::populate(fresh.clone(), pools.clone(), o.sessions).await?);
                 adapter = Some(fresh);
             }
-            let Some(adapter) = adapter.clone() else { continue };
-            let seed = 42 + round as u64;
-            let m = workload::run(adapter, pools.clone(), handles.clone(), workload, concurrency, o.warmup, o.duration, seed).await;
+            let Some(adapter) = adapter.clone() else {
+                continue;
+            };
+            let phase = Phase {
+                workload,
+                concurrency,
+                warmup: o.warmup,
+                measure: o.duration,
+                seed: 42 + round as u64,
+            };
+            let m = workload::run(adapter, pools.clone(), handles.clone(), phase).await;
             eprintln!(
                 "round {round}: {} {} {} c={concurrency}: {:.0} req/s, {} errors",
                 factory.library(),
@@ -130,7 +146,12 @@ async fn measure_row(
                 (m.reads + m.writes) as f64 / m.elapsed.as_secs_f64(),
                 m.errors
             );
-            let key = (factory.library().to_owned(), factory.backend().to_owned(), workload.as_str(), concurrency);
+            let key = (
+                factory.library().to_owned(),
+                factory.backend().to_owned(),
+                workload.as_str(),
+                concurrency,
+            );
             out.entry(key).or_default().push(m);
         }
     }
@@ -146,7 +167,10 @@ fn summarize(factories: &[Box<dyn Factory>], results: BTreeMap<Key, Vec<Measured
         let median = &runs[runs.len() / 2];
         let h = &median.histogram;
         let us = |ns: u64| ns as f64 / 1000.0;
-        let kind = factories.iter().find(|f| f.library() == library && f.backend() == backend).map(|f| f.kind());
+        let kind = factories
+            .iter()
+            .find(|f| f.library() == library && f.backend() == backend)
+            .map(|f| f.kind());
         rows.push(Row {
             kind: kind.unwrap_or(adapter::Kind::Ours),
             library,
@@ -168,17 +192,34 @@ fn summarize(factories: &[Box<dyn Factory>], results: BTreeMap<Key, Vec<Measured
             first_error: median.first_error.clone(),
         });
     }
-    rows.sort_by(|a, b| (a.workload, a.concurrency, &a.backend, &a.library).cmp(&(b.workload, b.concurrency, &b.backend, &b.library)));
+    rows.sort_by(|a, b| {
+        (a.workload, a.concurrency, &a.backend, &a.library).cmp(&(
+            b.workload,
+            b.concurrency,
+            &b.backend,
+            &b.library,
+        ))
+    });
     rows
 }
 
 async fn bench(o: Options) -> Result<(), Error> {
     let redis_url = match &o.redis_url {
         Some(url) => url.clone(),
-        None => format!("{}/15", session_test_support::redis_url().trim_end_matches('/')),
+        None => format!(
+            "{}/15",
+            session_test_support::redis_url().trim_end_matches('/')
+        ),
     };
-    let postgres_url = o.database_url.clone().unwrap_or_else(|| session_test_support::postgres_url().to_owned());
-    let servers = backends::Servers { redis_url, postgres_url, dir: Arc::new(tempfile::tempdir()?) };
+    let postgres_url = o
+        .database_url
+        .clone()
+        .unwrap_or_else(|| session_test_support::postgres_url().to_owned());
+    let servers = backends::Servers {
+        redis_url,
+        postgres_url,
+        dir: Arc::new(tempfile::tempdir()?),
+    };
     let factories: Vec<Box<dyn Factory>> = backends::all(&servers)
         .into_iter()
         .filter(|f| {
@@ -210,6 +251,9 @@ async fn bench(o: Options) -> Result<(), Error> {
 
 fn main() -> Result<(), Error> {
     let o = options()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     runtime.block_on(bench(o))
 }

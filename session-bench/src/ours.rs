@@ -18,7 +18,10 @@ pub struct StorePath<S>(pub Arc<S>);
 impl<S: Store> Adapter for StorePath<S> {
     async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
         let id = Token::generate()?.id();
-        let changes = data.iter().map(|(k, v)| Change::Set(k.clone(), v.as_str().into())).collect();
+        let changes = data
+            .iter()
+            .map(|(k, v)| Change::Set(k.clone(), v.as_str().into()))
+            .collect();
         self.0.set_many(&id, changes, TTL).await?;
         Ok(id.to_hex())
     }
@@ -54,14 +57,22 @@ impl Adapter for ManagerPath {
     }
 
     async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
-        let session = self.0.load(handle).await?.ok_or_else(|| missing("session"))?;
+        let session = self
+            .0
+            .load(handle)
+            .await?
+            .ok_or_else(|| missing("session"))?;
         let value: String = session.get(key)?.ok_or_else(|| missing("key"))?;
         session.save().await?;
         Ok(value)
     }
 
     async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error> {
-        let session = self.0.load(handle).await?.ok_or_else(|| missing("session"))?;
+        let session = self
+            .0
+            .load(handle)
+            .await?
+            .ok_or_else(|| missing("session"))?;
         session.set(key, value)?;
         session.save().await?;
         Ok(())
@@ -70,6 +81,11 @@ impl Adapter for ManagerPath {
 
 /// The manager's policy for the workload: sessions live the workload's TTL.
 pub fn manager<S: Store>(store: Arc<S>) -> Result<SessionManager, Error> {
-    let config = session_core::Config::builder().idle_timeout(TTL).touch_interval(Duration::from_secs(60)).build()?;
-    Ok(SessionManager::builder_from_arc(store).config(config).build()?)
+    let config = session_core::Config::builder()
+        .idle_timeout(TTL)
+        .touch_interval(Duration::from_secs(60))
+        .build()?;
+    Ok(SessionManager::builder_from_arc(store)
+        .config(config)
+        .build()?)
 }

@@ -32,13 +32,18 @@ impl Adapter for RawHashMap {
     async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
         let id = u128::from_str_radix(handle, 16)?;
         let map = self.0.lock().map_err(|_| missing("lock"))?;
-        map.get(&id).and_then(|s| s.get(key)).cloned().ok_or_else(|| missing("key"))
+        map.get(&id)
+            .and_then(|s| s.get(key))
+            .cloned()
+            .ok_or_else(|| missing("key"))
     }
 
     async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error> {
         let id = u128::from_str_radix(handle, 16)?;
         let mut map = self.0.lock().map_err(|_| missing("lock"))?;
-        map.get_mut(&id).ok_or_else(|| missing("session"))?.insert(key.to_owned(), value.to_owned());
+        map.get_mut(&id)
+            .ok_or_else(|| missing("session"))?
+            .insert(key.to_owned(), value.to_owned());
         Ok(())
     }
 }
@@ -56,20 +61,32 @@ impl Adapter for RawRedis {
         let handle = format!("{:032x}", new_id());
         let key = redis_key(&handle);
         let mut pipe = redis::pipe();
-        pipe.atomic().hset_multiple(&key, data).ignore().pexpire(&key, TTL.as_millis() as i64).ignore();
+        pipe.atomic()
+            .hset_multiple(&key, data)
+            .ignore()
+            .pexpire(&key, TTL.as_millis() as i64)
+            .ignore();
         let () = pipe.query_async(&mut self.0.clone()).await?;
         Ok(handle)
     }
 
     async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
-        let value: Option<String> = redis::cmd("HGET").arg(redis_key(handle)).arg(key).query_async(&mut self.0.clone()).await?;
+        let value: Option<String> = redis::cmd("HGET")
+            .arg(redis_key(handle))
+            .arg(key)
+            .query_async(&mut self.0.clone())
+            .await?;
         value.ok_or_else(|| missing("key"))
     }
 
     async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error> {
         let k = redis_key(handle);
         let mut pipe = redis::pipe();
-        pipe.atomic().hset(&k, key, value).ignore().pexpire(&k, TTL.as_millis() as i64).ignore();
+        pipe.atomic()
+            .hset(&k, key, value)
+            .ignore()
+            .pexpire(&k, TTL.as_millis() as i64)
+            .ignore();
         let () = pipe.query_async(&mut self.0.clone()).await?;
         Ok(())
     }
@@ -83,7 +100,10 @@ pub struct RawSqlite {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl RawSqlite {
@@ -100,16 +120,21 @@ impl RawSqlite {
             )?;
             connections.push(Arc::new(Mutex::new(conn)));
         }
-        Ok(Self { connections, next: Default::default() })
+        Ok(Self {
+            connections,
+            next: Default::default(),
+        })
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut rusqlite::Connection) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
-        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.connections.len();
+        let i =
+            self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.connections.len();
         let conn = self.connections[i].clone();
-        tokio::task::spawn_blocking(move || work(&mut *conn.lock().map_err(|_| missing("lock"))?)).await?
+        tokio::task::spawn_blocking(move || work(&mut *conn.lock().map_err(|_| missing("lock"))?))
+            .await?
     }
 }
 
@@ -121,7 +146,9 @@ impl Adapter for RawSqlite {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             {
-                let mut insert = tx.prepare_cached("INSERT INTO kv (sid, key, value, expires) VALUES (?1, ?2, ?3, ?4)")?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO kv (sid, key, value, expires) VALUES (?1, ?2, ?3, ?4)",
+                )?;
                 let expires = now_ms() + TTL.as_millis() as i64;
                 for (k, v) in &data {
                     insert.execute(rusqlite::params![id.to_le_bytes(), k, v, expires])?;
@@ -138,8 +165,14 @@ impl Adapter for RawSqlite {
         let id = u128::from_str_radix(handle, 16)?;
         let key = key.to_owned();
         self.run(move |conn| {
-            let mut stmt = conn.prepare_cached("SELECT value FROM kv WHERE sid = ?1 AND key = ?2 AND expires > ?3")?;
-            Ok(stmt.query_row(rusqlite::params![id.to_le_bytes(), key, now_ms()], |r| r.get(0))?)
+            let mut stmt = conn.prepare_cached(
+                "SELECT value FROM kv WHERE sid = ?1 AND key = ?2 AND expires > ?3",
+            )?;
+            Ok(
+                stmt.query_row(rusqlite::params![id.to_le_bytes(), key, now_ms()], |r| {
+                    r.get(0)
+                })?,
+            )
         })
         .await
     }
@@ -150,9 +183,12 @@ impl Adapter for RawSqlite {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let expires = now_ms() + TTL.as_millis() as i64;
-            tx.prepare_cached("INSERT OR REPLACE INTO kv (sid, key, value, expires) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(rusqlite::params![id.to_le_bytes(), key, value, expires])?;
-            tx.prepare_cached("UPDATE kv SET expires = ?2 WHERE sid = ?1")?.execute(rusqlite::params![id.to_le_bytes(), expires])?;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO kv (sid, key, value, expires) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(rusqlite::params![id.to_le_bytes(), key, value, expires])?;
+            tx.prepare_cached("UPDATE kv SET expires = ?2 WHERE sid = ?1")?
+                .execute(rusqlite::params![id.to_le_bytes(), expires])?;
             tx.commit()?;
             Ok(())
         })

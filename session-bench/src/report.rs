@@ -60,11 +60,22 @@ pub fn markdown(rows: &[Row]) -> String {
     for row in rows {
         let same = |kind: Kind| {
             rows.iter()
-                .filter(|r| r.kind == kind && r.backend == row.backend && r.workload == row.workload && r.concurrency == row.concurrency)
+                .filter(|r| {
+                    r.kind == kind
+                        && r.backend == row.backend
+                        && r.workload == row.workload
+                        && r.concurrency == row.concurrency
+                })
                 .map(|r| r.rps)
-                .fold(None, |best: Option<f64>, rps| Some(best.map_or(rps, |b| b.max(rps))))
+                .fold(None, |best: Option<f64>, rps| {
+                    Some(best.map_or(rps, |b| b.max(rps)))
+                })
         };
-        let (floor, peer) = if row.kind == Kind::Ours { (same(Kind::Baseline), same(Kind::Peer)) } else { (None, None) };
+        let (floor, peer) = if row.kind == Kind::Ours {
+            (same(Kind::Baseline), same(Kind::Peer))
+        } else {
+            (None, None)
+        };
         out.push_str(&format!(
             "| {} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {} | {} | {} |\n",
             row.workload,

@@ -30,13 +30,25 @@ impl Pools {
         let mut rng = StdRng::seed_from_u64(seed);
         const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let values: Vec<String> = (0..1024)
-            .map(|_| (0..98).map(|_| ALNUM[rng.random_range(0..ALNUM.len())] as char).collect())
+            .map(|_| {
+                (0..98)
+                    .map(|_| ALNUM[rng.random_range(0..ALNUM.len())] as char)
+                    .collect()
+            })
             .collect();
         let keys: Vec<String> = (0..KEYS).map(|k| format!("k{k}")).collect();
         let data_sets = (0..256)
-            .map(|_| keys.iter().map(|k| (k.clone(), values[rng.random_range(0..values.len())].clone())).collect())
+            .map(|_| {
+                keys.iter()
+                    .map(|k| (k.clone(), values[rng.random_range(0..values.len())].clone()))
+                    .collect()
+            })
             .collect();
-        Self { keys, values, data_sets }
+        Self {
+            keys,
+            values,
+            data_sets,
+        }
     }
 }
 
@@ -69,14 +81,22 @@ pub struct Measured {
 }
 
 /// Creates `count` sessions with 32 concurrent tasks, through the library's own create path.
-pub async fn populate(adapter: Arc<dyn Adapter>, pools: Arc<Pools>, count: usize) -> Result<Vec<Handle>, Error> {
+pub async fn populate(
+    adapter: Arc<dyn Adapter>,
+    pools: Arc<Pools>,
+    count: usize,
+) -> Result<Vec<Handle>, Error> {
     let tasks: Vec<_> = (0..32)
         .map(|t| {
             let (adapter, pools) = (adapter.clone(), pools.clone());
             tokio::spawn(async move {
                 let mut handles = Vec::new();
                 for n in (t..count).step_by(32) {
-                    handles.push(adapter.create(&pools.data_sets[n % pools.data_sets.len()]).await?);
+                    handles.push(
+                        adapter
+                            .create(&pools.data_sets[n % pools.data_sets.len()])
+                            .await?,
+                    );
                 }
                 Ok::<_, Error>(handles)
             })
@@ -89,25 +109,41 @@ pub async fn populate(adapter: Arc<dyn Adapter>, pools: Arc<Pools>, count: usize
     Ok(all)
 }
 
-/// Runs `workload` with `concurrency` closed-loop tasks: `warmup` unrecorded, then requests that
-/// start within `measure` are recorded.
+/// One timed phase.
+#[derive(Debug, Clone, Copy)]
+pub struct Phase {
+    pub workload: Workload,
+    pub concurrency: usize,
+    /// Unrecorded time before the window.
+    pub warmup: Duration,
+    /// The window: requests that start in it are recorded.
+    pub measure: Duration,
+    /// Seeds the request sequence (fixed, so every run makes the same requests).
+    pub seed: u64,
+}
+
+/// Runs `phase` with its closed-loop tasks against `adapter`.
 pub async fn run(
     adapter: Arc<dyn Adapter>,
     pools: Arc<Pools>,
     handles: Arc<Vec<Handle>>,
-    workload: Workload,
-    concurrency: usize,
-    warmup: Duration,
-    measure: Duration,
-    seed: u64,
+    phase: Phase,
 ) -> Measured {
+    let Phase {
+        workload,
+        concurrency,
+        warmup,
+        measure,
+        seed,
+    } = phase;
     let start = Instant::now();
     let (window_start, window_end) = (start + warmup, start + warmup + measure);
     let tasks: Vec<_> = (0..concurrency)
         .map(|t| {
             let (adapter, pools, handles) = (adapter.clone(), pools.clone(), handles.clone());
             tokio::spawn(async move {
-                let mut rng = StdRng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let mut rng =
+                    StdRng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 let mut histogram = Histogram::<u64>::new(3).expect("3 significant digits");
                 let (mut reads, mut writes, mut errors, mut first_error) = (0, 0, 0, None);
                 loop {
@@ -147,7 +183,14 @@ pub async fn run(
                     // Let the other tasks run even when a call never waits (see WORKLOAD.md).
                     tokio::task::consume_budget().await;
                 }
-                (histogram, reads, writes, errors, first_error, Instant::now())
+                (
+                    histogram,
+                    reads,
+                    writes,
+                    errors,
+                    first_error,
+                    Instant::now(),
+                )
             })
         })
         .collect();
