@@ -32,13 +32,14 @@ struct Browser {
 }
 
 impl Browser {
-    async fn call(
+    /// One WebDriver command; `Err` carries the driver's error answer.
+    async fn try_call(
         http: &reqwest::Client,
         method: reqwest::Method,
-        url: String,
+        url: &str,
         body: Option<Value>,
-    ) -> Value {
-        let mut request = http.request(method, &url);
+    ) -> Result<Value, Value> {
+        let mut request = http.request(method, url);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -49,11 +50,17 @@ impl Browser {
             .json()
             .await
             .expect("WebDriver JSON");
-        assert!(
-            response["value"].get("error").is_none(),
-            "WebDriver {url}: {response}"
-        );
-        response["value"].clone()
+        match response["value"].get("error") {
+            None => Ok(response["value"].clone()),
+            Some(_) => Err(response),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.session);
+        Self::try_call(&self.http, method, &url, body)
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {url}: {e}"))
     }
 
     async fn start(base: &str, profile: &std::path::Path) -> Self {
@@ -68,13 +75,10 @@ impl Browser {
                          "--disable-sync", format!("--user-data-dir={}", profile.display())]
             }
         }}});
-        let value = Self::call(
-            &http,
-            reqwest::Method::POST,
-            format!("{base}/session"),
-            Some(capabilities),
-        )
-        .await;
+        let url = format!("{base}/session");
+        let value = Self::try_call(&http, reqwest::Method::POST, &url, Some(capabilities))
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {url}: {e}"));
         let session = value["sessionId"]
             .as_str()
             .expect("a WebDriver session")
@@ -86,23 +90,7 @@ impl Browser {
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
-        Self::call(
-            &self.http,
-            reqwest::Method::POST,
-            format!("{}{path}", self.session),
-            Some(body),
-        )
-        .await
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        Self::call(
-            &self.http,
-            reqwest::Method::GET,
-            format!("{}{path}", self.session),
-            None,
-        )
-        .await
+        self.call(reqwest::Method::POST, path, Some(body)).await
     }
 
     async fn open(&self, url: &str) {
@@ -119,13 +107,40 @@ impl Browser {
             .to_owned()
     }
 
-    async fn text(&self, css: &str) -> String {
-        let element = self.find(css).await;
-        self.get(&format!("/element/{element}/text"))
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+    /// The text of `css` once it satisfies `ready`, polling: a page loads after a click in its
+    /// own time, and an element found on the old page may be gone when its text is asked for.
+    /// Panics after 10 s with the last text seen.
+    async fn text_when(&self, css: &str, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut last = None;
+        loop {
+            let find = json!({"using": "css selector", "value": css});
+            let url = format!("{}/element", self.session);
+            if let Ok(found) =
+                Self::try_call(&self.http, reqwest::Method::POST, &url, Some(find)).await
+            {
+                let element = found[ELEMENT].as_str().unwrap_or_default();
+                let url = format!("{}/element/{element}/text", self.session);
+                if let Ok(text) = Self::try_call(&self.http, reqwest::Method::GET, &url, None).await
+                {
+                    let text = text.as_str().unwrap_or_default().to_owned();
+                    if ready(&text) {
+                        return text;
+                    }
+                    last = Some(text);
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{css} never became ready; last text: {last:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the text of `css` is `expected`.
+    async fn expect_text(&self, css: &str, expected: &str) {
+        self.text_when(css, |t| t == expected).await;
     }
 
     async fn count(&self, css: &str) -> usize {
@@ -136,13 +151,7 @@ impl Browser {
     }
 
     async fn close(self) {
-        Self::call(
-            &self.http,
-            reqwest::Method::DELETE,
-            self.session.clone(),
-            None,
-        )
-        .await;
+        self.call(reqwest::Method::DELETE, "", None).await;
     }
 }
 
@@ -176,13 +185,10 @@ async fn log_in_reload_and_see_the_session_listed() {
     .await;
 
     browser.open(&site).await;
-    assert_eq!(browser.text("#visits b").await, "1");
+    browser.expect_text("#visits b", "1").await;
+    // The cookie keeps the session across a reload.
     browser.post("/refresh", json!({})).await;
-    assert_eq!(
-        browser.text("#visits b").await,
-        "2",
-        "the cookie kept the session across a reload"
-    );
+    browser.expect_text("#visits b", "2").await;
 
     let name = browser.find("#name").await;
     browser
@@ -192,38 +198,28 @@ async fn log_in_reload_and_see_the_session_listed() {
     browser
         .post(&format!("/element/{login}/click"), json!({}))
         .await;
-    assert_eq!(browser.text("#user b").await, "alice");
-    assert_eq!(
-        browser.text("#visits b").await,
-        "3",
-        "login kept the session's data"
-    );
+    browser.expect_text("#user b", "alice").await;
+    // Login kept the session's data.
+    browser.expect_text("#visits b", "3").await;
 
+    // The counter persists after login, and the session is listed, once, with its device.
     browser.post("/refresh", json!({})).await;
-    assert_eq!(
-        browser.text("#visits b").await,
-        "4",
-        "the counter persists after login"
-    );
+    browser.expect_text("#visits b", "4").await;
     assert_eq!(
         browser.count("tr.session").await,
         1,
         "the session is listed once"
     );
-    let row = browser.text("tr.session").await;
-    assert!(
-        row.contains("Chrome") && row.contains("this session"),
-        "{row}"
-    );
+    let row = browser
+        .text_when("tr.session", |t| t.contains("this session"))
+        .await;
+    assert!(row.contains("Chrome"), "the device is the browser: {row}");
 
+    // After logout a fresh session starts.
     let logout = browser.find("#logout").await;
     browser
         .post(&format!("/element/{logout}/click"), json!({}))
         .await;
-    assert_eq!(
-        browser.text("#visits b").await,
-        "1",
-        "after logout a fresh session starts"
-    );
+    browser.expect_text("#visits b", "1").await;
     browser.close().await;
 }

@@ -417,10 +417,12 @@ impl Session {
                 let mut old_meta = meta_snapshot;
                 old_meta.rotated = true;
                 let meta = serde_json::to_value(&old_meta)?;
+                // `update`: if the old id was ended meanwhile, it stays ended.
                 shared
                     .store
-                    .set_many(&old_id, vec![Change::Set(meta_key(), meta)], grace)
+                    .update(&old_id, vec![Change::Set(meta_key(), meta)], grace)
                     .await
+                    .map(drop)
             };
             if let Err(error) = retired {
                 tracing::warn!(session = %old_id.short(), %error, "could not retire the rotated-out id");
