@@ -95,7 +95,10 @@ impl PostgresStoreBuilder {
     }
 
     /// How long one operation may take in all; past it, it fails with
-    /// [`StoreError::Unavailable`], so a hung network never hangs a request.
+    /// [`StoreError::Unavailable`], so a hung network never hangs a request. A pool the store
+    /// creates also gets a server-side `statement_timeout` of 90% of it, so a timed-out write
+    /// is rolled back rather than applied later; set one on a pool you bring
+    /// ([`build`](Self::build)) for the same guarantee.
     ///
     /// The default is [`DEFAULT_OPERATION_TIMEOUT`].
     pub fn operation_timeout(mut self, timeout: Duration) -> Self {
@@ -152,6 +155,11 @@ impl PostgresStoreBuilder {
                 "max_connections must be at least 1".into(),
             ));
         }
+        // The server gives up on a statement a little before the client does, so an operation
+        // reported as timed out was rolled back, never applied later (a statement waiting on a
+        // lock would otherwise run once the lock is released).
+        let server_timeout = self.operation_timeout.mul_f64(0.9).as_millis().max(1);
+        let options = options.options([("statement_timeout", format!("{server_timeout}ms"))]);
         let pool = PgPoolOptions::new()
             .max_connections(self.max_connections)
             .acquire_timeout(self.acquire_timeout)

@@ -18,9 +18,11 @@ pub(crate) enum PgError {
 }
 
 /// SQLSTATE classes and codes that mean "the server cannot serve us right now": connection
-/// exceptions (08), operator intervention such as a shutdown (57P), too many connections (53300).
+/// exceptions (08), operator intervention such as a shutdown (57P) or a statement timeout (57014),
+/// too many connections (53300).
 fn unavailable_code(code: &str) -> bool {
-    code.starts_with("08") || code.starts_with("57P") || code == "53300"
+    // 57014 (query_canceled) is the server's own statement timeout: the statement was rolled back.
+    code.starts_with("08") || code.starts_with("57P") || code == "57014" || code == "53300"
 }
 
 impl PgError {

@@ -133,14 +133,15 @@ BEGIN
 END
 $$;
 
--- One batch of changes: p_keys/p_values are set, p_dels removed (disjoint, deduplicated). A
--- missing session is created only if p_may_create and the batch sets something. Returns whether
--- the session exists afterwards.
+-- One batch of changes: p_keys/p_values are set, p_dels removed (disjoint, deduplicated: the
+-- last change to a key wins). A missing session is created only if p_may_create, which the caller
+-- sets when the batch as given sets something (a key set then removed still creates it). Returns
+-- whether the session exists afterwards.
 CREATE FUNCTION {write}(
     p_id bytea, p_ttl_ms bigint, p_keys text[], p_values text[], p_dels text[], p_may_create boolean
 ) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT {lock}(p_id, p_ttl_ms, p_may_create AND cardinality(p_keys) > 0) THEN
+    IF NOT {lock}(p_id, p_ttl_ms, p_may_create) THEN
         RETURN false;
     END IF;
     IF cardinality(p_dels) > 0 THEN

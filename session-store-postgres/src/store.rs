@@ -149,6 +149,9 @@ impl PostgresStore {
         for change in &changes {
             validate_key(change.key(), KeyKind::Store)?;
         }
+        // Decided on the batch as given, before collapsing: `[Set k, Del k]` creates an empty
+        // session, as `set` then `del` would.
+        let creates = may_create && changes.iter().any(|c| matches!(c, Change::Set(..)));
         if changes.is_empty() && may_create {
             return Ok(false); // an empty set_many changes nothing
         }
@@ -186,7 +189,7 @@ impl PostgresStore {
                 .bind(keys)
                 .bind(values)
                 .bind(dels)
-                .bind(may_create)
+                .bind(creates)
                 .fetch_one(&self.pool)
                 .await?;
             Ok(exists)

@@ -184,9 +184,15 @@ async fn sixty_four_slow_operations_on_a_pool_of_four() {
         store.get(&id, "after", None).await.unwrap(),
         Some(json!(true))
     );
-    assert_eq!(
-        store.get(&id, "k5", None).await.unwrap(),
-        None,
-        "no timed-out write landed late"
+    // Give any statement still queued on the server time to land, if it were going to.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let all = store.get_all(&id, None).await.unwrap().unwrap_or_default();
+    let late: Vec<&String> = all
+        .keys()
+        .filter(|k| k.starts_with('k') && k.as_str() != "k")
+        .collect();
+    assert!(
+        late.is_empty(),
+        "writes reported Unavailable landed later: {late:?}"
     );
 }

@@ -190,8 +190,8 @@ pub async fn set_many_applies_in_order(t: TestStore) -> CaseResult {
     Ok(())
 }
 
-/// `set_many` creates a missing session when it sets a key, and creates nothing when it only
-/// removes keys or is empty.
+/// `set_many` creates a missing session when it sets a key (even one it then removes), and
+/// creates nothing when it only removes keys or is empty.
 pub async fn set_many_creates_only_by_setting(t: TestStore) -> CaseResult {
     let id = fresh_id();
     t.store.set_many(&id, vec![], LONG).await?;
@@ -215,6 +215,15 @@ pub async fn set_many_creates_only_by_setting(t: TestStore) -> CaseResult {
         t.store.get(&id, "x", None).await?,
         Some(json!(1)),
         "a batch with a set"
+    );
+    // A key set and then removed in one batch still created the session, as set then del would.
+    let other = fresh_id();
+    let batch = vec![Change::Set("x".into(), json!(1)), Change::Del("x".into())];
+    t.store.set_many(&other, batch, LONG).await?;
+    ensure_eq!(
+        t.store.get_all(&other, None).await?,
+        Some(Default::default()),
+        "set then del in one batch"
     );
     Ok(())
 }
