@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use session_core::{Config, SessionManager};
 use session_tower::{CookieConfig, SessionLayer, SigningKeys};
-use support::{app, bare, browser, cookie_value, counted_manager, serve, set_cookies};
+use support::{app, bare, browser, cookie_value, counted_manager, get_with, serve, set_cookies};
 
 fn dev_cookie() -> CookieConfig {
     // reqwest's cookie jar does not send Secure cookies over plain HTTP.
@@ -163,12 +163,7 @@ async fn tampered_and_unknown_cookies_are_no_session() {
         format!("{token}.{}", "A".repeat(43)),
         "garbage".into(),
     ] {
-        let response = bare()
-            .get(format!("{base}/whoami"))
-            .header("cookie", format!("session={forged}"))
-            .send()
-            .await
-            .unwrap();
+        let response = get_with(&base, "/whoami", &forged).await;
         assert_eq!(response.text().await.unwrap(), "nobody", "{forged}");
     }
     assert_eq!(
@@ -410,12 +405,7 @@ async fn signing_keys_rotate_and_retire() {
 
     let base_rotated = serve_with(vec![new.clone(), old.clone()]).await;
     // A read-only request with an old-key cookie: still valid, and re-signed with the new key.
-    let response = bare()
-        .get(format!("{base_rotated}/health"))
-        .header("cookie", format!("session={signed_old}"))
-        .send()
-        .await
-        .unwrap();
+    let response = get_with(&base_rotated, "/health", &signed_old).await;
     let resigned = cookie_value(&set_cookies(&response)[0], "session").unwrap();
     assert_ne!(resigned, signed_old);
     assert_eq!(
@@ -423,32 +413,17 @@ async fn signing_keys_rotate_and_retire() {
         signed_old.split('.').next(),
         "same token, new signature"
     );
-    let response = bare()
-        .get(format!("{base_rotated}/count"))
-        .header("cookie", format!("session={signed_old}"))
-        .send()
-        .await
-        .unwrap();
+    let response = get_with(&base_rotated, "/count", &signed_old).await;
     assert_eq!(response.text().await.unwrap(), "2");
 
     let base_retired = serve_with(vec![new]).await;
-    let response = bare()
-        .get(format!("{base_retired}/whoami"))
-        .header("cookie", format!("session={signed_old}"))
-        .send()
-        .await
-        .unwrap();
+    let response = get_with(&base_retired, "/whoami", &signed_old).await;
     assert_eq!(
         response.text().await.unwrap(),
         "nobody",
         "a retired key's signature is refused"
     );
-    let response = bare()
-        .get(format!("{base_retired}/count"))
-        .header("cookie", format!("session={resigned}"))
-        .send()
-        .await
-        .unwrap();
+    let response = get_with(&base_retired, "/count", &resigned).await;
     assert_eq!(
         response.text().await.unwrap(),
         "3",

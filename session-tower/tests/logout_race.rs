@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use session_core::{SessionManager, Store, Token};
 use session_tower::{CookieConfig, SessionLayer};
-use support::{app, bare, cookie_value, serve, set_cookies};
+use support::{app, bare, first_visit, post_with, serve, set_cookies};
 
 async fn race<S: Store>(store: Arc<S>, rounds: usize) {
     let manager = SessionManager::builder_from_arc(store.clone())
@@ -21,8 +21,7 @@ async fn race<S: Store>(store: Arc<S>, rounds: usize) {
     let client = bare();
     let mut interleaved = 0;
     for round in 0..rounds {
-        let first = client.get(format!("{base}/count")).send().await.unwrap();
-        let token = cookie_value(&set_cookies(&first)[0], "session").unwrap();
+        let token = first_visit(&base).await;
         let cookie = format!("session={token}");
         let slow = {
             let (client, url, cookie) = (client.clone(), format!("{base}/slow"), cookie.clone());
@@ -37,12 +36,7 @@ async fn race<S: Store>(store: Arc<S>, rounds: usize) {
         };
         // Land the logout inside the slow request's wait, most of the time.
         tokio::time::sleep(Duration::from_micros((round % 3) as u64 * 700)).await;
-        let logout = client
-            .post(format!("{base}/logout"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
+        let logout = post_with(&base, "/logout", &token).await;
         assert_eq!(logout.status(), 200);
         let slow = slow.await.unwrap();
         if set_cookies(&slow).iter().any(|c| c.contains("Max-Age=0")) {

@@ -133,3 +133,33 @@ pub fn cookie_value(set_cookie: &str, name: &str) -> Option<String> {
     let (n, v) = first.split_once('=')?;
     (n.trim() == name).then(|| v.to_owned())
 }
+
+/// `GET base+path` with the cookie `session=<value>`, from a client without a jar.
+pub async fn get_with(base: &str, path: &str, value: &str) -> reqwest::Response {
+    bare()
+        .get(format!("{base}{path}"))
+        .header("cookie", format!("session={value}"))
+        .send()
+        .await
+        .expect("request")
+}
+
+/// `POST base+path` with the cookie `session=<value>`, from a client without a jar.
+pub async fn post_with(base: &str, path: &str, value: &str) -> reqwest::Response {
+    bare()
+        .post(format!("{base}{path}"))
+        .header("cookie", format!("session={value}"))
+        .send()
+        .await
+        .expect("request")
+}
+
+/// The session cookie's value after a first visit to `/count` with no cookie.
+pub async fn first_visit(base: &str) -> String {
+    let response = bare()
+        .get(format!("{base}/count"))
+        .send()
+        .await
+        .expect("request");
+    cookie_value(&set_cookies(&response)[0], "session").expect("a session cookie")
+}
