@@ -43,7 +43,7 @@ impl Factory for Row {
     }
 }
 
-fn row<F, Fut>(
+pub fn row<F, Fut>(
     library: &'static str,
     backend: &'static str,
     kind: Kind,

@@ -17,13 +17,20 @@
 //! - `report`: JSON lines and the markdown table.
 
 mod adapter;
+mod allocator;
 mod backends;
+mod http;
 mod ours;
 #[cfg(feature = "peers")]
 mod peers;
 mod raw;
 mod report;
+mod scale;
 mod workload;
+
+/// Counts heap bytes for the scale mode's memory figure (off unless asked).
+#[global_allocator]
+static ALLOCATOR: allocator::Counting = allocator::Counting;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,10 +40,20 @@ use adapter::{Error, Factory};
 use report::Row;
 use workload::{Measured, Phase, Pools, Workload};
 
-const USAGE: &str = "usage: session-bench [--all] [--smoke] [--only a,b] [--workloads mixed,create] \
-[--concurrency 1,32] [--duration SECS] [--warmup SECS] [--rounds N] [--sessions N] [--redis-url URL] [--database-url URL]";
+const USAGE: &str = "usage: session-bench [--all] [--mode workload,scale,http] [--smoke] [--only a,b] \
+[--workloads mixed,create] [--concurrency 1,32] [--duration SECS] [--warmup SECS] [--rounds N] [--sessions N] [--redis-url URL] [--database-url URL]";
+
+/// The three modes: the workload's rows, how cost grows, and the HTTP layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Workload,
+    Scale,
+    Http,
+}
 
 struct Options {
+    modes: Vec<Mode>,
+    scale: scale::ScaleOptions,
     only: Vec<String>,
     workloads: Vec<Workload>,
     concurrency: Vec<usize>,
@@ -63,6 +80,8 @@ fn secs(text: &str) -> Result<Duration, Error> {
 
 fn options() -> Result<Options, Error> {
     let mut o = Options {
+        modes: vec![Mode::Workload],
+        scale: scale::ScaleOptions::full(),
         only: Vec::new(),
         workloads: vec![Workload::Mixed, Workload::Create],
         concurrency: vec![1, 32],
@@ -77,11 +96,20 @@ fn options() -> Result<Options, Error> {
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| Error::from(USAGE));
         match arg.as_str() {
-            "--all" => {}
+            "--all" => o.modes = vec![Mode::Workload, Mode::Scale, Mode::Http],
+            "--mode" => {
+                o.modes = list(&value()?, |s| match s {
+                    "workload" => Some(Mode::Workload),
+                    "scale" => Some(Mode::Scale),
+                    "http" => Some(Mode::Http),
+                    _ => None,
+                })?
+            }
             "--smoke" => {
                 o.duration = Duration::from_millis(300);
                 o.warmup = Duration::from_millis(100);
                 o.sessions = 300;
+                o.scale = scale::ScaleOptions::smoke();
             }
             "--only" => o.only = list(&value()?, |s| Some(s.to_owned()))?,
             "--workloads" => {
@@ -111,16 +139,17 @@ type Key = (String, String, &'static str, usize);
 /// Runs one factory's phases once, appending each (workload, concurrency) measurement.
 async fn measure_row(
     factory: &dyn Factory,
+    workloads: &[Workload],
     o: &Options,
     pools: &Arc<Pools>,
     round: usize,
     out: &mut BTreeMap<Key, Vec<Measured>>,
 ) -> Result<(), Error> {
-    for &workload in &o.workloads {
+    for &workload in workloads {
         let mut adapter: Option<Arc<dyn adapter::Adapter>> = None;
         let mut handles = Arc::new(Vec::new());
         for &concurrency in &o.concurrency {
-            // mixed runs every concurrency on one store; each create phase starts afresh.
+            // Reads run every concurrency on one store; each create phase starts afresh.
             if adapter.is_none() || workload == Workload::Create {
                 let fresh: Arc<dyn adapter::Adapter> = Arc::from(factory.make().await?);
                 handles =
@@ -203,6 +232,33 @@ fn summarize(factories: &[Box<dyn Factory>], results: BTreeMap<Key, Vec<Measured
     rows
 }
 
+/// The rows `--only` selects.
+fn selected(factories: Vec<Box<dyn Factory>>, only: &[String]) -> Vec<Box<dyn Factory>> {
+    factories
+        .into_iter()
+        .filter(|f| {
+            let name = format!("{}/{}", f.library(), f.backend());
+            only.is_empty() || only.iter().any(|only| name.contains(only.as_str()))
+        })
+        .collect()
+}
+
+/// Every round of every factory (interleaved: A B C, A B C), summarized at the median round.
+async fn measure(
+    factories: &[Box<dyn Factory>],
+    workloads: &[Workload],
+    o: &Options,
+    pools: &Arc<Pools>,
+) -> Result<Vec<Row>, Error> {
+    let mut results = BTreeMap::new();
+    for round in 0..o.rounds {
+        for factory in factories {
+            measure_row(factory.as_ref(), workloads, o, pools, round, &mut results).await?;
+        }
+    }
+    Ok(summarize(factories, results))
+}
+
 async fn bench(o: Options) -> Result<(), Error> {
     let redis_url = match &o.redis_url {
         Some(url) => url.clone(),
@@ -220,29 +276,42 @@ async fn bench(o: Options) -> Result<(), Error> {
         postgres_url,
         dir: Arc::new(tempfile::tempdir()?),
     };
-    let factories: Vec<Box<dyn Factory>> = backends::all(&servers)
-        .into_iter()
-        .filter(|f| {
-            let name = format!("{}/{}", f.library(), f.backend());
-            o.only.is_empty() || o.only.iter().any(|only| name.contains(only.as_str()))
-        })
-        .collect();
-    if factories.is_empty() {
-        return Err(format!("--only {:?} selects no row", o.only).into());
-    }
     let pools = Arc::new(Pools::new(42));
-    let mut results = BTreeMap::new();
-    // Rounds are interleaved across rows (A B C, A B C), so noise spreads over all of them.
-    for round in 0..o.rounds {
-        for factory in &factories {
-            measure_row(factory.as_ref(), &o, &pools, round, &mut results).await?;
+    let mut rows = Vec::new();
+    let mut tables = Vec::new();
+    if o.modes.contains(&Mode::Workload) {
+        let factories = selected(backends::all(&servers), &o.only);
+        if !factories.is_empty() {
+            let measured = measure(&factories, &o.workloads, &o, &pools).await?;
+            tables.push(format!("## Workload\n\n{}", report::markdown(&measured)));
+            rows.extend(measured);
         }
     }
-    let rows = summarize(&factories, results);
+    if o.modes.contains(&Mode::Scale) {
+        let figures = scale::run(&servers, &o.only, &o.scale, &pools).await?;
+        for figure in &figures {
+            println!("{}", figure.json());
+        }
+        tables.push(format!("## Scale\n\n{}", scale::markdown(&figures)));
+    }
+    if o.modes.contains(&Mode::Http) {
+        let factories = selected(http::all(&servers), &o.only);
+        if !factories.is_empty() {
+            let measured = measure(&factories, &[Workload::Read], &o, &pools).await?;
+            tables.push(format!(
+                "## HTTP (one key read per request; vs floor = vs no session layer)\n\n{}",
+                report::markdown(&measured)
+            ));
+            rows.extend(measured);
+        }
+    }
+    if tables.is_empty() {
+        return Err(format!("--only {:?} selects no row", o.only).into());
+    }
     for row in &rows {
         println!("{}", row.json());
     }
-    println!("\n{}", report::markdown(&rows));
+    println!("\n{}", tables.join("\n"));
     if rows.iter().any(|r| r.errors > 0) {
         return Err("some requests failed: see `errors` and `first_error`".into());
     }

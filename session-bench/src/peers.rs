@@ -18,7 +18,8 @@ use crate::workload::TTL;
 /// A tower-sessions store.
 pub struct Peer<S>(pub S);
 
-fn expiry() -> OffsetDateTime {
+/// The workload's expiry from now.
+pub fn expiry() -> OffsetDateTime {
     OffsetDateTime::now_utc() + Duration::from_secs(TTL.as_secs())
 }
 
@@ -59,6 +60,23 @@ impl<S: SessionStore> Adapter for Peer<S> {
     }
 }
 
+/// tower-sessions' Redis store on a flushed database, over a fred pool of one connection.
+pub async fn redis_store(
+    url: &str,
+) -> Result<tower_sessions_redis_store::RedisStore<fred::prelude::Pool>, Error> {
+    crate::backends::flushed_redis(url).await?;
+    use fred::prelude::ClientLike;
+    let pool = fred::prelude::Pool::new(
+        fred::prelude::Config::from_url(url)?,
+        None,
+        None,
+        None,
+        1,
+    )?;
+    pool.init().await?;
+    Ok(tower_sessions_redis_store::RedisStore::new(pool))
+}
+
 /// The peers' rows.
 pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
     let mut rows = vec![peer_row("tower-sessions", "memory", || async {
@@ -68,20 +86,7 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
     rows.push(peer_row("tower-sessions", "redis", move || {
         let url = s.redis_url.clone();
         async move {
-            crate::backends::flushed_redis(&url).await?;
-            use fred::prelude::ClientLike;
-            let pool = fred::prelude::Pool::new(
-                fred::prelude::Config::from_url(&url)?,
-                None,
-                None,
-                None,
-                1,
-            )?;
-            pool.init().await?;
-            Ok(
-                Box::new(Peer(tower_sessions_redis_store::RedisStore::new(pool)))
-                    as Box<dyn Adapter>,
-            )
+            Ok(Box::new(Peer(redis_store(&url).await?)) as Box<dyn Adapter>)
         }
     }));
     let s = servers.clone();

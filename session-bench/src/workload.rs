@@ -59,6 +59,8 @@ pub enum Workload {
     Mixed,
     /// New 10-key sessions.
     Create,
+    /// Reads only, of one random key (the HTTP mode).
+    Read,
 }
 
 impl Workload {
@@ -66,6 +68,7 @@ impl Workload {
         match self {
             Self::Mixed => "mixed",
             Self::Create => "create",
+            Self::Read => "read",
         }
     }
 }
@@ -156,10 +159,10 @@ pub async fn run(
                             let data = &pools.data_sets[rng.random_range(0..pools.data_sets.len())];
                             (adapter.create(data).await.map(drop), true)
                         }
-                        Workload::Mixed => {
+                        Workload::Mixed | Workload::Read => {
                             let handle = &handles[rng.random_range(0..handles.len())];
                             let key = &pools.keys[rng.random_range(0..pools.keys.len())];
-                            if rng.random_range(0..10) == 0 {
+                            if workload == Workload::Mixed && rng.random_range(0..10) == 0 {
                                 let value = &pools.values[rng.random_range(0..pools.values.len())];
                                 (adapter.write(handle, key, value).await, true)
                             } else {

@@ -1,0 +1,214 @@
+//! The HTTP mode: a minimal axum handler that reads one session key, behind our `SessionLayer`,
+//! behind no session layer (the floor), and behind tower-sessions' layer (with `peers`), each over
+//! the same kind of store. Requests go through the router in-process (`oneshot`), so the figures
+//! are the layers' cost, not a socket's.
+//!
+//! Each layer is an [`Adapter`] whose `create` makes a session through the library and answers
+//! the `Cookie` header that names it, and whose `read` sends `GET /{key}` with that cookie; the
+//! workload runner drives it with read-only requests.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{Request, StatusCode, header};
+use axum::routing::get;
+use http_body_util::BodyExt;
+use session_core::{SessionManager, Store};
+use session_store_memory::MemoryStore;
+use session_store_redis::RedisStore;
+use session_tower::{CookieConfig, LazySession, SessionLayer, SessionRejection};
+use tower::ServiceExt;
+
+use crate::adapter::{Adapter, Error, Factory, Handle, Kind, missing};
+use crate::backends::{Servers, flushed_redis, row};
+
+/// Sends `GET /{key}` with `cookie` through `router`; the body is the value.
+async fn request(router: &Router, cookie: &str, key: &str) -> Result<String, Error> {
+    let request = Request::get(format!("/{key}"))
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())?;
+    let response = router.clone().oneshot(request).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    if status != StatusCode::OK {
+        return Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)).into());
+    }
+    Ok(String::from_utf8(body.to_vec())?)
+}
+
+/// Our layer: the handler reads the key from the request's session.
+struct OursLayer {
+    manager: SessionManager,
+    router: Router,
+}
+
+/// A store failure is the layer's 503; a missing session or key a 404.
+async fn read_ours(
+    session: LazySession,
+    Path(key): Path<String>,
+) -> Result<Result<String, StatusCode>, SessionRejection> {
+    let Some(session) = session.existing().await? else {
+        return Ok(Err(StatusCode::NOT_FOUND));
+    };
+    Ok(session.get::<String>(&key)?.ok_or(StatusCode::NOT_FOUND))
+}
+
+impl OursLayer {
+    fn new<S: Store>(store: Arc<S>) -> Result<Self, Error> {
+        let manager = crate::ours::manager(store)?;
+        let cookie = CookieConfig::default().secure(false);
+        let router = Router::new()
+            .route("/{key}", get(read_ours))
+            .layer(SessionLayer::new(manager.clone()).cookie(cookie));
+        Ok(Self { manager, router })
+    }
+}
+
+#[async_trait]
+impl Adapter for OursLayer {
+    async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
+        let session = self.manager.create()?;
+        for (k, v) in data {
+            session.set(k, v)?;
+        }
+        session.save().await?;
+        let name = CookieConfig::default().secure(false).cookie_name();
+        Ok(format!("{name}={}", session.token().as_str()))
+    }
+
+    async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
+        request(&self.router, handle, key).await
+    }
+
+    async fn write(&self, _: &Handle, _: &str, _: &str) -> Result<(), Error> {
+        Err("the HTTP mode only reads".into())
+    }
+}
+
+/// No session layer: the handler answers a fixed value; the floor for the layers' cost.
+struct NoLayer(Router);
+
+#[async_trait]
+impl Adapter for NoLayer {
+    async fn create(&self, _: &[(String, String)]) -> Result<Handle, Error> {
+        Ok("session=none".into())
+    }
+
+    async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
+        request(&self.0, handle, key).await
+    }
+
+    async fn write(&self, _: &Handle, _: &str, _: &str) -> Result<(), Error> {
+        Err("the HTTP mode only reads".into())
+    }
+}
+
+fn no_layer() -> Box<dyn Adapter> {
+    static VALUE: &str = "a fixed value of about the size of a workload value";
+    let router = Router::new().route("/{key}", get(|Path(_): Path<String>| async { VALUE }));
+    Box::new(NoLayer(router))
+}
+
+/// The HTTP rows for memory and Redis.
+pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
+    let mut rows = vec![
+        row("ours-layer", "memory", Kind::Ours, || async {
+            let store = Arc::new(MemoryStore::builder().max_sessions(10_000_000).build()?);
+            Ok(Box::new(OursLayer::new(store)?) as Box<dyn Adapter>)
+        }),
+        row("no-layer", "memory", Kind::Baseline, || async { Ok(no_layer()) }),
+        row("no-layer", "redis", Kind::Baseline, || async { Ok(no_layer()) }),
+    ];
+    let s = servers.clone();
+    rows.push(row("ours-layer", "redis", Kind::Ours, move || {
+        let url = s.redis_url.clone();
+        async move {
+            let conn = flushed_redis(&url).await?;
+            let store = Arc::new(RedisStore::builder_with_manager(conn).connect().await?);
+            Ok(Box::new(OursLayer::new(store)?) as Box<dyn Adapter>)
+        }
+    }));
+    #[cfg(feature = "peers")]
+    rows.extend(peer::all(servers));
+    rows
+}
+
+/// tower-sessions' layer over its memory and Redis stores.
+#[cfg(feature = "peers")]
+mod peer {
+    use std::collections::HashMap;
+
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::session_store::SessionStore;
+    use tower_sessions::{Session, SessionManagerLayer};
+
+    use super::*;
+    use crate::backends::peer_row;
+
+    /// The peer's layer; `store` is the one the layer reads.
+    struct PeerLayer<S> {
+        store: S,
+        router: Router,
+    }
+
+    async fn read_peer(session: Session, Path(key): Path<String>) -> Result<String, StatusCode> {
+        session
+            .get::<String>(&key)
+            .await
+            .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?
+            .ok_or(StatusCode::NOT_FOUND)
+    }
+
+    impl<S: SessionStore + Clone> PeerLayer<S> {
+        fn new(store: S) -> Self {
+            let router = Router::new()
+                .route("/{key}", get(read_peer))
+                .layer(SessionManagerLayer::new(store.clone()).with_secure(false));
+            Self { store, router }
+        }
+    }
+
+    #[async_trait]
+    impl<S: SessionStore + Clone> Adapter for PeerLayer<S> {
+        async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
+            let data: HashMap<String, serde_json::Value> = data
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().into()))
+                .collect();
+            let mut record = Record {
+                id: Id::default(),
+                data,
+                expiry_date: crate::peers::expiry(),
+            };
+            self.store.create(&mut record).await?;
+            Ok(format!("id={}", record.id))
+        }
+
+        async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
+            request(&self.router, handle, key).await
+        }
+
+        async fn write(&self, _: &Handle, _: &str, _: &str) -> Result<(), Error> {
+            Err(missing("write support in the HTTP mode"))
+        }
+    }
+
+    pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
+        let mut rows = vec![peer_row("tower-sessions-layer", "memory", || async {
+            let store = tower_sessions::MemoryStore::default();
+            Ok(Box::new(PeerLayer::new(store)) as Box<dyn Adapter>)
+        })];
+        let s = servers.clone();
+        rows.push(peer_row("tower-sessions-layer", "redis", move || {
+            let url = s.redis_url.clone();
+            async move {
+                let store = crate::peers::redis_store(&url).await?;
+                Ok(Box::new(PeerLayer::new(store)) as Box<dyn Adapter>)
+            }
+        }));
+        rows
+    }
+}
