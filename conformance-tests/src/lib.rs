@@ -176,6 +176,7 @@ macro_rules! __cases {
             crud__set_after_del_all_starts_fresh: Core => crud::set_after_del_all_starts_fresh,
             crud__set_many_applies_in_order: Core => crud::set_many_applies_in_order,
             crud__set_many_creates_only_by_setting: Core => crud::set_many_creates_only_by_setting,
+            crud__set_many_applies_a_large_batch: Core => crud::set_many_applies_a_large_batch,
             crud__update_applies_to_a_live_session: Core => crud::update_applies_to_a_live_session,
             crud__update_never_creates: Core => crud::update_never_creates,
             ttl__get_expires: Core => ttl::get_expires,

@@ -6,30 +6,27 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// KEYS[1] session; ARGV[1] ttl ms; ARGV[2] the marker field; ARGV[3] `1` if the batch may create
-/// a missing session; then triples (op, field, value) with op `s` (set) or `d` (delete). A missing
-/// session is created only if it may be and the batch sets something. Returns 1 if the session
-/// exists afterwards.
+/// KEYS[1] session; ARGV[1] ttl ms; ARGV[2] `1` if the batch may create a missing session; ARGV[3]
+/// the number n of (field, value) pairs to set, which follow; then the fields to delete. The
+/// client collapses the batch first (the last change of a key wins), so the sets and the deletions
+/// name different fields and their order does not matter; the marker field is always one of the
+/// sets. A missing session is left missing unless ARGV[2] is `1`. Returns 1 if the session exists
+/// afterwards.
+///
+/// Each command takes its fields in one call (chunked below Lua's argument limit), so a write of
+/// ten keys is three commands on the server, not a dozen.
 pub(crate) static WRITE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local k = KEYS[1]
-if redis.call('EXISTS', k) == 0 then
-    if ARGV[3] ~= '1' then return 0 end
-    local creates = false
-    for i = 4, #ARGV, 3 do
-        if ARGV[i] == 's' then creates = true break end
-    end
-    if not creates then return 0 end
+if ARGV[2] ~= '1' and redis.call('EXISTS', k) == 0 then return 0 end
+local first_del = 4 + 2 * tonumber(ARGV[3])
+for i = first_del, #ARGV, 4000 do
+    redis.call('HDEL', k, unpack(ARGV, i, math.min(i + 3999, #ARGV)))
 end
-for i = 4, #ARGV, 3 do
-    if ARGV[i] == 's' then
-        redis.call('HSET', k, ARGV[i + 1], ARGV[i + 2])
-    else
-        redis.call('HDEL', k, ARGV[i + 1])
-    end
+for i = 4, first_del - 1, 4000 do
+    redis.call('HSET', k, unpack(ARGV, i, math.min(i + 3999, first_del - 1)))
 end
-redis.call('HSET', k, ARGV[2], '1')
 redis.call('PEXPIRE', k, ARGV[1])
 return 1
 "#,

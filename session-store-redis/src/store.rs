@@ -53,6 +53,45 @@ fn decode(text: &str) -> Result<Value> {
     Ok(serde_json::from_str(text)?)
 }
 
+/// A batch as its net effect: the keys it leaves set (with their last value) and the keys it
+/// leaves removed, each key once.
+fn collapse(changes: Vec<Change>) -> (Vec<(String, Value)>, Vec<String>) {
+    // Batches are mostly a few keys: a scan beats hashing them; big ones get an index.
+    const SCAN_UP_TO: usize = 16;
+    let mut last: Vec<(String, Option<Value>)> = Vec::with_capacity(changes.len());
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let large = changes.len() > SCAN_UP_TO;
+    for change in changes {
+        let (key, value) = match change {
+            Change::Set(key, value) => (key, Some(value)),
+            Change::Del(key) => (key, None),
+        };
+        let found = if large {
+            index.get(&key).copied()
+        } else {
+            last.iter().position(|(k, _)| *k == key)
+        };
+        match found {
+            Some(at) => last[at].1 = value,
+            None => {
+                if large {
+                    index.insert(key.clone(), last.len());
+                }
+                last.push((key, value));
+            }
+        }
+    }
+    let mut sets = Vec::with_capacity(last.len());
+    let mut dels = Vec::new();
+    for (key, value) in last {
+        match value {
+            Some(value) => sets.push((key, value)),
+            None => dels.push(key),
+        }
+    }
+    (sets, dels)
+}
+
 /// The session keys among a hash's fields; `None` when the hash is empty (no session).
 fn session_map(fields: Vec<(String, String)>) -> Result<Option<Map>> {
     if fields.is_empty() {
@@ -135,29 +174,31 @@ impl RedisStore {
         if changes.is_empty() && may_create {
             return Ok(false); // an empty set_many changes nothing
         }
+        // A batch that sets anything may create the session, even if a later change removes
+        // that key again (as `set` then `del` would).
+        let creates = may_create && changes.iter().any(|c| matches!(c, Change::Set(..)));
+        let (sets, dels) = collapse(changes);
         let mut invocation = script::WRITE.key(self.keys.session(id));
         invocation
             .arg(ttl_ms(ttl))
+            .arg(if creates { "1" } else { "0" })
+            .arg(sets.len() + 1)
             .arg(keys::MARKER)
-            .arg(if may_create { "1" } else { "0" });
-        for change in changes {
-            match change {
-                Change::Set(key, value) => {
-                    let json = serde_json::to_string(&value)
-                        .map_err(|e| RedisError::from(e).into_store_error(context))?;
-                    if json.len() > MAX_VALUE_LEN {
-                        return Err(StoreError::TooLarge {
-                            what: "value",
-                            size: json.len(),
-                            limit: MAX_VALUE_LEN,
-                        });
-                    }
-                    invocation.arg("s").arg(key).arg(json);
-                }
-                Change::Del(key) => {
-                    invocation.arg("d").arg(key).arg("");
-                }
+            .arg("1");
+        for (key, value) in sets {
+            let json = serde_json::to_string(&value)
+                .map_err(|e| RedisError::from(e).into_store_error(context))?;
+            if json.len() > MAX_VALUE_LEN {
+                return Err(StoreError::TooLarge {
+                    what: "value",
+                    size: json.len(),
+                    limit: MAX_VALUE_LEN,
+                });
             }
+            invocation.arg(key).arg(json);
+        }
+        for key in dels {
+            invocation.arg(key);
         }
         let mut conn = self.connection.clone();
         self.op(context, async move {

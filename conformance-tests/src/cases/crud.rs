@@ -228,6 +228,35 @@ pub async fn set_many_creates_only_by_setting(t: TestStore) -> CaseResult {
     Ok(())
 }
 
+/// A batch of thousands of changes (more than a backend may pass in one command) applies whole and
+/// in order, including keys removed and then set again.
+pub async fn set_many_applies_a_large_batch(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    let keys = 5_000;
+    let mut changes: Vec<Change> = (0..keys)
+        .map(|k| Change::Set(format!("k{k}"), json!(k)))
+        .collect();
+    // Every third key is removed, and every ninth set again after its removal.
+    changes.extend((0..keys).step_by(3).map(|k| Change::Del(format!("k{k}"))));
+    changes.extend((0..keys).step_by(9).map(|k| Change::Set(format!("k{k}"), json!(-k))));
+    t.store.set_many(&id, changes, LONG).await?;
+    let expected: session_core::Map = (0..keys)
+        .filter_map(|k| match (k % 9, k % 3) {
+            (0, _) => Some((format!("k{k}"), json!(-k))),
+            (_, 0) => None,
+            _ => Some((format!("k{k}"), json!(k))),
+        })
+        .collect();
+    let got = t.store.get_all(&id, None).await?;
+    ensure_eq!(
+        got.as_ref().map(|m| m.len()),
+        Some(expected.len()),
+        "keys after the batch"
+    );
+    ensure_eq!(got, Some(expected), "session after the batch");
+    Ok(())
+}
+
 /// `update` on a live session applies the batch in order, returns `true`, and moves the expiry.
 pub async fn update_applies_to_a_live_session(t: TestStore) -> CaseResult {
     let id = fresh_id();
