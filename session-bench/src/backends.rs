@@ -12,7 +12,7 @@ use session_store_redis::RedisStore;
 use session_store_sqlite::SqliteStore;
 
 use crate::adapter::{Adapter, Error, Factory, Kind};
-use crate::ours::{ManagerPath, StorePath, manager};
+use crate::ours::{ManagerPath, StorePath, WholeSessionPath, manager};
 use crate::raw::{RawHashMap, RawPostgres, RawRedis, RawSqlite};
 
 type Make = Box<
@@ -195,7 +195,45 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
             Ok(Box::new(RawPostgres::new(pool, schema).await?) as Box<dyn Adapter>)
         }
     }));
+    rows.extend(whole_session_rows(servers));
     #[cfg(feature = "peers")]
     rows.extend(crate::peers::all(servers));
+    rows
+}
+
+/// `ours-whole`: every backend through [`WholeSessionPath`], the store calls the manager makes.
+fn whole_session_rows(servers: &Servers) -> Vec<Box<dyn Factory>> {
+    const LIBRARY: &str = "ours-whole";
+    let mut rows = vec![row(LIBRARY, "memory", Kind::Ours, || async {
+        let store = MemoryStore::builder().max_sessions(10_000_000).build()?;
+        Ok(Box::new(WholeSessionPath(Arc::new(store))) as Box<dyn Adapter>)
+    })];
+    let s = servers.clone();
+    rows.push(row(LIBRARY, "redis", Kind::Ours, move || {
+        let url = s.redis_url.clone();
+        async move {
+            let conn = flushed_redis(&url).await?;
+            let store = RedisStore::builder_with_manager(conn).connect().await?;
+            Ok(Box::new(WholeSessionPath(Arc::new(store))) as Box<dyn Adapter>)
+        }
+    }));
+    let s = servers.clone();
+    rows.push(row(LIBRARY, "sqlite", Kind::Ours, move || {
+        let path = sqlite_path(&s, LIBRARY);
+        async move {
+            let store = SqliteStore::open(path).await?;
+            Ok(Box::new(WholeSessionPath(Arc::new(store))) as Box<dyn Adapter>)
+        }
+    }));
+    let s = servers.clone();
+    rows.push(row(LIBRARY, "postgres", Kind::Ours, move || {
+        let url = s.postgres_url.clone();
+        async move {
+            let (pool, schema) = pg_schema(&url, "ours_whole").await?;
+            let store = PostgresStore::builder().schema(schema).build(pool)?;
+            store.migrate().await?;
+            Ok(Box::new(WholeSessionPath(Arc::new(store))) as Box<dyn Adapter>)
+        }
+    }));
     rows
 }

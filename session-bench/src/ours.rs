@@ -40,6 +40,60 @@ impl<S: Store> Adapter for StorePath<S> {
     }
 }
 
+/// The store calls a manager request makes, without the manager: a read loads the whole session
+/// (`get_all`); a write loads it and then `update`s the key and the metadata; a create writes the
+/// keys and the metadata. Set against the manager path, it shows what the manager itself costs
+/// (token parsing, hashing, policy, the session object); set against the store path, what
+/// loading whole sessions costs.
+pub struct WholeSessionPath<S>(pub Arc<S>);
+
+/// Metadata of the manager's size and shape, under the manager's reserved key.
+fn meta() -> Change {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    Change::Set(
+        "__sys:meta".into(),
+        serde_json::json!({
+            "created_ms": now, "previous_visit_ms": now, "latest_visit_ms": now, "touched_ms": now,
+        }),
+    )
+}
+
+#[async_trait]
+impl<S: Store> Adapter for WholeSessionPath<S> {
+    async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
+        let id = Token::generate()?.id();
+        let mut changes: Vec<Change> = data
+            .iter()
+            .map(|(k, v)| Change::Set(k.clone(), v.as_str().into()))
+            .collect();
+        changes.push(meta());
+        self.0.set_many(&id, changes, TTL).await?;
+        Ok(id.to_hex())
+    }
+
+    async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
+        let id = SessionId::from_hex(handle)?;
+        let mut session = self.0.get_all(&id, None).await?.ok_or_else(|| missing("session"))?;
+        match session.remove(key) {
+            Some(serde_json::Value::String(s)) => Ok(s),
+            _ => Err(missing("key")),
+        }
+    }
+
+    async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error> {
+        let id = SessionId::from_hex(handle)?;
+        self.0.get_all(&id, None).await?.ok_or_else(|| missing("session"))?;
+        let changes = vec![Change::Set(key.to_owned(), value.into()), meta()];
+        if self.0.update(&id, changes, TTL).await? {
+            Ok(())
+        } else {
+            Err(missing("session"))
+        }
+    }
+}
+
 /// The manager path: the handle is the client's token; every request parses it, loads the
 /// session, works on it, and saves it (which writes only when something changed or a touch is
 /// due).

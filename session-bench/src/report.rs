@@ -54,8 +54,8 @@ fn ratio(ours: f64, other: Option<f64>) -> String {
 /// The markdown table: each of our rows with ours/raw floor and ours/best peer on its backend.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| workload | c | library | backend | req/s | p50 µs | p99 µs | errors | vs raw floor | vs best peer |\n\
-         |---|---:|---|---|---:|---:|---:|---:|---:|---:|\n",
+        "| workload | c | library | backend | req/s | p50 µs | p99 µs | errors | vs raw floor | vs best peer | manager vs store, vs whole |\n\
+         |---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         let same = |kind: Kind| {
@@ -71,13 +71,33 @@ pub fn markdown(rows: &[Row]) -> String {
                     Some(best.map_or(rps, |b| b.max(rps)))
                 })
         };
+        // The manager against the store path, and against the store making the manager's calls.
+        let of_library = |library: &str| {
+            rows.iter()
+                .find(|r| {
+                    r.library == library
+                        && r.backend == row.backend
+                        && r.workload == row.workload
+                        && r.concurrency == row.concurrency
+                })
+                .map(|r| r.rps)
+        };
+        let manager = if row.library == "ours-manager" {
+            format!(
+                "{} / {}",
+                ratio(row.rps, of_library("ours-store")),
+                ratio(row.rps, of_library("ours-whole"))
+            )
+        } else {
+            "-".into()
+        };
         let (floor, peer) = if row.kind == Kind::Ours {
             (same(Kind::Baseline), same(Kind::Peer))
         } else {
             (None, None)
         };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {} | {} | {} | {} |\n",
             row.workload,
             row.concurrency,
             row.library,
@@ -88,6 +108,7 @@ pub fn markdown(rows: &[Row]) -> String {
             row.errors,
             ratio(row.rps, floor),
             ratio(row.rps, peer),
+            manager,
         ));
     }
     out
