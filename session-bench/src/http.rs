@@ -119,8 +119,12 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
             let store = Arc::new(MemoryStore::builder().max_sessions(10_000_000).build()?);
             Ok(Box::new(OursLayer::new(store)?) as Box<dyn Adapter>)
         }),
-        row("no-layer", "memory", Kind::Baseline, || async { Ok(no_layer()) }),
-        row("no-layer", "redis", Kind::Baseline, || async { Ok(no_layer()) }),
+        row("no-layer", "memory", Kind::Baseline, || async {
+            Ok(no_layer())
+        }),
+        row("no-layer", "redis", Kind::Baseline, || async {
+            Ok(no_layer())
+        }),
     ];
     let s = servers.clone();
     rows.push(row("ours-layer", "redis", Kind::Ours, move || {

@@ -92,11 +92,17 @@ fn options() -> Result<Options, Error> {
         redis_url: None,
         database_url: None,
     };
+    // `--all` reports medians of three interleaved rounds unless told otherwise; a smoke run
+    // only proves the paths work, so one round does.
+    let (mut rounds, mut rounds_default, mut smoke) = (None, 1, false);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| Error::from(USAGE));
         match arg.as_str() {
-            "--all" => o.modes = vec![Mode::Workload, Mode::Scale, Mode::Http],
+            "--all" => {
+                o.modes = vec![Mode::Workload, Mode::Scale, Mode::Http];
+                rounds_default = 3;
+            }
             "--mode" => {
                 o.modes = list(&value()?, |s| match s {
                     "workload" => Some(Mode::Workload),
@@ -106,6 +112,7 @@ fn options() -> Result<Options, Error> {
                 })?
             }
             "--smoke" => {
+                smoke = true;
                 o.duration = Duration::from_millis(300);
                 o.warmup = Duration::from_millis(100);
                 o.sessions = 300;
@@ -124,12 +131,16 @@ fn options() -> Result<Options, Error> {
             }
             "--duration" => o.duration = secs(&value()?)?,
             "--warmup" => o.warmup = secs(&value()?)?,
-            "--rounds" => o.rounds = value()?.parse().map_err(|_| USAGE)?,
+            "--rounds" => rounds = Some(value()?.parse().map_err(|_| USAGE)?),
             "--sessions" => o.sessions = value()?.parse().map_err(|_| USAGE)?,
             "--redis-url" => o.redis_url = Some(value()?),
             "--database-url" => o.database_url = Some(value()?),
             _ => return Err(USAGE.into()),
         }
+    }
+    o.rounds = rounds.unwrap_or(if smoke { 1 } else { rounds_default });
+    if o.rounds == 0 {
+        return Err(USAGE.into());
     }
     Ok(o)
 }

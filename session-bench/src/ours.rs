@@ -47,7 +47,7 @@ impl<S: Store> Adapter for StorePath<S> {
 /// loading whole sessions costs.
 pub struct WholeSessionPath<S>(pub Arc<S>);
 
-/// Metadata of the manager's size and shape, under the manager's reserved key.
+/// Metadata of the manager's size and shape (JSON text in a string), under its reserved key.
 fn meta() -> Change {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -56,7 +56,9 @@ fn meta() -> Change {
         "__sys:meta".into(),
         serde_json::json!({
             "created_ms": now, "previous_visit_ms": now, "latest_visit_ms": now, "touched_ms": now,
-        }),
+        })
+        .to_string()
+        .into(),
     )
 }
 
@@ -75,7 +77,11 @@ impl<S: Store> Adapter for WholeSessionPath<S> {
 
     async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
         let id = SessionId::from_hex(handle)?;
-        let mut session = self.0.get_all(&id, None).await?.ok_or_else(|| missing("session"))?;
+        let mut session = self
+            .0
+            .get_all(&id, None)
+            .await?
+            .ok_or_else(|| missing("session"))?;
         match session.remove(key) {
             Some(serde_json::Value::String(s)) => Ok(s),
             _ => Err(missing("key")),
@@ -84,7 +90,10 @@ impl<S: Store> Adapter for WholeSessionPath<S> {
 
     async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error> {
         let id = SessionId::from_hex(handle)?;
-        self.0.get_all(&id, None).await?.ok_or_else(|| missing("session"))?;
+        self.0
+            .get_all(&id, None)
+            .await?
+            .ok_or_else(|| missing("session"))?;
         let changes = vec![Change::Set(key.to_owned(), value.into()), meta()];
         if self.0.update(&id, changes, TTL).await? {
             Ok(())

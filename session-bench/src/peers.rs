@@ -66,13 +66,8 @@ pub async fn redis_store(
 ) -> Result<tower_sessions_redis_store::RedisStore<fred::prelude::Pool>, Error> {
     crate::backends::flushed_redis(url).await?;
     use fred::prelude::ClientLike;
-    let pool = fred::prelude::Pool::new(
-        fred::prelude::Config::from_url(url)?,
-        None,
-        None,
-        None,
-        1,
-    )?;
+    let pool =
+        fred::prelude::Pool::new(fred::prelude::Config::from_url(url)?, None, None, None, 1)?;
     pool.init().await?;
     Ok(tower_sessions_redis_store::RedisStore::new(pool))
 }
@@ -85,9 +80,7 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
     let s = servers.clone();
     rows.push(peer_row("tower-sessions", "redis", move || {
         let url = s.redis_url.clone();
-        async move {
-            Ok(Box::new(Peer(redis_store(&url).await?)) as Box<dyn Adapter>)
-        }
+        async move { Ok(Box::new(Peer(redis_store(&url).await?)) as Box<dyn Adapter>) }
     }));
     let s = servers.clone();
     rows.push(peer_row("tower-sessions", "sqlite", move || {

@@ -71,11 +71,7 @@ pub(crate) fn live<'a>(
 }
 
 /// Removes `id` and its subject binding; returns the entry it held.
-pub(crate) fn remove(
-    cache: &mut Cache,
-    subjects: &Subjects,
-    id: &SessionId,
-) -> Option<Entry> {
+pub(crate) fn remove(cache: &mut Cache, subjects: &Subjects, id: &SessionId) -> Option<Entry> {
     let entry = cache.pop(id)?;
     forget_subject(subjects, id, &entry);
     Some(entry)
@@ -83,12 +79,7 @@ pub(crate) fn remove(
 
 /// Inserts a fresh entry for `id`. When the shard is full, its least recently used session is
 /// dropped, and its subject binding with it.
-pub(crate) fn insert(
-    cache: &mut Cache,
-    subjects: &Subjects,
-    id: SessionId,
-    entry: Entry,
-) {
+pub(crate) fn insert(cache: &mut Cache, subjects: &Subjects, id: SessionId, entry: Entry) {
     if let Some((evicted_id, evicted)) = cache.push(id, entry)
         && evicted_id != id
     {

@@ -238,7 +238,11 @@ pub async fn set_many_applies_a_large_batch(t: TestStore) -> CaseResult {
         .collect();
     // Every third key is removed, and every ninth set again after its removal.
     changes.extend((0..keys).step_by(3).map(|k| Change::Del(format!("k{k}"))));
-    changes.extend((0..keys).step_by(9).map(|k| Change::Set(format!("k{k}"), json!(-k))));
+    changes.extend(
+        (0..keys)
+            .step_by(9)
+            .map(|k| Change::Set(format!("k{k}"), json!(-k))),
+    );
     t.store.set_many(&id, changes, LONG).await?;
     let expected: session_core::Map = (0..keys)
         .filter_map(|k| match (k % 9, k % 3) {

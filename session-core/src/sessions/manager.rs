@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
-use super::meta::{Meta, SessionInfo, meta_key, now_ms};
+use super::meta::{META_KEY, Meta, SessionInfo, now_ms};
 use super::shared::{EVENT_BUFFER, Shared, lock};
 use super::{Config, Event, EventKind, PersistHook, SessionError};
 use crate::{Map, RESERVED_KEY_PREFIX, Session, SessionId, Store, SubjectIndex, Token, Value};
@@ -114,9 +114,7 @@ impl<S: Store> SessionManagerBuilder<S> {
 /// Splits a stored session into its user keys and its metadata (a session written by something
 /// else, with no metadata, gets fresh metadata).
 fn split(mut map: Map, now: u64) -> (Map, Meta, bool) {
-    let meta = map
-        .remove(&meta_key())
-        .and_then(|m| serde_json::from_value::<Meta>(m).ok());
+    let meta = map.remove(META_KEY).and_then(|m| Meta::from_stored(&m));
     map.retain(|k, _| !k.starts_with(RESERVED_KEY_PREFIX));
     match meta {
         Some(meta) => (map, meta, false),

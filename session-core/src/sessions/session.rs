@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::broadcast;
 
-use super::meta::{Meta, SessionInfo, meta_key, now_ms};
+use super::meta::{Meta, SessionInfo, now_ms};
 use super::shared::{EVENT_BUFFER, Shared, lock};
 use super::{Event, EventKind, PersistReason, SessionError};
 use crate::{Change, KeyKind, Map, SessionId, StoreError, Token, Value, validate_key};
@@ -263,7 +263,6 @@ impl Session {
                 None => None,
                 Some(ttl) => {
                     state.meta.touched_ms = now;
-                    let meta = serde_json::to_value(&state.meta)?;
                     let drained: Vec<(String, Option<Value>)> = state.dirty.drain().collect();
                     let mut changes: Vec<Change> = drained
                         .iter()
@@ -272,7 +271,7 @@ impl Session {
                             None => Change::Del(k.clone()),
                         })
                         .collect();
-                    changes.push(Change::Set(meta_key(), meta));
+                    changes.push(state.meta.change()?);
                     Some((state.id, state.stored, changes, drained, ttl))
                 }
             }
@@ -416,11 +415,11 @@ impl Session {
             } else {
                 let mut old_meta = meta_snapshot;
                 old_meta.rotated = true;
-                let meta = serde_json::to_value(&old_meta)?;
+                let change = old_meta.change()?;
                 // `update`: if the old id was ended meanwhile, it stays ended.
                 shared
                     .store
-                    .update(&old_id, vec![Change::Set(meta_key(), meta)], grace)
+                    .update(&old_id, vec![change], grace)
                     .await
                     .map(drop)
             };
@@ -456,7 +455,7 @@ impl Session {
         };
         meta.touched_ms = now;
         let mut changes: Vec<Change> = data.into_iter().map(|(k, v)| Change::Set(k, v)).collect();
-        changes.push(Change::Set(meta_key(), serde_json::to_value(&meta)?));
+        changes.push(meta.change()?);
         shared.store.set_many(&id, changes, ttl).await?;
         if let (Some(index), Some(subject)) = (&shared.subjects, &meta.subject) {
             index.bind_subject(&id, subject).await?;
