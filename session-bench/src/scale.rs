@@ -443,6 +443,51 @@ async fn reads(
     Ok(())
 }
 
+/// The floor for the memory store's `get` growth: a plain `HashMap` of `HashMap`s behind a lock
+/// (the workload's raw-hashmap layout), filled to the same sizes and read the same way. What it
+/// loses from 10k to 1M sessions is the machine's (caches, TLB), not the store's.
+async fn floor_reads(o: &ScaleOptions, pools: &Pools, out: &mut Vec<Figure>) -> Result<(), Error> {
+    type Sessions = std::collections::HashMap<u64, std::collections::HashMap<String, String>>;
+    let map = std::sync::Mutex::new(Sessions::new());
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut filled = 0u64;
+    for &size in &o.sizes {
+        {
+            let mut map = map.lock().map_err(|_| "poisoned")?;
+            for n in filled..size as u64 {
+                let data = (0..KEYS)
+                    .map(|k| (pools.keys[k].clone(), value_for(pools, n, k).to_owned()))
+                    .collect();
+                map.insert(n.wrapping_mul(0x9E37_79B9_7F4A_7C15), data);
+            }
+        }
+        filled = size as u64;
+        let requests: Vec<(u64, usize)> = (0..o.samples + o.samples / 10)
+            .map(|_| {
+                let n: u64 = rng.random_range(0..filled);
+                (
+                    n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    rng.random_range(0..KEYS),
+                )
+            })
+            .collect();
+        let h = sample(o.samples, |i| {
+            let (id, k) = requests[i];
+            let found = map
+                .lock()
+                .map(|m| m.get(&id).and_then(|s| s.get(&pools.keys[k])).cloned())
+                .ok()
+                .flatten()
+                .is_some();
+            async move { Ok(found) }
+        })
+        .await?;
+        out.push(Figure::latency("get-floor", "memory", size, &h));
+        eprintln!("{}", out.last().map(Figure::json).unwrap_or_default());
+    }
+    Ok(())
+}
+
 /// The time `delete_all_expired` takes to remove `expired` sessions from beside the workload's
 /// 10,000 live ones.
 async fn cleanup(
@@ -562,6 +607,7 @@ pub async fn run(
     }
     cleanup(servers, only, o, pools, &mut out).await?;
     if only.is_empty() || only.iter().any(|b| "memory".contains(b.as_str())) {
+        floor_reads(o, pools, &mut out).await?;
         heap(o, pools, &mut out).await?;
     }
     Ok(out)
@@ -585,16 +631,24 @@ pub fn markdown(figures: &[Figure]) -> String {
     };
     out += "`get` of one key, by sessions in the store:\n\n";
     out += &table("get", "sessions");
-    for backend in ["memory", "redis", "sqlite", "postgres"] {
+    out += "\nThe floor for memory, a `HashMap` of `HashMap`s behind a lock, filled and read alike:\n\n";
+    out += &table("get-floor", "sessions");
+    for (case, backend) in [
+        ("get", "memory"),
+        ("get-floor", "memory"),
+        ("get", "redis"),
+        ("get", "sqlite"),
+        ("get", "postgres"),
+    ] {
         let p50s: Vec<&Figure> = figures
             .iter()
-            .filter(|f| f.case == "get" && f.backend == backend)
+            .filter(|f| f.case == case && f.backend == backend)
             .collect();
         if let (Some(first), Some(last)) = (p50s.first(), p50s.last())
             && p50s.len() > 1
         {
             out += &format!(
-                "\n{backend}: p50 at {} sessions is {:.2}x p50 at {}",
+                "\n{backend} ({case}): p50 at {} sessions is {:.2}x p50 at {}",
                 last.n,
                 last.p50_us.unwrap_or(0.0) / first.p50_us.unwrap_or(f64::NAN),
                 first.n
