@@ -41,10 +41,36 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub(crate) fn configure(conn: &Connection, busy_timeout: Duration, file: bool) -> Result<()> {
     conn.busy_timeout(busy_timeout)?;
     if file {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Turning a new file to WAL takes an exclusive lock, and SQLite answers `SQLITE_BUSY` at
+        // once instead of calling the busy handler when another connection holds the file (seen
+        // with several stores opening one new file together), so wait here as the handler would.
+        retry_busy(busy_timeout, || {
+            conn.pragma_update(None, "journal_mode", "WAL")
+        })?;
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(())
+}
+
+/// Runs `step` until it does not fail with `SQLITE_BUSY`, for at most `timeout`.
+fn retry_busy<T>(
+    timeout: Duration,
+    mut step: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() + pause < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Brings the schema to [`SCHEMA_VERSION`]. Runs in one `IMMEDIATE` transaction, so several

@@ -62,3 +62,21 @@ async fn a_zero_pool_is_invalid_input() {
         .unwrap_err();
     assert!(matches!(err, StoreError::InvalidInput(_)), "{err:?}");
 }
+
+/// Stores opening one new file together (several processes starting at once) all get it: the
+/// switch to WAL, which SQLite refuses at once while another connection holds the file, is
+/// retried within the busy timeout. Without the retry about one round in ten failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_stores_opening_one_new_file_at_once_all_succeed() {
+    for round in 0..40 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sessions.db");
+        let opens: Vec<_> = (0..40)
+            .map(|_| tokio::spawn(SqliteStore::open(path.clone())))
+            .collect();
+        for open in opens {
+            let store = open.await.unwrap();
+            assert!(store.is_ok(), "round {round}: {:?}", store.err());
+        }
+    }
+}
