@@ -27,18 +27,13 @@ impl Entry {
     }
 }
 
-/// The shards' hasher. Ids are SHA-256 output and only the server creates sessions, so the keys
-/// in a shard are random and no DoS-resistant (and slower) SipHash is needed: a lookup with it
-/// was a sixth of a memory-store read.
-pub(crate) type IdHash = foldhash::fast::RandomState;
-
 /// The sessions of one shard, least recently used first out.
-pub(crate) type Cache = LruCache<SessionId, Entry, IdHash>;
+pub(crate) type Cache = LruCache<SessionId, Entry>;
 
 pub(crate) type Shard = Mutex<Cache>;
 
 pub(crate) fn new_shard(capacity: NonZeroUsize) -> Shard {
-    Mutex::new(LruCache::with_hasher(capacity, IdHash::default()))
+    Mutex::new(LruCache::new(capacity))
 }
 
 /// Locks `mutex`. A poisoned lock is still used: every critical section leaves the data
