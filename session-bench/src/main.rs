@@ -1,20 +1,30 @@
-//! The benchmark binary: `cargo run --release -p session-bench -- [flags]`.
+//! The benchmark binary: `cargo run --release -p session-bench -- --all`.
 //!
-//! Runs the workload of `shared/bench/WORKLOAD.md` (10,000 pre-populated sessions of 10 keys;
-//! `mixed` = 90% reads / 10% writes, and `create`; closed loops of 1 and 32 tasks on a 2-worker
-//! runtime; warm-up, then a timed window; HDR latencies) against every backend through our store,
-//! through our manager, and through the raw driver as the floor (and the peers with
-//! `--features peers`). Prints one JSON line per row, then a markdown table with the ratios.
+//! Three modes (`--mode workload,scale,http`; `--all` runs them all, three interleaved rounds):
+//!
+//! - **workload**: `shared/bench/WORKLOAD.md` (10,000 pre-populated sessions of 10 keys; `mixed` =
+//!   90% reads / 10% writes, and `create`; closed loops of 1 and 32 tasks on a 2-worker runtime;
+//!   warm-up, then a timed window; HDR latencies) against every backend through our store, through
+//!   the store making the manager's calls, through the manager, through the raw driver (the floor)
+//!   and through the peers (feature `peers`, on by default).
+//! - **scale**: `get` at 10k/100k/1M sessions, `get_all` at 10/100/1,000 keys, cleanup of 10k and
+//!   100k expired sessions, and memory-store bytes per session from a counting allocator.
+//! - **http**: an axum handler reading one key behind our layer, tower-sessions' and none.
+//!
+//! Prints one JSON line per row, then markdown tables with the ratios. docs/PERFORMANCE.md explains
+//! the rows and the figures.
 //!
 //! # Layout
 //!
 //! - `adapter`: what every measured library implements.
 //! - `workload`: pools, pre-population, phases, timing.
-//! - `ours`: our store and manager paths.
+//! - `ours`: our store, whole-session and manager paths.
 //! - `raw`: the raw-driver floors.
 //! - `peers`: tower-sessions' stores (feature `peers`).
 //! - `backends`: the rows, made fresh on emptied backends.
 //! - `report`: JSON lines and the markdown table.
+//! - `scale`: the scale mode; `allocator`: the counting allocator it reads.
+//! - `http`: the HTTP mode's layers.
 
 mod adapter;
 mod allocator;
