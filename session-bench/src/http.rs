@@ -143,9 +143,6 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
 /// tower-sessions' layer over its memory and Redis stores.
 #[cfg(feature = "peers")]
 mod peer {
-    use std::collections::HashMap;
-
-    use tower_sessions::session::{Id, Record};
     use tower_sessions::session_store::SessionStore;
     use tower_sessions::{Session, SessionManagerLayer};
 
@@ -178,17 +175,8 @@ mod peer {
     #[async_trait]
     impl<S: SessionStore + Clone> Adapter for PeerLayer<S> {
         async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
-            let data: HashMap<String, serde_json::Value> = data
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().into()))
-                .collect();
-            let mut record = Record {
-                id: Id::default(),
-                data,
-                expiry_date: crate::peers::expiry(),
-            };
-            self.store.create(&mut record).await?;
-            Ok(format!("id={}", record.id))
+            let id = crate::peers::create(&self.store, data).await?;
+            Ok(format!("id={id}"))
         }
 
         async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {

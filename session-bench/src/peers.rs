@@ -19,24 +19,30 @@ use crate::workload::TTL;
 pub struct Peer<S>(pub S);
 
 /// The workload's expiry from now.
-pub fn expiry() -> OffsetDateTime {
+fn expiry() -> OffsetDateTime {
     OffsetDateTime::now_utc() + Duration::from_secs(TTL.as_secs())
+}
+
+/// Creates a session holding `data` through the peer's store, as its middleware would; answers
+/// its id.
+pub async fn create<S: SessionStore>(store: &S, data: &[(String, String)]) -> Result<Id, Error> {
+    let data: HashMap<String, serde_json::Value> = data
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().into()))
+        .collect();
+    let mut record = Record {
+        id: Id::default(),
+        data,
+        expiry_date: expiry(),
+    };
+    store.create(&mut record).await?;
+    Ok(record.id)
 }
 
 #[async_trait]
 impl<S: SessionStore> Adapter for Peer<S> {
     async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
-        let data: HashMap<String, serde_json::Value> = data
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().into()))
-            .collect();
-        let mut record = Record {
-            id: Id::default(),
-            data,
-            expiry_date: expiry(),
-        };
-        self.0.create(&mut record).await?;
-        Ok(record.id.to_string())
+        Ok(create(&self.0, data).await?.to_string())
     }
 
     async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {

@@ -58,14 +58,16 @@ pub fn markdown(rows: &[Row]) -> String {
          |---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
+        // Rows measured under the same conditions as this one.
+        let beside = |r: &&Row| {
+            r.backend == row.backend
+                && r.workload == row.workload
+                && r.concurrency == row.concurrency
+        };
         let same = |kind: Kind| {
             rows.iter()
-                .filter(|r| {
-                    r.kind == kind
-                        && r.backend == row.backend
-                        && r.workload == row.workload
-                        && r.concurrency == row.concurrency
-                })
+                .filter(beside)
+                .filter(|r| r.kind == kind)
                 .map(|r| r.rps)
                 .fold(None, |best: Option<f64>, rps| {
                     Some(best.map_or(rps, |b| b.max(rps)))
@@ -74,12 +76,8 @@ pub fn markdown(rows: &[Row]) -> String {
         // The manager against the store path, and against the store making the manager's calls.
         let of_library = |library: &str| {
             rows.iter()
-                .find(|r| {
-                    r.library == library
-                        && r.backend == row.backend
-                        && r.workload == row.workload
-                        && r.concurrency == row.concurrency
-                })
+                .filter(beside)
+                .find(|r| r.library == library)
                 .map(|r| r.rps)
         };
         let manager = if row.library == "ours-manager" {
