@@ -263,6 +263,8 @@ impl Session {
                 None => None,
                 Some(ttl) => {
                     state.meta.touched_ms = now;
+                    // Before draining: a failure here must leave the pending changes in place.
+                    let meta = state.meta.change()?;
                     let drained: Vec<(String, Option<Value>)> = state.dirty.drain().collect();
                     let mut changes: Vec<Change> = drained
                         .iter()
@@ -271,7 +273,7 @@ impl Session {
                             None => Change::Del(k.clone()),
                         })
                         .collect();
-                    changes.push(state.meta.change()?);
+                    changes.push(meta);
                     Some((state.id, state.stored, changes, drained, ttl))
                 }
             }
