@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use session_core::{Config, SessionManager};
 use session_tower::{CookieConfig, SessionLayer, SigningKeys};
-use support::{app, bare, browser, cookie_value, counted_manager, get_with, serve, set_cookies};
+use support::{
+    app, bare, browser, cookie_value, counted_manager, first_visit, get_with, memory_manager,
+    post_with, serve, set_cookies,
+};
 
 fn dev_cookie() -> CookieConfig {
     // reqwest's cookie jar does not send Secure cookies over plain HTTP.
@@ -102,10 +105,7 @@ async fn cookie_attributes_are_the_safe_defaults() {
         .idle_timeout(Duration::from_secs(600))
         .build()
         .unwrap();
-    let manager = SessionManager::builder(session_store_memory::MemoryStore::new())
-        .config(config)
-        .build()
-        .unwrap();
+    let manager = memory_manager(config);
     let cookie = CookieConfig::default()
         .name("sid")
         .domain("example.test")
@@ -143,15 +143,8 @@ async fn tampered_and_unknown_cookies_are_no_session() {
         .cookie(dev_cookie())
         .signing_keys(keys)))
     .await;
-    let response = bare().get(format!("{base}/count")).send().await.unwrap();
-    let signed = cookie_value(&set_cookies(&response)[0], "session").unwrap();
-    let good = format!("session={signed}");
-    let again = bare()
-        .get(format!("{base}/count"))
-        .header("cookie", &good)
-        .send()
-        .await
-        .unwrap();
+    let signed = first_visit(&base).await;
+    let again = get_with(&base, "/count", &signed).await;
     assert_eq!(again.text().await.unwrap(), "2");
 
     let reads = store.reads();
@@ -176,12 +169,7 @@ async fn tampered_and_unknown_cookies_are_no_session() {
     let manager = SessionManager::new(session_store_memory::MemoryStore::new());
     let base = serve(app(SessionLayer::new(manager).cookie(dev_cookie()))).await;
     let unknown = session_core::Token::generate().unwrap();
-    let response = bare()
-        .get(format!("{base}/whoami"))
-        .header("cookie", format!("session={}", unknown.as_str()))
-        .send()
-        .await
-        .unwrap();
+    let response = get_with(&base, "/whoami", unknown.as_str()).await;
     assert!(set_cookies(&response)[0].contains("Max-Age=0"));
     assert_eq!(response.text().await.unwrap(), "nobody");
 }
@@ -192,38 +180,20 @@ async fn rotation_at_login_sets_the_new_cookie_and_retires_the_old() {
         .rotation_grace(Duration::from_millis(500))
         .build()
         .unwrap();
-    let manager = SessionManager::builder(session_store_memory::MemoryStore::new())
-        .config(config)
-        .build()
-        .unwrap();
+    let manager = memory_manager(config);
     let base = serve(app(SessionLayer::new(manager).cookie(dev_cookie()))).await;
-    let client = bare();
-    let first = client.get(format!("{base}/count")).send().await.unwrap();
-    let before = cookie_value(&set_cookies(&first)[0], "session").unwrap();
-    let login = client
-        .post(format!("{base}/login"))
-        .header("cookie", format!("session={before}"))
-        .send()
-        .await
-        .unwrap();
+    let before = first_visit(&base).await;
+    let login = post_with(&base, "/login", &before).await;
     let after = cookie_value(&set_cookies(&login)[0], "session").unwrap();
     assert_ne!(
         before, after,
         "login rotates the token in the same response"
     );
     let me = |token: String| {
-        let client = client.clone();
-        let url = format!("{base}/whoami");
+        let base = base.clone();
         async move {
-            client
-                .get(url)
-                .header("cookie", format!("session={token}"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
+            let response = get_with(&base, "/whoami", &token).await;
+            response.text().await.unwrap()
         }
     };
     assert_eq!(me(after.clone()).await, "alice");
@@ -245,28 +215,15 @@ async fn rotation_at_login_sets_the_new_cookie_and_retires_the_old() {
 async fn logout_clears_the_cookie_and_ends_the_session() {
     let manager = SessionManager::new(session_store_memory::MemoryStore::new());
     let base = serve(app(SessionLayer::new(manager).cookie(dev_cookie()))).await;
-    let client = bare();
-    let first = client.get(format!("{base}/count")).send().await.unwrap();
-    let token = cookie_value(&set_cookies(&first)[0], "session").unwrap();
-    let cookie = format!("session={token}");
-    let out = client
-        .post(format!("{base}/logout"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let token = first_visit(&base).await;
+    let out = post_with(&base, "/logout", &token).await;
     let cleared = &set_cookies(&out)[0];
     assert!(
         cleared.starts_with("session=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
     assert_eq!(out.headers()["cache-control"], "no-store");
-    let after = client
-        .get(format!("{base}/whoami"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let after = get_with(&base, "/whoami", &token).await;
     assert_eq!(after.text().await.unwrap(), "nobody");
 }
 
@@ -369,17 +326,9 @@ async fn two_instances_share_one_store() {
         serve(app(SessionLayer::new(a).cookie(dev_cookie()))).await,
         serve(app(SessionLayer::new(b).cookie(dev_cookie()))).await,
     );
-    let client = bare();
-    let first = client.get(format!("{base_a}/count")).send().await.unwrap();
-    let token = cookie_value(&set_cookies(&first)[0], "session").unwrap();
-    let cookie = format!("session={token}");
+    let token = first_visit(&base_a).await;
     for (base, expected) in [(&base_b, "2"), (&base_a, "3"), (&base_b, "4")] {
-        let response = client
-            .get(format!("{base}/count"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
+        let response = get_with(base, "/count", &token).await;
         assert_eq!(response.text().await.unwrap(), expected);
     }
 }

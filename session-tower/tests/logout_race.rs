@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use session_core::{SessionManager, Store, Token};
 use session_tower::{CookieConfig, SessionLayer};
-use support::{app, bare, first_visit, post_with, serve, set_cookies};
+use support::{app, bare, first_visit, get_with, post_with, serve, set_cookies};
 
 async fn race<S: Store>(store: Arc<S>, rounds: usize) {
     let manager = SessionManager::builder_from_arc(store.clone())
@@ -48,12 +48,7 @@ async fn race<S: Store>(store: Arc<S>, rounds: usize) {
             None,
             "round {round}: the flush brought the session back"
         );
-        let after = client
-            .get(format!("{base}/whoami"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
+        let after = get_with(&base, "/whoami", &token).await;
         assert_eq!(after.text().await.unwrap(), "nobody", "round {round}");
     }
     println!("{rounds} rounds, {interleaved} with the logout inside the request");

@@ -107,6 +107,14 @@ pub fn bare() -> reqwest::Client {
         .expect("client")
 }
 
+/// A manager over a memory store with `config`.
+pub fn memory_manager(config: session_core::Config) -> SessionManager {
+    SessionManager::builder(session_store_memory::MemoryStore::new())
+        .config(config)
+        .build()
+        .expect("manager")
+}
+
 /// A manager over a counting memory store.
 pub fn counted_manager(config: session_core::Config) -> (SessionManager, Arc<Counts>) {
     let (store, counts) = CountingStore::new(session_store_memory::MemoryStore::new());
