@@ -22,7 +22,7 @@ use session_store_redis::RedisStore;
 use session_tower::{CookieConfig, LazySession, SessionLayer, SessionRejection};
 use tower::ServiceExt;
 
-use crate::adapter::{Adapter, Error, Factory, Handle, Kind, missing};
+use crate::adapter::{Adapter, Error, Factory, Handle, Kind};
 use crate::backends::{Servers, flushed_redis, row};
 
 /// Sends `GET /{key}` with `cookie` through `router`; the body is the value.
@@ -184,7 +184,7 @@ mod peer {
         }
 
         async fn write(&self, _: &Handle, _: &str, _: &str) -> Result<(), Error> {
-            Err(missing("write support in the HTTP mode"))
+            Err("the HTTP mode only reads".into())
         }
     }
 
