@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use rand::Rng;
+use rand::RngExt;
 use session_core::{SessionId, StoreError};
 
 /// Why a case failed, in words a store author can act on.

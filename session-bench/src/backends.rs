@@ -1,5 +1,5 @@
-//! The rows: for each backend, our store path, our manager path and the raw floor (and the peers
-//! with the `peers` feature), each made fresh on an emptied backend.
+//! The rows: for each backend, our store path, our manager path and the raw floor, each made
+//! fresh on an emptied backend (the peers' rows are in `peers`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -61,16 +61,6 @@ where
     })
 }
 
-/// A peer's row.
-#[cfg(feature = "peers")]
-pub fn peer_row<F, Fut>(library: &'static str, backend: &'static str, make: F) -> Box<dyn Factory>
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Box<dyn Adapter>, Error>> + Send + 'static,
-{
-    row(library, backend, Kind::Peer, make)
-}
-
 /// Where the servers are.
 #[derive(Clone)]
 pub struct Servers {
@@ -100,13 +90,15 @@ pub async fn pg_schema(url: &str, name: &str) -> Result<(sqlx::PgPool, String), 
         .connect(url)
         .await?;
     let schema = format!("bench_{name}");
-    sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-        .execute(&pool)
-        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+    )))
+    .execute(&pool)
+    .await?;
     Ok((pool, schema))
 }
 
-/// Every row this build knows.
+/// Our rows and the floors.
 pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
     let huge = 10_000_000; // the create phase grows the memory store; nothing may be evicted
     let mut rows = vec![
@@ -196,8 +188,6 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
         }
     }));
     rows.extend(whole_session_rows(servers));
-    #[cfg(feature = "peers")]
-    rows.extend(crate::peers::all(servers));
     rows
 }
 

@@ -147,7 +147,7 @@ mod peer {
     use tower_sessions::{Session, SessionManagerLayer};
 
     use super::*;
-    use crate::backends::peer_row;
+    use crate::peers::peer_row;
 
     /// The peer's layer; `store` is the one the layer reads.
     struct PeerLayer<S> {

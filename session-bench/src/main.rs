@@ -301,7 +301,11 @@ async fn bench(o: Options) -> Result<(), Error> {
     let mut rows = Vec::new();
     let mut tables = Vec::new();
     if o.modes.contains(&Mode::Workload) {
-        let factories = selected(backends::all(&servers), &o.only);
+        #[allow(unused_mut)]
+        let mut known = backends::all(&servers);
+        #[cfg(feature = "peers")]
+        known.extend(peers::all(&servers));
+        let factories = selected(known, &o.only);
         if !factories.is_empty() {
             let measured = measure(&factories, &o.workloads, &o, &pools).await?;
             tables.push(format!("## Workload\n\n{}", report::markdown(&measured)));

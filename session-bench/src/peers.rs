@@ -1,8 +1,10 @@
-//! The peers (feature `peers`): tower-sessions' memory, Redis (fred, a pool of 1) and sqlx
-//! SQLite/PostgreSQL stores, driven through its `SessionStore` trait as its middleware does:
-//! load the whole record, change it, save it whole.
+//! The peers (feature `peers`): tower-sessions' memory and Redis (fred, a pool of 1) stores,
+//! driven through its `SessionStore` trait as its middleware does: load the whole record, change
+//! it, save it whole. Its sqlx stores cannot be built beside our SQLite store (Cargo.toml says
+//! why).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -11,8 +13,8 @@ use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;
 
-use crate::adapter::{Adapter, Error, Factory, Handle, missing};
-use crate::backends::{Servers, peer_row};
+use crate::adapter::{Adapter, Error, Factory, Handle, Kind, missing};
+use crate::backends::{Servers, row};
 use crate::workload::TTL;
 
 /// A tower-sessions store.
@@ -78,6 +80,15 @@ pub async fn redis_store(
     Ok(tower_sessions_redis_store::RedisStore::new(pool))
 }
 
+/// A peer's row.
+pub fn peer_row<F, Fut>(library: &'static str, backend: &'static str, make: F) -> Box<dyn Factory>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Box<dyn Adapter>, Error>> + Send + 'static,
+{
+    row(library, backend, Kind::Peer, make)
+}
+
 /// The peers' rows.
 pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
     let mut rows = vec![peer_row("tower-sessions", "memory", || async {
@@ -87,39 +98,6 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
     rows.push(peer_row("tower-sessions", "redis", move || {
         let url = s.redis_url.clone();
         async move { Ok(Box::new(Peer(redis_store(&url).await?)) as Box<dyn Adapter>) }
-    }));
-    let s = servers.clone();
-    rows.push(peer_row("tower-sessions", "sqlite", move || {
-        let path = crate::backends::sqlite_path(&s, "tower-sessions");
-        async move {
-            use sqlx::sqlite::{
-                SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-            };
-            let options = SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(10)
-                .connect_with(options)
-                .await?;
-            let store = tower_sessions_sqlx_store::SqliteStore::new(pool);
-            store.migrate().await?;
-            Ok(Box::new(Peer(store)) as Box<dyn Adapter>)
-        }
-    }));
-    let s = servers.clone();
-    rows.push(peer_row("tower-sessions", "postgres", move || {
-        let url = s.postgres_url.clone();
-        async move {
-            let (pool, schema) = crate::backends::pg_schema(&url, "tower_sessions").await?;
-            let store =
-                tower_sessions_sqlx_store::PostgresStore::new(pool).with_schema_name(schema)?;
-            store.migrate().await?;
-            Ok(Box::new(Peer(store)) as Box<dyn Adapter>)
-        }
     }));
     rows
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rand::Rng;
+use rand::RngExt;
 use redis::aio::ConnectionManager;
 
 use crate::adapter::{Adapter, Error, Handle, missing};
@@ -204,11 +204,11 @@ pub struct RawPostgres {
 
 impl RawPostgres {
     pub async fn new(pool: sqlx::PgPool, schema: String) -> Result<Self, Error> {
-        sqlx::raw_sql(&format!(
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
             "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
              CREATE TABLE IF NOT EXISTS \"{schema}\".sessions (sid bytea PRIMARY KEY, expires timestamptz NOT NULL);
              CREATE TABLE IF NOT EXISTS \"{schema}\".kv (sid bytea NOT NULL, key text NOT NULL, value text NOT NULL, PRIMARY KEY (sid, key));"
-        ))
+        )))
         .execute(&pool)
         .await?;
         Ok(Self { pool, schema })
@@ -221,10 +221,10 @@ impl Adapter for RawPostgres {
         let id = new_id();
         let s = &self.schema;
         let (keys, values): (Vec<String>, Vec<String>) = data.iter().cloned().unzip();
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "WITH s AS (INSERT INTO \"{s}\".sessions (sid, expires) VALUES ($1, now() + $2 * interval '1 millisecond') RETURNING sid)
              INSERT INTO \"{s}\".kv (sid, key, value) SELECT s.sid, k, v FROM s, unnest($3::text[], $4::text[]) AS u(k, v)"
-        ))
+        )))
         .bind(id.to_le_bytes().as_slice())
         .bind(TTL.as_millis() as i64)
         .bind(keys)
@@ -237,9 +237,9 @@ impl Adapter for RawPostgres {
     async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
         let id = u128::from_str_radix(handle, 16)?;
         let s = &self.schema;
-        let value: Option<String> = sqlx::query_scalar(&format!(
+        let value: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT kv.value FROM \"{s}\".kv JOIN \"{s}\".sessions USING (sid) WHERE sid = $1 AND key = $2 AND expires > now()"
-        ))
+        )))
         .bind(id.to_le_bytes().as_slice())
         .bind(key)
         .fetch_optional(&self.pool)
@@ -250,11 +250,11 @@ impl Adapter for RawPostgres {
     async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error> {
         let id = u128::from_str_radix(handle, 16)?;
         let s = &self.schema;
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "WITH s AS (UPDATE \"{s}\".sessions SET expires = now() + $4 * interval '1 millisecond' WHERE sid = $1 RETURNING sid)
              INSERT INTO \"{s}\".kv (sid, key, value) SELECT sid, $2, $3 FROM s
              ON CONFLICT (sid, key) DO UPDATE SET value = EXCLUDED.value"
-        ))
+        )))
         .bind(id.to_le_bytes().as_slice())
         .bind(key)
         .bind(value)

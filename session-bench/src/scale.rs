@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::json;
 use session_core::{Change, ExpiredCleanup, SessionId, Store, delete_all_expired};
 use session_store_memory::MemoryStore;
@@ -260,13 +260,13 @@ async fn fill_postgres(
     while start < to {
         let end = (start + 100_000).min(to);
         let (a, b) = (start as i64, end as i64 - 1);
-        sqlx::query(&sessions)
+        sqlx::query(sqlx::AssertSqlSafe(sessions.as_str()))
             .bind(a)
             .bind(b)
             .bind(offset_ms)
             .execute(pool)
             .await?;
-        sqlx::query(&entries)
+        sqlx::query(sqlx::AssertSqlSafe(entries.as_str()))
             .bind(a)
             .bind(b)
             .bind(&values)
@@ -274,9 +274,9 @@ async fn fill_postgres(
             .await?;
         start = end;
     }
-    sqlx::raw_sql(&format!(
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "ANALYZE \"{schema}\".sessions; ANALYZE \"{schema}\".sessions_entries"
-    ))
+    )))
     .execute(pool)
     .await?;
     Ok(())
@@ -335,9 +335,11 @@ async fn targets(servers: &Servers, only: &[String], label: &str) -> Result<Vec<
 async fn release(target: Target) -> Result<(), Error> {
     match target.fill {
         Fill::Postgres { pool, schema } => {
-            sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-                .execute(&pool)
-                .await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+            )))
+            .execute(&pool)
+            .await?;
         }
         Fill::Sqlite(path) => {
             drop(target.store);

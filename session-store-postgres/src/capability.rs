@@ -19,7 +19,7 @@ impl PostgresStore {
     async fn ids_where(
         &self,
         context: &'static str,
-        sql: &str,
+        sql: sqlx::SqlStr,
         subject: Option<&str>,
     ) -> std::result::Result<Vec<SessionId>, StoreError> {
         self.op(context, async {
@@ -42,7 +42,7 @@ impl SubjectIndex for PostgresStore {
     ) -> std::result::Result<bool, StoreError> {
         validate_subject(subject)?;
         self.op("bind_subject", async {
-            let done = sqlx::query(&self.queries().bind_subject)
+            let done = sqlx::query(self.queries().bind_subject.clone())
                 .bind(id.as_bytes().as_slice())
                 .bind(subject)
                 .execute(self.pool())
@@ -59,7 +59,7 @@ impl SubjectIndex for PostgresStore {
         validate_subject(subject)?;
         self.ids_where(
             "subject_sessions",
-            &self.queries().subject_sessions,
+            self.queries().subject_sessions.clone(),
             Some(subject),
         )
         .await
@@ -68,7 +68,7 @@ impl SubjectIndex for PostgresStore {
     async fn revoke_subject(&self, subject: &str) -> std::result::Result<u64, StoreError> {
         validate_subject(subject)?;
         self.op("revoke_subject", async {
-            let live: i64 = sqlx::query_scalar(&self.queries().revoke)
+            let live: i64 = sqlx::query_scalar(self.queries().revoke.clone())
                 .bind(subject)
                 .fetch_one(self.pool())
                 .await?;
@@ -83,7 +83,7 @@ impl ExpiredCleanup for PostgresStore {
     async fn delete_expired(&self, batch: usize) -> std::result::Result<u64, StoreError> {
         let batch = i32::try_from(batch).unwrap_or(i32::MAX);
         self.op("delete_expired", async {
-            let removed: i32 = sqlx::query_scalar(&self.queries().delete_expired)
+            let removed: i32 = sqlx::query_scalar(self.queries().delete_expired.clone())
                 .bind(batch)
                 .fetch_one(self.pool())
                 .await?;
@@ -97,7 +97,7 @@ impl ExpiredCleanup for PostgresStore {
 impl Enumerate for PostgresStore {
     async fn count(&self) -> std::result::Result<u64, StoreError> {
         self.op("count", async {
-            let count: i64 = sqlx::query_scalar(&self.queries().count)
+            let count: i64 = sqlx::query_scalar(self.queries().count.clone())
                 .fetch_one(self.pool())
                 .await?;
             Result::Ok(count.unsigned_abs())
@@ -106,6 +106,7 @@ impl Enumerate for PostgresStore {
     }
 
     async fn ids(&self) -> std::result::Result<Vec<SessionId>, StoreError> {
-        self.ids_where("ids", &self.queries().ids, None).await
+        self.ids_where("ids", self.queries().ids.clone(), None)
+            .await
     }
 }

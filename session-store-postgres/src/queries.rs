@@ -1,24 +1,35 @@
 //! The SQL of each operation, built once per store from its names. Reads are plain statements;
 //! writes call the functions of the schema. Each operation is one statement: one round trip.
 
+use std::sync::Arc;
+
+use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
+
 use crate::schema::Names;
+
+/// A statement built from the store's names. Safe to assert: the only text put into it is the
+/// schema's and tables' identifiers, which `Names` validated and quoted; values are always bound.
+/// Shared as an `Arc<str>`, so each use is a reference-count increment, not a copy.
+fn sql(text: String) -> SqlStr {
+    AssertSqlSafe(Arc::<str>::from(text)).into_sql_str()
+}
 
 /// The statements of one store.
 #[derive(Debug)]
 pub(crate) struct Queries {
-    pub(crate) get: String,
-    pub(crate) get_touch: String,
-    pub(crate) get_all: String,
-    pub(crate) get_all_touch: String,
-    pub(crate) write: String,
-    pub(crate) del_all: String,
-    pub(crate) extend: String,
-    pub(crate) bind_subject: String,
-    pub(crate) subject_sessions: String,
-    pub(crate) revoke: String,
-    pub(crate) delete_expired: String,
-    pub(crate) count: String,
-    pub(crate) ids: String,
+    pub(crate) get: SqlStr,
+    pub(crate) get_touch: SqlStr,
+    pub(crate) get_all: SqlStr,
+    pub(crate) get_all_touch: SqlStr,
+    pub(crate) write: SqlStr,
+    pub(crate) del_all: SqlStr,
+    pub(crate) extend: SqlStr,
+    pub(crate) bind_subject: SqlStr,
+    pub(crate) subject_sessions: SqlStr,
+    pub(crate) revoke: SqlStr,
+    pub(crate) delete_expired: SqlStr,
+    pub(crate) count: SqlStr,
+    pub(crate) ids: SqlStr,
 }
 
 impl Queries {
@@ -30,41 +41,41 @@ impl Queries {
         );
         Self {
             // $1 id, $2 key
-            get: format!(
+            get: sql(format!(
                 "SELECT e.value FROM {s} s JOIN {e} e ON e.session_id = s.id
                  WHERE s.id = $1 AND s.expires_at > now() AND e.key = $2"
-            ),
+            )),
             // $1 id, $2 ttl ms, $3 key
-            get_touch: format!(
+            get_touch: sql(format!(
                 "{touched} SELECT e.value FROM s JOIN {e} e ON e.session_id = s.id WHERE e.key = $3"
-            ),
+            )),
             // $1 id; no row: no session; one row with NULL key: a live, empty session.
-            get_all: format!(
+            get_all: sql(format!(
                 "SELECT e.key, e.value FROM {s} s LEFT JOIN {e} e ON e.session_id = s.id
                  WHERE s.id = $1 AND s.expires_at > now()"
-            ),
+            )),
             // $1 id, $2 ttl ms
-            get_all_touch: format!(
+            get_all_touch: sql(format!(
                 "{touched} SELECT e.key, e.value FROM s LEFT JOIN {e} e ON e.session_id = s.id"
-            ),
+            )),
             // $1 id, $2 ttl ms, $3 keys, $4 values, $5 removed keys, $6 may create
-            write: format!("SELECT {}($1, $2, $3, $4, $5, $6)", n.write),
-            del_all: format!("SELECT {}($1)", n.del_all),
+            write: sql(format!("SELECT {}($1, $2, $3, $4, $5, $6)", n.write)),
+            del_all: sql(format!("SELECT {}($1)", n.del_all)),
             // $1 id, $2 ttl ms
-            extend: format!(
+            extend: sql(format!(
                 "UPDATE {s} SET expires_at = {expires} WHERE id = $1 AND expires_at > now()"
-            ),
+            )),
             // $1 id, $2 subject
-            bind_subject: format!(
+            bind_subject: sql(format!(
                 "UPDATE {s} SET subject = $2 WHERE id = $1 AND expires_at > now()"
-            ),
-            subject_sessions: format!(
+            )),
+            subject_sessions: sql(format!(
                 "SELECT id FROM {s} WHERE subject = $1 AND expires_at > now()"
-            ),
-            revoke: format!("SELECT {}($1)", n.revoke),
-            delete_expired: format!("SELECT {}($1)", n.delete_expired),
-            count: format!("SELECT count(*) FROM {s} WHERE expires_at > now()"),
-            ids: format!("SELECT id FROM {s} WHERE expires_at > now()"),
+            )),
+            revoke: sql(format!("SELECT {}($1)", n.revoke)),
+            delete_expired: sql(format!("SELECT {}($1)", n.delete_expired)),
+            count: sql(format!("SELECT count(*) FROM {s} WHERE expires_at > now()")),
+            ids: sql(format!("SELECT id FROM {s} WHERE expires_at > now()")),
         }
     }
 }

@@ -12,7 +12,7 @@
 //!   removed before it is written again.
 //! - `<table>_migrations`: the applied versions.
 
-use sqlx::{Executor, PgPool};
+use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::error::{PgError, Result};
 
@@ -231,11 +231,13 @@ pub(crate) async fn migrate(pool: &PgPool, names: &Names) -> Result<()> {
         migrations = names.migrations
     );
     // A plain string runs as a simple query, which may hold several statements.
-    tx.execute(bootstrap.as_str()).await?;
-    let found: i32 = sqlx::query_scalar(&format!(
+    sqlx::raw_sql(AssertSqlSafe(bootstrap))
+        .execute(&mut *tx)
+        .await?;
+    let found: i32 = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT coalesce(max(version), 0) FROM {}",
         names.migrations
-    ))
+    )))
     .fetch_one(&mut *tx)
     .await?;
     if found > SCHEMA_VERSION {
@@ -245,11 +247,13 @@ pub(crate) async fn migrate(pool: &PgPool, names: &Names) -> Result<()> {
         });
     }
     for (version, sql) in all.iter().enumerate().skip(found as usize) {
-        tx.execute(sql.as_str()).await?;
-        sqlx::query(&format!(
+        sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO {} (version) VALUES ($1)",
             names.migrations
-        ))
+        )))
         .bind(version as i32 + 1)
         .execute(&mut *tx)
         .await?;

@@ -183,7 +183,7 @@ impl PostgresStore {
             }
         }
         self.op(context, async {
-            let exists: bool = sqlx::query_scalar(&self.queries.write)
+            let exists: bool = sqlx::query_scalar(self.queries.write.clone())
                 .bind(id.as_bytes().as_slice())
                 .bind(ttl_ms(ttl))
                 .bind(keys)
@@ -224,10 +224,10 @@ impl Store for PostgresStore {
         touch.map(validate_ttl).transpose()?;
         self.op("get", async {
             let query = match touch {
-                None => sqlx::query_scalar::<_, String>(&self.queries.get)
+                None => sqlx::query_scalar::<_, String>(self.queries.get.clone())
                     .bind(id.as_bytes().as_slice())
                     .bind(key),
-                Some(ttl) => sqlx::query_scalar::<_, String>(&self.queries.get_touch)
+                Some(ttl) => sqlx::query_scalar::<_, String>(self.queries.get_touch.clone())
                     .bind(id.as_bytes().as_slice())
                     .bind(ttl_ms(ttl))
                     .bind(key),
@@ -246,8 +246,8 @@ impl Store for PostgresStore {
         touch.map(validate_ttl).transpose()?;
         self.op("get_all", async {
             let query = match touch {
-                None => sqlx::query_as(&self.queries.get_all).bind(id.as_bytes().as_slice()),
-                Some(ttl) => sqlx::query_as(&self.queries.get_all_touch)
+                None => sqlx::query_as(self.queries.get_all.clone()).bind(id.as_bytes().as_slice()),
+                Some(ttl) => sqlx::query_as(self.queries.get_all_touch.clone())
                     .bind(id.as_bytes().as_slice())
                     .bind(ttl_ms(ttl)),
             };
@@ -279,7 +279,7 @@ impl Store for PostgresStore {
 
     async fn del_all(&self, id: &SessionId) -> std::result::Result<(), StoreError> {
         self.op("del_all", async {
-            sqlx::query(&self.queries.del_all)
+            sqlx::query(self.queries.del_all.clone())
                 .bind(id.as_bytes().as_slice())
                 .execute(&self.pool)
                 .await?;
@@ -291,7 +291,7 @@ impl Store for PostgresStore {
     async fn extend(&self, id: &SessionId, ttl: Duration) -> std::result::Result<bool, StoreError> {
         validate_ttl(ttl)?;
         self.op("extend", async {
-            let done = sqlx::query(&self.queries.extend)
+            let done = sqlx::query(self.queries.extend.clone())
                 .bind(id.as_bytes().as_slice())
                 .bind(ttl_ms(ttl))
                 .execute(&self.pool)

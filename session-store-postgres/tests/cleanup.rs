@@ -56,13 +56,13 @@ async fn two_cleaners_at_once_remove_each_expired_session_once() {
     );
     assert_eq!(store.delete_expired(50).await.unwrap(), 0);
 
-    let rows: i64 = session_store_postgres::sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM {}",
-        entries_table(&store)
-    ))
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let rows: i64 =
+        session_store_postgres::sqlx::query_scalar(session_store_postgres::sqlx::AssertSqlSafe(
+            format!("SELECT count(*) FROM {}", entries_table(&store)),
+        ))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     assert_eq!(rows, 20, "only the live sessions' entries remain");
     for id in &live {
         assert_eq!(store.get(id, "a", None).await.unwrap(), Some(json!("live")));

@@ -130,11 +130,11 @@ async fn sixty_four_slow_operations_on_a_pool_of_four() {
             .await
             .unwrap();
     let mut tx = blocker.begin().await.unwrap();
-    session_store_postgres::sqlx::query(&format!(
+    session_store_postgres::sqlx::query(session_store_postgres::sqlx::AssertSqlSafe(format!(
         "SELECT 1 FROM \"{}\".\"{}\" WHERE id = $1 FOR UPDATE",
         store.schema(),
         store.table()
-    ))
+    )))
     .bind(id.as_bytes().as_slice())
     .execute(&mut *tx)
     .await

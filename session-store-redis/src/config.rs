@@ -134,13 +134,13 @@ impl RedisStoreBuilder {
                 Target::Single(url) => {
                     let client = redis::Client::open(url.as_str()).map_err(invalid)?;
                     let config = ConnectionManagerConfig::new()
-                        .set_connection_timeout(self.connect_timeout)
-                        .set_response_timeout(self.operation_timeout)
+                        .set_connection_timeout(Some(self.connect_timeout))
+                        .set_response_timeout(Some(self.operation_timeout))
                         // Reconnect attempts back off from 10 ms up to 100 ms, so a restarted
                         // server is found quickly and a down one fails fast.
                         .set_number_of_retries(1)
-                        .set_factor(10)
-                        .set_max_delay(100);
+                        .set_min_delay(Duration::from_millis(10))
+                        .set_max_delay(Duration::from_millis(100));
                     let manager = ConnectionManager::new_with_config(client, config)
                         .await
                         .map_err(|e| RedisError::from(e).into_store_error("connecting to Redis"))?;

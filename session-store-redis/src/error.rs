@@ -1,6 +1,6 @@
 //! The backend's own errors, and how each becomes a [`StoreError`] kind.
 
-use redis::ErrorKind;
+use redis::{ErrorKind, ServerErrorKind};
 use session_core::StoreError;
 
 /// What can go wrong inside this backend; turned into a [`StoreError`] at the trait boundary.
@@ -28,11 +28,12 @@ impl RedisError {
                     || e.is_unrecoverable_error()
                     || matches!(
                         e.kind(),
-                        ErrorKind::ClusterDown
-                            | ErrorKind::MasterDown
-                            | ErrorKind::TryAgain
-                            | ErrorKind::BusyLoadingError
-                            | ErrorKind::ClusterConnectionNotFound
+                        ErrorKind::Server(
+                            ServerErrorKind::ClusterDown
+                                | ServerErrorKind::MasterDown
+                                | ServerErrorKind::TryAgain
+                                | ServerErrorKind::BusyLoading
+                        ) | ErrorKind::ClusterConnectionNotFound
                     )
                     // `maxmemory` reached with `noeviction`: the server refuses writes until
                     // memory frees up; nothing of the refused write was applied.

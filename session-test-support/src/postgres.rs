@@ -57,9 +57,11 @@ pub async fn drop_schema_after_run(pool: &sqlx::PgPool, url: &str, schema: &str)
             .and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
         if !alive {
-            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
-                .execute(pool)
-                .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS \"{name}\" CASCADE"
+            )))
+            .execute(pool)
+            .await;
         }
     }
     // psql is part of every PostgreSQL install; if it is missing, the next run drops the schema.

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 use session_core::{Change, Map, SessionId, Store};
 
