@@ -104,6 +104,12 @@
 //!         self.0.lock().unwrap().remove(id);
 //!         Ok(())
 //!     }
+//!     async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
+//!         let mut map = self.0.lock().unwrap();
+//!         let live = Self::live(&mut map, id).map(|(data, _)| data.clone());
+//!         map.remove(id);
+//!         Ok(live)
+//!     }
 //!     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
 //!         validate_ttl(ttl)?;
 //!         let mut map = self.0.lock().unwrap();
@@ -173,6 +179,7 @@ macro_rules! __cases {
             crud__del_missing_is_ok: Core => crud::del_missing_is_ok,
             crud__del_last_key_keeps_empty_session: Core => crud::del_last_key_keeps_empty_session,
             crud__del_all_removes_session: Core => crud::del_all_removes_session,
+            crud__take_returns_and_removes: Core => crud::take_returns_and_removes,
             crud__set_after_del_all_starts_fresh: Core => crud::set_after_del_all_starts_fresh,
             crud__set_many_applies_in_order: Core => crud::set_many_applies_in_order,
             crud__set_many_creates_only_by_setting: Core => crud::set_many_creates_only_by_setting,
@@ -182,6 +189,7 @@ macro_rules! __cases {
             ttl__get_expires: Core => ttl::get_expires,
             ttl__get_all_expires: Core => ttl::get_all_expires,
             ttl__set_on_expired_starts_empty: Core => ttl::set_on_expired_starts_empty,
+            ttl__take_of_expired_is_none: Core => ttl::take_of_expired_is_none,
             ttl__extend_pushes_deadline: Core => ttl::extend_pushes_deadline,
             ttl__extend_sets_deadline_from_now: Core => ttl::extend_sets_deadline_from_now,
             ttl__extend_missing_is_false: Core => ttl::extend_missing_is_false,
@@ -206,6 +214,7 @@ macro_rules! __cases {
             concurrency__del_racing_set_removes_only_its_key: Core => concurrency::del_racing_set_removes_only_its_key,
             concurrency__many_sessions_in_parallel: Core => concurrency::many_sessions_in_parallel,
             concurrency__update_racing_del_all_never_resurrects: Core => concurrency::update_racing_del_all_never_resurrects,
+            concurrency__update_racing_take_loses_nothing: Core => concurrency::update_racing_take_loses_nothing,
             model__random_sequences_match_model: Core => model::random_sequences_match_model,
             subject__bind_and_list: SubjectIndex => subject::bind_and_list,
             subject__bind_missing_is_false: SubjectIndex => subject::bind_missing_is_false,

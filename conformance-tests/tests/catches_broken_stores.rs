@@ -23,6 +23,8 @@ enum Flaw {
     PrefixKeyed,
     /// `extend` of a missing session creates it.
     ExtendCreates,
+    /// `take` reads the session, yields, then removes it: a write in between is lost.
+    TakeNotAtomic,
 }
 
 struct Entry {
@@ -158,6 +160,19 @@ impl Store for RefStore {
         Ok(())
     }
 
+    async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
+        if self.flaw == Flaw::TakeNotAtomic {
+            let taken = self.get_all(id, None).await?;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            self.del_all(id).await?;
+            return Ok(taken);
+        }
+        let mut map = self.sessions.lock().unwrap();
+        let taken = self.live(&mut map, id).map(|e| e.data.clone());
+        map.remove(&self.key(id));
+        Ok(taken)
+    }
+
     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
         validate_ttl(ttl)?;
         Ok(self.write(id, ttl, self.flaw == Flaw::ExtendCreates, |_| ()))
@@ -254,6 +269,15 @@ fn leaking_across_id_prefixes_is_caught() {
     assert_eq!(
         report.failed_names(),
         ["isolation__ids_sharing_a_prefix_are_isolated"]
+    );
+}
+
+#[test]
+fn a_take_that_is_not_atomic_is_caught() {
+    let report = report(Flaw::TakeNotAtomic);
+    assert_eq!(
+        report.failed_names(),
+        ["concurrency__update_racing_take_loses_nothing"]
     );
 }
 

@@ -72,7 +72,12 @@ pub struct Servers {
 }
 
 pub async fn flushed_redis(url: &str) -> Result<redis::aio::ConnectionManager, Error> {
-    let manager = redis::Client::open(url)?.get_connection_manager().await?;
+    // redis 1.x gives a connection manager a 500 ms response timeout by default (0.x had none),
+    // which a populate of 10,000 sessions at once can pass; the rows time their own requests.
+    let config = redis::aio::ConnectionManagerConfig::new().set_response_timeout(None);
+    let manager = redis::Client::open(url)?
+        .get_connection_manager_with_config(config)
+        .await?;
     let () = redis::cmd("FLUSHDB")
         .query_async(&mut manager.clone())
         .await?;

@@ -40,8 +40,9 @@
 //!
 //! Load by token at the start of a request, read and write typed values, save once at the end:
 //! only the changed keys go to the store, in one `set_many`, and a request that changed nothing
-//! writes nothing (beyond a throttled touch). Log in with [`Session::set_user`] and
-//! [`Session::rotate`]; list and revoke a user's sessions on the manager.
+//! writes nothing (beyond a throttled touch). Log in with [`Session::login`]: one call that
+//! gives the session a new token and binds the user to it alone, so a token planted before login
+//! gains nothing; list and revoke a user's sessions on the manager.
 //!
 //! ```
 //! use std::time::Duration;
@@ -61,10 +62,10 @@
 //! session.set("theme", "dark")?;
 //! session.save().await?;
 //!
-//! // Login: bind the user and give the session a new token.
+//! // Login: a new token, bound to the user; the old one is anonymous and read-only.
 //! let session = manager.load(session.token().as_str()).await?.expect("live");
-//! session.set_user("alice", serde_json::json!({ "name": "Alice" })).await?;
-//! let token = session.rotate().await?; // send this one back to the client
+//! let token = session.login("alice", serde_json::json!({ "name": "Alice" })).await?;
+//! // send `token` back to the client (the HTTP layer does it in the same response)
 //!
 //! // The user's devices, and logging out everywhere:
 //! let devices = manager.sessions_of("alice").await?;

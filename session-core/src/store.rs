@@ -44,7 +44,7 @@ impl Change {
 /// [`del_all`](Store::del_all) or its expiry. [`update`](Store::update) writes only to a live
 /// session and never creates one. `get` and `get_all` on a missing or expired session
 /// answer `Ok(None)`, never an error. `get_all` of a live session with no keys left answers
-/// `Ok(Some(empty map))`. `del`, `del_all` and `extend` never create a session.
+/// `Ok(Some(empty map))`. `del`, `del_all`, `take` and `extend` never create a session.
 ///
 /// **Expiry.** Expiry is per session. `set`, `del`, `set_many`, `update` and `extend` move it to
 /// now + `ttl` (when the session exists after the operation); `get` and `get_all` move it only when
@@ -108,6 +108,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes the whole session; a missing session is not an error.
     async fn del_all(&self, id: &SessionId) -> Result<(), StoreError>;
+    /// Removes the whole session, as [`del_all`](Store::del_all), and returns every key it held;
+    /// `None` when it was missing or expired (and then nothing is removed that could be read).
+    ///
+    /// Atomic: no write lands between the read and the removal, so a write that succeeded
+    /// before is in the returned map, and one that comes after finds no session (an `update`
+    /// returns `false`). Session rotation moves a session to a new id with it, which is how a
+    /// request racing a login can never have its write silently dropped.
+    ///
+    /// Required: a default built from `get_all` and `del_all` would lose writes landing between
+    /// the two.
+    async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError>;
 
     /// Moves a live session's expiry to now + `ttl` and returns `true`; returns `false` and creates
     /// nothing when the session is missing or expired.

@@ -142,7 +142,8 @@ async fn destroy_events_come_in_order_after_the_hook() {
             EventKind::Created,
             EventKind::Started,
             EventKind::Identified {
-                subject: "u1".into()
+                subject: "u1".into(),
+                user_data: serde_json::json!({}),
             },
             EventKind::BeforeDestroy,
             EventKind::Persist,

@@ -7,7 +7,7 @@ use axum::extract::Form;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use session_core::{Session, SessionId, SessionManager};
+use session_core::{Session, SessionError, SessionId, SessionManager};
 use session_tower::{CookieConfig, LazySession, SessionLayer, SessionRejection};
 
 /// The session key holding the visit count.
@@ -46,8 +46,13 @@ fn ago(time: SystemTime) -> String {
 
 async fn home(lazy: LazySession) -> Result<Html<String>, SessionRejection> {
     let session = lazy.get().await?;
-    let visits: u64 = session.get(VISITS)?.unwrap_or(0) + 1;
-    session.set(VISITS, &visits)?;
+    let mut visits: u64 = session.get(VISITS)?.unwrap_or(0);
+    // A request still holding a token rotated out at login reads the page as it was; it counts
+    // nothing (it can change nothing).
+    if !session.is_rotated_out() {
+        visits += 1;
+        session.set(VISITS, &visits)?;
+    }
     let mut page = format!(
         "<!doctype html><title>Session demo</title><h1>Session demo</h1>\
          <p id=\"visits\">Visits in this session: <b>{visits}</b></p>"
@@ -74,7 +79,14 @@ async fn sessions_table(
     let mut html = String::from(
         "<h2>Your sessions</h2><table id=sessions><tr><th>Device</th><th>Created</th><th>Last seen</th><th></th></tr>",
     );
-    for info in manager.sessions_of(user).await? {
+    // Read-only copies of tokens rotated out at login are not sessions a person can use; "end
+    // all other sessions" still ends them.
+    for info in manager
+        .sessions_of(user)
+        .await?
+        .into_iter()
+        .filter(|info| !info.rotated_out)
+    {
         let this = info.id == current.id();
         let action = if this {
             "<i>this session</i>".to_owned()
@@ -86,7 +98,12 @@ async fn sessions_table(
         };
         html.push_str(&format!(
             "<tr class=session><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
-            escape(info.device.as_deref().unwrap_or("unknown device")),
+            escape(
+                info.device
+                    .as_deref()
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or("unknown device")
+            ),
             ago(info.created_at),
             ago(info.latest_visit),
         ));
@@ -110,12 +127,17 @@ async fn login(lazy: LazySession, Form(form): Form<Login>) -> Result<Response, S
             .into_response());
     }
     let session = lazy.get().await?;
-    session
-        .set_user(name, serde_json::json!({ "name": name }))
-        .await?;
-    // A new token at login: a token planted before login is worthless after it.
-    session.rotate().await?;
-    Ok(Redirect::to("/").into_response())
+    // One call: a new token bound to the user; the token from before login stays anonymous and
+    // read-only for the rotation grace, then is gone.
+    match session
+        .login(name, serde_json::json!({ "name": name }))
+        .await
+    {
+        // A second click of the form, racing the first: that one logged in, and its response
+        // carries the new cookie.
+        Ok(_) | Err(SessionError::RotatedOut) => Ok(Redirect::to("/").into_response()),
+        Err(error) => Err(error.into()),
+    }
 }
 
 async fn logout(lazy: LazySession) -> Result<Redirect, SessionRejection> {
@@ -131,22 +153,22 @@ struct End {
 }
 
 async fn end_one(lazy: LazySession, Form(form): Form<End>) -> Result<Redirect, SessionRejection> {
-    if let (Some(session), Ok(id)) = (lazy.existing().await?, SessionId::from_hex(&form.id)) {
-        if let Some(user) = session.subject() {
-            // Only one of the user's own sessions can be ended.
-            lazy.manager().end_session_of(&user, &id).await?;
-        }
+    if let (Some(session), Ok(id)) = (lazy.existing().await?, SessionId::from_hex(&form.id))
+        && let Some(user) = session.subject()
+    {
+        // Only one of the user's own sessions can be ended.
+        lazy.manager().end_session_of(&user, &id).await?;
     }
     Ok(Redirect::to("/"))
 }
 
 async fn end_others(lazy: LazySession) -> Result<Redirect, SessionRejection> {
-    if let Some(session) = lazy.existing().await? {
-        if let Some(user) = session.subject() {
-            for info in lazy.manager().sessions_of(&user).await? {
-                if info.id != session.id() {
-                    lazy.manager().end_session_of(&user, &info.id).await?;
-                }
+    if let Some(session) = lazy.existing().await?
+        && let Some(user) = session.subject()
+    {
+        for info in lazy.manager().sessions_of(&user).await? {
+            if info.id != session.id() {
+                lazy.manager().end_session_of(&user, &info.id).await?;
             }
         }
     }

@@ -182,6 +182,12 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
+        let now = Instant::now();
+        let entry = shard::remove(&mut lock(self.shard(id)), &self.subjects, id);
+        Ok(entry.filter(|e| e.is_live(now)).map(|e| e.data))
+    }
+
     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
         validate_ttl(ttl)?;
         Ok(self.write(id, ttl, false, |_| ()).is_some())

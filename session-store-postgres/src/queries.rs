@@ -23,6 +23,7 @@ pub(crate) struct Queries {
     pub(crate) get_all_touch: SqlStr,
     pub(crate) write: SqlStr,
     pub(crate) del_all: SqlStr,
+    pub(crate) take: SqlStr,
     pub(crate) extend: SqlStr,
     pub(crate) bind_subject: SqlStr,
     pub(crate) subject_sessions: SqlStr,
@@ -61,6 +62,7 @@ impl Queries {
             // $1 id, $2 ttl ms, $3 keys, $4 values, $5 removed keys, $6 may create
             write: sql(format!("SELECT {}($1, $2, $3, $4, $5, $6)", n.write)),
             del_all: sql(format!("SELECT {}($1)", n.del_all)),
+            take: sql(format!("SELECT k, v FROM {}($1)", n.take)),
             // $1 id, $2 ttl ms
             extend: sql(format!(
                 "UPDATE {s} SET expires_at = {expires} WHERE id = $1 AND expires_at > now()"

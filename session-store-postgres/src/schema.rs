@@ -5,8 +5,8 @@
 //!   the server's clock), `subject`. Indexed on `expires_at` for cleanup and on `subject`.
 //! - `<table>_entries`: one row per key, `(session_id, key)` primary key, `value` as JSON `text`
 //!   (`jsonb` rejects `\u0000`; `text` keeps every JSON value exactly).
-//! - Functions `<table>_lock`, `<table>_write`, `<table>_del_all`, `<table>_revoke`,
-//!   `<table>_delete_expired`: each write is one call, so one statement and one round trip. Every
+//! - Functions `<table>_lock`, `<table>_write`, `<table>_del_all`, `<table>_take` (version 2),
+//!   `<table>_revoke`, `<table>_delete_expired`: each write is one call, so one statement and one round trip. Every
 //!   write locks its session row first (`FOR UPDATE`), so a write and a removal of the same session
 //!   never interleave, entries never outlive their session, and an expired session's old keys are
 //!   removed before it is written again.
@@ -26,6 +26,7 @@ pub(crate) struct Names {
     pub(crate) lock: String,
     pub(crate) write: String,
     pub(crate) del_all: String,
+    pub(crate) take: String,
     pub(crate) revoke: String,
     pub(crate) delete_expired: String,
     /// The bare schema name.
@@ -71,6 +72,7 @@ impl Names {
             lock: q("_lock"),
             write: q("_write"),
             del_all: q("_del_all"),
+            take: q("_take"),
             revoke: q("_revoke"),
             delete_expired: q("_delete_expired"),
             schema: schema.to_owned(),
@@ -84,8 +86,9 @@ impl Names {
 fn migrations(n: &Names) -> Vec<String> {
     let expires = "now() + p_ttl_ms * interval '1 millisecond'";
     let table = &n.table;
-    vec![format!(
-        r#"
+    vec![
+        format!(
+            r#"
 CREATE TABLE {sessions} (
     id bytea PRIMARY KEY,
     expires_at timestamptz NOT NULL,
@@ -198,18 +201,43 @@ BEGIN
 END
 $$;
 "#,
-        sessions = n.sessions,
-        entries = n.entries,
-        lock = n.lock,
-        write = n.write,
-        del_all = n.del_all,
-        revoke = n.revoke,
-        delete_expired = n.delete_expired,
-    )]
+            sessions = n.sessions,
+            entries = n.entries,
+            lock = n.lock,
+            write = n.write,
+            del_all = n.del_all,
+            revoke = n.revoke,
+            delete_expired = n.delete_expired,
+        ),
+        format!(
+            r#"
+-- Removes session p_id and returns what it held, in one call: a first row of NULLs when it was
+-- live (so a live session with no keys is told from a missing one), then its entries. The row
+-- goes first, waiting for any writer; the entries are read and removed in a statement that sees
+-- that writer's commit, so nothing written before is left out and nothing after can land.
+CREATE FUNCTION {take}(p_id bytea) RETURNS TABLE (k text, v text) LANGUAGE plpgsql AS $$
+DECLARE
+    v_live boolean;
+BEGIN
+    DELETE FROM {sessions} WHERE id = p_id RETURNING expires_at > now() INTO v_live;
+    IF coalesce(v_live, false) THEN
+        RETURN QUERY SELECT NULL::text, NULL::text;
+        RETURN QUERY DELETE FROM {entries} e WHERE e.session_id = p_id RETURNING e.key, e.value;
+    ELSE
+        DELETE FROM {entries} e WHERE e.session_id = p_id;
+    END IF;
+END
+$$;
+"#,
+            sessions = n.sessions,
+            entries = n.entries,
+            take = n.take,
+        ),
+    ]
 }
 
 /// The migration version this code brings a schema to.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Creates the schema if needed and applies the missing migrations, in one transaction under an
 /// advisory lock, so app instances starting together migrate once.

@@ -288,6 +288,19 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn take(&self, id: &SessionId) -> std::result::Result<Option<Map>, StoreError> {
+        self.op("take", async {
+            // Rows as `get_all` answers them: none for a missing session, a NULL row for a live
+            // one, then its entries.
+            let rows = sqlx::query_as(self.queries.take.clone())
+                .bind(id.as_bytes().as_slice())
+                .fetch_all(&self.pool)
+                .await?;
+            collect_map(rows)
+        })
+        .await
+    }
+
     async fn extend(&self, id: &SessionId, ttl: Duration) -> std::result::Result<bool, StoreError> {
         validate_ttl(ttl)?;
         self.op("extend", async {

@@ -59,6 +59,18 @@ return {}
     )
 });
 
+/// KEYS[1] session. Removes the session and returns all its fields (an empty array for a missing
+/// session): one script, so no write lands between the read and the removal.
+pub(crate) static TAKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local fields = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+return fields
+"#,
+    )
+});
+
 /// KEYS[1] session; ARGV[1] subject; ARGV[2] the subject field. Binds a live session; returns its previous subject, `""`
 /// when it had none, or nil when the session is missing.
 pub(crate) static BIND: LazyLock<Script> = LazyLock::new(|| {

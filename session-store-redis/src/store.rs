@@ -304,6 +304,17 @@ impl Store for RedisStore {
         .await
     }
 
+    async fn take(&self, id: &SessionId) -> std::result::Result<Option<Map>, StoreError> {
+        let mut conn = self.connection.clone();
+        let hash = self.keys.session(id);
+        self.op("take", async move {
+            let fields: Vec<(String, String)> =
+                script::TAKE.key(&hash).invoke_async(&mut conn).await?;
+            session_map(fields)
+        })
+        .await
+    }
+
     async fn extend(&self, id: &SessionId, ttl: Duration) -> std::result::Result<bool, StoreError> {
         validate_ttl(ttl)?;
         let mut conn = self.connection.clone();

@@ -208,6 +208,19 @@ pub(crate) fn del_all(conn: &mut Connection, id: &SessionId) -> Result<()> {
     Ok(())
 }
 
+/// `Store::take`: the keys and the removal in one write transaction, so nothing lands between.
+pub(crate) fn take(conn: &mut Connection, id: &SessionId, now: i64) -> Result<Option<Map>> {
+    let tx = write_tx(conn)?;
+    let map = if is_live(&tx, id, now)? {
+        Some(entries_of(&tx, id)?)
+    } else {
+        None
+    };
+    delete_session(&tx, id)?;
+    tx.commit()?;
+    Ok(map)
+}
+
 /// `Store::extend`: one statement.
 pub(crate) fn extend(
     conn: &mut Connection,

@@ -186,6 +186,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn take(&self, id: &SessionId) -> std::result::Result<Option<Map>, StoreError> {
+        let id = *id;
+        self.run("take", move |conn| queries::take(conn, &id, now_ms()))
+            .await
+    }
+
     async fn extend(&self, id: &SessionId, ttl: Duration) -> std::result::Result<bool, StoreError> {
         validate_ttl(ttl)?;
         let (id, ttl) = (*id, ttl_ms(ttl));

@@ -112,6 +112,10 @@ impl<S: Store> Store for CountingStore<S> {
         self.counts.write();
         self.inner.del_all(id).await
     }
+    async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
+        self.counts.write();
+        self.inner.take(id).await
+    }
     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
         self.counts.write();
         self.inner.extend(id, ttl).await

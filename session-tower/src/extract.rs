@@ -35,7 +35,8 @@ impl<S: Send + Sync> FromRequestParts<S> for LazySession {
 }
 
 /// A [`SessionError`] as an axum response, so handlers can use `?`: `503` when the store is
-/// unavailable (the layer answers 503 for any store failure anyway), `500` otherwise.
+/// unavailable (the layer answers 503 for any store failure anyway), `409` when the request's
+/// token was rotated out by another request (retry with the new cookie), `500` otherwise.
 #[derive(Debug)]
 pub struct SessionRejection(pub SessionError);
 
@@ -49,6 +50,7 @@ impl IntoResponse for SessionRejection {
     fn into_response(self) -> Response {
         let status = match &self.0 {
             SessionError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            SessionError::RotatedOut => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (status, self.0.to_string()).into_response()

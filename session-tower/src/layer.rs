@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use http::request::Parts;
 use http::{HeaderName, Response, StatusCode};
 use session_core::{SessionError, SessionManager};
 use tower::Layer;
@@ -11,6 +12,25 @@ use crate::{CookieConfig, SessionService, SigningKeys};
 /// Makes the response for a request whose session store failed.
 pub type UnavailableHandler = Arc<dyn Fn(&SessionError) -> Response<String> + Send + Sync>;
 
+/// Gives a request's device context: recorded on the sessions it creates (and shown in session
+/// lists), and compared on load when the manager binds devices. `None` means "no context": such a
+/// request never has a session ended by device binding, so only return it where that is right.
+pub type DeviceContext = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
+
+/// The longest `User-Agent` kept as a device context.
+const MAX_DEVICE_LEN: usize = 256;
+
+/// The default device context: the `User-Agent`, shortened, and an empty context when the
+/// request has none (so leaving the header out cannot dodge device binding).
+pub fn user_agent_device(parts: &Parts) -> Option<String> {
+    let agent = parts
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Some(agent.chars().take(MAX_DEVICE_LEN).collect())
+}
+
 /// The settings a [`SessionService`] runs with.
 #[derive(Clone)]
 pub(crate) struct Settings {
@@ -18,7 +38,7 @@ pub(crate) struct Settings {
     pub(crate) cookie: CookieConfig,
     pub(crate) signing: Option<SigningKeys>,
     pub(crate) header: Option<HeaderName>,
-    pub(crate) device_from_user_agent: bool,
+    pub(crate) device: DeviceContext,
     pub(crate) on_unavailable: UnavailableHandler,
 }
 
@@ -54,7 +74,7 @@ pub struct SessionLayer {
 
 impl SessionLayer {
     /// A layer over `manager`, with the default cookie, unsigned cookies, no header, the
-    /// `User-Agent` as device context, and `503` on store failure.
+    /// `User-Agent` as device context ([`user_agent_device`]), and `503` on store failure.
     pub fn new(manager: SessionManager) -> Self {
         Self {
             settings: Arc::new(Settings {
@@ -62,7 +82,7 @@ impl SessionLayer {
                 cookie: CookieConfig::default(),
                 signing: None,
                 header: None,
-                device_from_user_agent: true,
+                device: Arc::new(user_agent_device),
                 on_unavailable: Arc::new(default_unavailable),
             }),
         }
@@ -91,10 +111,35 @@ impl SessionLayer {
         self.with(|s| s.header = Some(name))
     }
 
-    /// Whether the `User-Agent` is recorded as the session's device context (shown in session
-    /// lists, and checked when the manager binds devices). The default is `true`.
+    /// Whether the `User-Agent` is the session's device context (shown in session lists, and
+    /// checked when the manager binds devices); `false` records none. The default is `true`.
     pub fn device_from_user_agent(self, on: bool) -> Self {
-        self.with(|s| s.device_from_user_agent = on)
+        if on {
+            self.device_context(user_agent_device)
+        } else {
+            self.device_context(|_| None)
+        }
+    }
+
+    /// How the device context is read from a request. The default is [`user_agent_device`].
+    ///
+    /// # Examples
+    /// Behind a proxy, bind sessions to the browser and the client's address:
+    /// ```
+    /// use session_core::SessionManager;
+    /// use session_store_memory::MemoryStore;
+    /// use session_tower::{SessionLayer, user_agent_device};
+    ///
+    /// let layer = SessionLayer::new(SessionManager::new(MemoryStore::new())).device_context(|parts| {
+    ///     let ip = parts.headers.get("x-real-ip").and_then(|v| v.to_str().ok()).unwrap_or("");
+    ///     Some(format!("{} @ {ip}", user_agent_device(parts)?))
+    /// });
+    /// ```
+    pub fn device_context(
+        self,
+        device: impl Fn(&Parts) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.with(|s| s.device = Arc::new(device))
     }
 
     /// The response to send when the store fails during load or save. The default is `503`.

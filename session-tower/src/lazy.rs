@@ -67,10 +67,10 @@ impl LazySession {
         if let Slot::Untouched = *slot {
             *slot = self.load().await?;
         }
-        if let Slot::Present(session) = &*slot {
-            if !session.is_destroyed() {
-                return Ok(session.clone());
-            }
+        if let Slot::Present(session) = &*slot
+            && !session.is_destroyed()
+        {
+            return Ok(session.clone());
         }
         let device = self.0.device.clone();
         let session = self.0.manager.create_with(device, None)?;

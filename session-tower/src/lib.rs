@@ -61,7 +61,7 @@ mod signing;
 pub use config::{CookieConfig, DEFAULT_COOKIE_NAME};
 #[cfg(feature = "axum")]
 pub use extract::{MissingSessionLayer, SessionRejection};
-pub use layer::{SessionLayer, UnavailableHandler};
+pub use layer::{DeviceContext, SessionLayer, UnavailableHandler, user_agent_device};
 pub use lazy::LazySession;
 pub use service::SessionService;
 pub use signing::{MIN_KEY_LEN, SigningKeys};

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use cookie::Cookie;
-use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, USER_AGENT};
+use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use session_core::{Session, SessionError, StoreError};
 use tower::Service;
@@ -16,9 +16,6 @@ use tower::Service;
 use crate::layer::Settings;
 use crate::lazy::{LazySession, Slot};
 use crate::signing::Verified;
-
-/// The longest `User-Agent` kept as a device context.
-const MAX_DEVICE_LEN: usize = 256;
 
 /// Where the request's token came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,16 +61,15 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         // Call the service that was polled ready, and leave a fresh clone for the next call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let settings = self.settings.clone();
         let presented = presented_token(request.headers(), &settings);
-        let device = settings
-            .device_from_user_agent
-            .then(|| device(request.headers()))
-            .flatten();
+        let (parts, body) = request.into_parts();
+        let device = (settings.device)(&parts);
+        let mut request = Request::from_parts(parts, body);
         let token = presented.as_ref().map(|p| p.token.clone());
         let lazy = LazySession::new(settings.manager.clone(), token, device);
         request.extensions_mut().insert(lazy.clone());
@@ -82,12 +78,6 @@ where
             Ok(finish(&settings, &lazy, presented, response).await)
         })
     }
-}
-
-/// The `User-Agent`, shortened, as a device context.
-fn device(headers: &HeaderMap) -> Option<String> {
-    let agent = headers.get(USER_AGENT)?.to_str().ok()?;
-    Some(agent.chars().take(MAX_DEVICE_LEN).collect())
 }
 
 /// The longest cookie value that can hold a token (a signed one is 87 bytes); longer values are
@@ -197,11 +187,22 @@ async fn finish<B: From<String>>(
                 }
                 return response;
             }
+            if session.is_rotated_out() {
+                // A request still holding a rotated-out token: it could only read, there is
+                // nothing to save, and its cookie is left alone (the response that rotated it
+                // carries the new one).
+                return response;
+            }
             let wrote = match session.save().await {
                 Ok(wrote) => wrote,
                 Err(SessionError::Destroyed) => {
                     clear_cookie(settings, &mut response);
                     return response;
+                }
+                Err(SessionError::RotatedOut) => {
+                    // Another request rotated the session while this one changed it: the change
+                    // was refused, so the handler's answer must not stand.
+                    return rotated_out();
                 }
                 Err(error) => {
                     tracing::warn!(session = %session.id().short(), %error, "saving the session failed");
@@ -263,6 +264,14 @@ fn no_store<B>(response: &mut Response<B>) {
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// The answer to a request whose changes were refused because its token was rotated out by
+/// another request meanwhile: `409 Conflict`, to be retried with the new cookie.
+fn rotated_out<B: From<String>>() -> Response<B> {
+    let mut response = Response::new(B::from(SessionError::RotatedOut.to_string()));
+    *response.status_mut() = http::StatusCode::CONFLICT;
+    response
 }
 
 fn unavailable<B: From<String>>(settings: &Settings, error: &SessionError) -> Response<B> {

@@ -199,8 +199,8 @@ async fn rotation_at_login_sets_the_new_cookie_and_retires_the_old() {
     assert_eq!(me(after.clone()).await, "alice");
     assert_eq!(
         me(before.clone()).await,
-        "alice",
-        "inside the grace the old cookie still works"
+        "anonymous",
+        "inside the grace the old cookie reads the pre-login session: never the user"
     );
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(

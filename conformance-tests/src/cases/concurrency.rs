@@ -235,3 +235,34 @@ pub async fn update_racing_del_all_never_resurrects(t: TestStore) -> CaseResult 
     }
     Ok(())
 }
+
+/// An `update` racing a `take` of the same session: a write the store accepted (`true`) is in
+/// what `take` returned, one it refused (`false`) is nowhere, and the session stays removed.
+/// This is what lets a session move to a new id (rotation) without dropping a racing write.
+pub async fn update_racing_take_loses_nothing(t: TestStore) -> CaseResult {
+    for round in 0..100 {
+        let id = fresh_id();
+        t.store.set(&id, "k", json!(0), LONG).await?;
+        let (a, b) = (t.store.clone(), t.store.clone());
+        let flush = tokio::spawn(async move {
+            a.update(&id, vec![Change::Set("late".into(), json!(round))], LONG)
+                .await
+        });
+        let taking = tokio::spawn(async move { b.take(&id).await });
+        let joined = |e: tokio::task::JoinError| Failure(format!("a task failed: {e}"));
+        let written = flush.await.map_err(joined)??;
+        let taken = taking.await.map_err(joined)??;
+        let taken = taken.ok_or_else(|| Failure(format!("round {round}: take found nothing")))?;
+        ensure_eq!(
+            taken.get("late").is_some(),
+            written,
+            "round {round}: update returned {written} but take returned {taken:?}"
+        );
+        ensure_eq!(
+            t.store.get_all(&id, None).await?,
+            None,
+            "round {round}: the taken session came back"
+        );
+    }
+    Ok(())
+}

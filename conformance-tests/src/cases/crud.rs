@@ -1,7 +1,7 @@
 //! CRUD: reading, writing and removing keys and sessions.
 
 use serde_json::json;
-use session_core::Change;
+use session_core::{Change, Map};
 
 use crate::TestStore;
 use crate::check::{CaseResult, LONG, SHORT, ensure, ensure_eq, eventually, fresh_id, map};
@@ -150,6 +150,47 @@ pub async fn del_all_removes_session(t: TestStore) -> CaseResult {
         "extend after del_all returned true"
     );
     t.store.del_all(&id).await?;
+    Ok(())
+}
+
+/// `take` answers every key of a live session and removes it; a missing session is `None`, a
+/// live one with no keys is `Some(empty)`, and a second `take` finds nothing.
+pub async fn take_returns_and_removes(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    ensure_eq!(t.store.take(&id).await?, None, "take of a missing session");
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "take created a session"
+    );
+    t.store.set(&id, "a", json!(1), LONG).await?;
+    t.store
+        .set(&id, "b", json!({"deep": [null, "\u{0}"]}), LONG)
+        .await?;
+    ensure_eq!(
+        t.store.take(&id).await?,
+        Some(map(json!({"a": 1, "b": {"deep": [null, "\u{0}"]}}))),
+        "take of a live session"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "get_all after take"
+    );
+    ensure!(
+        !t.store.extend(&id, LONG).await?,
+        "extend after take returned true"
+    );
+    ensure_eq!(t.store.take(&id).await?, None, "a second take");
+
+    let empty = fresh_id();
+    t.store.set(&empty, "k", json!(1), LONG).await?;
+    t.store.del(&empty, "k", LONG).await?;
+    ensure_eq!(
+        t.store.take(&empty).await?,
+        Some(Map::new()),
+        "take of a live session with no keys"
+    );
     Ok(())
 }
 

@@ -46,6 +46,21 @@ pub async fn set_on_expired_starts_empty(t: TestStore) -> CaseResult {
     Ok(())
 }
 
+/// `take` of an expired session answers `None`: expired data never comes back, not even once.
+pub async fn take_of_expired_is_none(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "k", json!(1), SHORT).await?;
+    let gone = eventually!(t.store.get_all(&id, None).await?.is_none());
+    ensure!(gone, "the session never expired");
+    ensure_eq!(t.store.take(&id).await?, None, "take returned expired data");
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "take revived an expired session"
+    );
+    Ok(())
+}
+
 /// `extend` of a live session returns `true` and pushes its deadline past the old one.
 pub async fn extend_pushes_deadline(t: TestStore) -> CaseResult {
     let id = fresh_id();

@@ -19,6 +19,12 @@ pub enum SessionError {
     /// The session was destroyed; this handle can no longer be used.
     #[error("the session was destroyed")]
     Destroyed,
+    /// The handle's token was rotated out ([`Session::rotate`](crate::Session::rotate),
+    /// [`Session::login`](crate::Session::login)): it can still read the session as it was, for
+    /// the rotation grace, but change nothing. Nothing was written. The new token is the one to
+    /// use (a browser gets it with the response that rotated).
+    #[error("the session's token was rotated out: it is read-only")]
+    RotatedOut,
     /// A live session already uses this application key.
     #[error("a live session already has the key {0:?}")]
     LiveKeyTaken(String),

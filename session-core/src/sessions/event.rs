@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::{BoxError, Session, SessionId};
+use crate::{BoxError, Session, SessionId, Value};
 
 /// Something that happened to a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,10 +12,13 @@ pub enum EventKind {
     Created,
     /// A live session was started ([`Session::start`]).
     Started,
-    /// The session was bound to a subject ([`Session::set_user`]).
+    /// The session was bound to a subject ([`Session::login`], [`Session::set_user`]); `session`
+    /// is the id that carries it (after a login, the new one).
     Identified {
         /// The subject (user id).
         subject: String,
+        /// The user data given with it.
+        user_data: Value,
     },
     /// The session is persisting (the hook runs after this event).
     Persist,
@@ -23,7 +26,8 @@ pub enum EventKind {
     BeforeDestroy,
     /// The session was destroyed; delivered after any persisting finished.
     Destroyed,
-    /// The session got a new token and id ([`Session::rotate`]); `session` is the new id.
+    /// The session got a new token and id ([`Session::rotate`], [`Session::login`]); `session`
+    /// is the new id.
     Rotated {
         /// The id it had before.
         from: SessionId,

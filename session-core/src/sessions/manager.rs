@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
-use super::meta::{META_KEY, Meta, SessionInfo, now_ms};
+use super::grace::grace_id;
+use super::meta::{Meta, SessionInfo, now_ms, split};
 use super::shared::{EVENT_BUFFER, Shared, lock};
 use super::{Config, Event, EventKind, PersistHook, SessionError};
-use crate::{Map, RESERVED_KEY_PREFIX, Session, SessionId, Store, SubjectIndex, Token, Value};
+use crate::{Map, Session, SessionId, Store, SubjectIndex, Token, Value};
 
 /// Creates, loads and ends sessions over any [`Store`], with one [`Config`].
 ///
@@ -111,17 +112,6 @@ impl<S: Store> SessionManagerBuilder<S> {
     }
 }
 
-/// Splits a stored session into its user keys and its metadata (a session written by something
-/// else, with no metadata, gets fresh metadata).
-fn split(mut map: Map, now: u64) -> (Map, Meta, bool) {
-    let meta = map.remove(META_KEY).and_then(|m| Meta::from_stored(&m));
-    map.retain(|k, _| !k.starts_with(RESERVED_KEY_PREFIX));
-    match meta {
-        Some(meta) => (map, meta, false),
-        None => (map, Meta::new(now, None, None), true),
-    }
-}
-
 impl SessionManager {
     /// A manager over `store` with the default [`Config`] and no optional capability.
     pub fn new<S: Store>(store: S) -> Self {
@@ -175,7 +165,8 @@ impl SessionManager {
     ) -> Result<Session, SessionError> {
         let token = Token::generate()?;
         let meta = Meta::new(now_ms(), device, client_data);
-        let session = Session::new(self.shared.clone(), token, Map::new(), meta, false);
+        let id = token.id();
+        let session = Session::new(self.shared.clone(), token, id, Map::new(), meta, false);
         session.emit(EventKind::Created);
         Ok(session)
     }
@@ -191,7 +182,8 @@ impl SessionManager {
     }
 
     /// As [`load`](Self::load), from a device context. With device binding on, a session created
-    /// from another context is ended and [`SessionError::DeviceMismatch`] returned.
+    /// from another context is ended and [`SessionError::DeviceMismatch`] returned; with no
+    /// context (`None`) nothing is checked and nothing is ended.
     ///
     /// # Errors
     /// As [`load`](Self::load), and [`SessionError::DeviceMismatch`].
@@ -203,9 +195,17 @@ impl SessionManager {
         let Ok(token) = Token::parse(token) else {
             return Ok(None);
         };
-        let id = token.id();
-        let Some(map) = self.shared.store.get_all(&id, None).await? else {
-            return Ok(None);
+        let token_id = token.id();
+        // A token's own session, else the read-only copy kept while it is rotated out.
+        let (id, map) = match self.shared.store.get_all(&token_id, None).await? {
+            Some(map) => (token_id, map),
+            None => {
+                let copy = grace_id(&token_id);
+                match self.shared.store.get_all(&copy, None).await? {
+                    Some(map) => (copy, map),
+                    None => return Ok(None),
+                }
+            }
         };
         let now = now_ms();
         let (data, mut meta, meta_missing) = split(map, now);
@@ -213,16 +213,22 @@ impl SessionManager {
             self.end(&id).await?;
             return Ok(None);
         }
-        if self.shared.config.device_binding
-            && meta.device.is_some()
-            && meta.device.as_deref() != device
+        // Only a load that names a device context is checked: one that supplies none (server
+        // code resuming a session by token) never ends a session.
+        if let (true, Some(recorded), Some(presented)) = (
+            self.shared.config.device_binding,
+            meta.device.as_deref(),
+            device,
+        ) && recorded != presented
         {
             self.end(&id).await?;
             return Err(SessionError::DeviceMismatch);
         }
-        meta.previous_visit_ms = meta.latest_visit_ms;
-        meta.latest_visit_ms = now;
-        let session = Session::new(self.shared.clone(), token, data, meta, true);
+        if !meta.rotated {
+            meta.previous_visit_ms = meta.latest_visit_ms;
+            meta.latest_visit_ms = now;
+        }
+        let session = Session::new(self.shared.clone(), token, id, data, meta, true);
         if meta_missing {
             session.mark_meta_dirty();
         }
@@ -243,7 +249,9 @@ impl SessionManager {
             .ok_or(SessionError::Unsupported("SubjectIndex"))
     }
 
-    /// The live sessions of `subject` with their metadata, oldest first.
+    /// The live sessions of `subject` with their metadata, oldest first. Read-only copies of
+    /// rotated-out tokens still inside their grace are listed too, marked
+    /// [`rotated_out`](SessionInfo::rotated_out), so nothing that loads as the subject is hidden.
     ///
     /// # Errors
     /// [`SessionError::Unsupported`] without a subject index; [`SessionError::Store`].
@@ -251,14 +259,14 @@ impl SessionManager {
         sessions_of(&self.shared, subject).await
     }
 
-    /// Ends every session of `subject` and returns how many live ones it ended.
+    /// Ends every session of `subject`, rotated-out copies included, and returns how many it
+    /// ended (not counting the rotated-out copies).
     ///
     /// # Errors
     /// [`SessionError::Unsupported`] without a subject index; [`SessionError::Store`].
     pub async fn revoke_all(&self, subject: &str) -> Result<u64, SessionError> {
-        // The count is of the subject's sessions; the store also ends ids rotated out of them
-        // that are still inside their grace period.
-        let ended = sessions_of(&self.shared, subject).await?.len() as u64;
+        let listed = sessions_of(&self.shared, subject).await?;
+        let ended = listed.iter().filter(|info| !info.rotated_out).count() as u64;
         self.index()?.revoke_subject(subject).await?;
         let live: Vec<Session> = lock(&self.shared.live).values().cloned().collect();
         for session in live
@@ -307,7 +315,7 @@ pub(crate) async fn sessions_of(
     for id in index.subject_sessions(subject).await? {
         if let Some(map) = shared.store.get_all(&id, None).await? {
             let (_, meta, _) = split(map, now_ms());
-            if meta.subject.as_deref() == Some(subject) && !meta.rotated {
+            if meta.subject.as_deref() == Some(subject) {
                 infos.push(SessionInfo::new(id, &meta));
             }
         }
@@ -323,7 +331,12 @@ pub(crate) async fn enforce_subject_limit(
     max: usize,
     keep: SessionId,
 ) -> Result<(), SessionError> {
-    let infos = sessions_of(shared, subject).await?;
+    // Rotated-out copies are not counted: they end with their grace and can do nothing.
+    let infos: Vec<SessionInfo> = sessions_of(shared, subject)
+        .await?
+        .into_iter()
+        .filter(|info| !info.rotated_out)
+        .collect();
     let excess = infos.len().saturating_sub(max);
     for info in infos.into_iter().filter(|i| i.id != keep).take(excess) {
         shared.store.del_all(&info.id).await?;

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{SessionId, Value};
+use crate::{Map, RESERVED_KEY_PREFIX, SessionId, Value};
 
 /// The key the metadata is stored under, in the reserved namespace.
 pub(crate) const META_KEY: &str = "__sys:meta";
@@ -37,8 +37,8 @@ pub(crate) struct Meta {
     pub(crate) device: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) client_data: Option<Value>,
-    /// This id was rotated out and lives only for the grace period: still readable by requests
-    /// in flight, but no longer one of its subject's sessions.
+    /// A read-only copy of a rotated-out session, alive only for the rotation grace: readable by
+    /// requests in flight, writable by nothing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) rotated: bool,
 }
@@ -76,6 +76,17 @@ impl Meta {
     }
 }
 
+/// Splits a stored session into its user keys and its metadata (a session written by something
+/// else, with no metadata, gets fresh metadata).
+pub(crate) fn split(mut map: Map, now: u64) -> (Map, Meta, bool) {
+    let meta = map.remove(META_KEY).and_then(|m| Meta::from_stored(&m));
+    map.retain(|k, _| !k.starts_with(RESERVED_KEY_PREFIX));
+    match meta {
+        Some(meta) => (map, meta, false),
+        None => (map, Meta::new(now, None, None), true),
+    }
+}
+
 /// What the system knows about a session: for listing a user's sessions, and for the session
 /// itself ([`Session::info`](crate::Session::info)).
 #[derive(Debug, Clone, PartialEq)]
@@ -91,12 +102,15 @@ pub struct SessionInfo {
     pub latest_visit: SystemTime,
     /// The subject (user id) it is bound to, if any.
     pub subject: Option<String>,
-    /// The data given to [`Session::set_user`](crate::Session::set_user).
+    /// The data given at login ([`Session::login`](crate::Session::login)).
     pub user_data: Option<Value>,
     /// The device context recorded at creation, if any.
     pub device: Option<String>,
     /// The data the client supplied at creation, if any.
     pub client_data: Option<Value>,
+    /// A read-only copy of a session whose token was rotated out, alive only for the rotation
+    /// grace ([`Session::is_rotated_out`](crate::Session::is_rotated_out)).
+    pub rotated_out: bool,
 }
 
 impl SessionInfo {
@@ -110,6 +124,7 @@ impl SessionInfo {
             user_data: meta.user_data.clone(),
             device: meta.device.clone(),
             client_data: meta.client_data.clone(),
+            rotated_out: meta.rotated,
         }
     }
 }

@@ -3,6 +3,7 @@
 mod config;
 mod error;
 mod event;
+mod grace;
 mod live;
 pub(crate) mod manager;
 mod meta;

@@ -36,6 +36,28 @@ fn counted<S: Store + SubjectIndex>(store: S, config: Config) -> (SessionManager
     (manager, counts)
 }
 
+/// A manager over a fresh real store with the subject index, and the store itself, for tests
+/// that check what is stored by id.
+pub async fn manager_and_store(
+    backend: Backend,
+    config: Config,
+) -> (SessionManager, Arc<dyn Store>) {
+    match backend {
+        Backend::Memory => sharing(MemoryStore::new(), config),
+        Backend::Sqlite => sharing(SqliteStore::open_in_memory().await.expect("sqlite"), config),
+    }
+}
+
+fn sharing<S: Store + SubjectIndex>(store: S, config: Config) -> (SessionManager, Arc<dyn Store>) {
+    let store = Arc::new(store);
+    let manager = SessionManager::builder_from_arc(store.clone())
+        .config(config)
+        .subject_index()
+        .build()
+        .expect("manager");
+    (manager, store)
+}
+
 /// Runs `check` until it holds or `within` passes; returns whether it held.
 pub async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
 where

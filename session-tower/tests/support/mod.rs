@@ -45,8 +45,7 @@ async fn peek(lazy: LazySession) -> Result<String, SessionRejection> {
 
 async fn login(lazy: LazySession) -> Result<&'static str, SessionRejection> {
     let session = lazy.get().await?;
-    session.set_user("alice", serde_json::json!({})).await?;
-    session.rotate().await?;
+    session.login("alice", serde_json::json!({})).await?;
     Ok("welcome")
 }
 

@@ -1,0 +1,318 @@
+//! Login, rotation and binding a user.
+//!
+//! Rotation takes the session out of the store under its old id (atomically: `Store::take`),
+//! keeps a read-only copy of it as it was for the grace period (see `sessions::grace`), and
+//! writes it whole under the new token's id with the handle's pending changes. Login is a
+//! rotation whose new id alone carries the subject: the pre-login id never does, in the store or
+//! in any event.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::Session;
+use crate::sessions::grace::{grace_id, was_rotated_out};
+use crate::sessions::manager::enforce_subject_limit;
+use crate::sessions::meta::{Meta, now_ms, split};
+use crate::sessions::{EventKind, SessionError};
+use crate::{Change, Map, SessionId, Token, Value};
+
+/// Changes a handle holds that are not in the store yet: `None` is a removal.
+type Pending = Vec<(String, Option<Value>)>;
+
+/// Who a login binds the session to.
+struct Identity {
+    subject: String,
+    user_data: Value,
+}
+
+impl Session {
+    /// Logs the session in as `subject` (a user id) with `user_data`, and returns the new token
+    /// to send to the client: the one safe login.
+    ///
+    /// It issues a new token and id first and binds the subject only to the new id (and the
+    /// store's subject index, when the manager has one); the pre-login token never carries the
+    /// subject, so a token planted in the browser before login (session fixation) is worthless
+    /// after it: for the rotation grace it reads the pre-login data, read-only, and then it is
+    /// gone. Emits `Rotated`, then `Identified` with the user data, and ends the subject's oldest
+    /// sessions past the per-subject limit. The HTTP layer sends the new cookie in the same
+    /// response.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_core::SessionManager;
+    /// use session_store_memory::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), session_core::SessionError> {
+    /// let manager = SessionManager::builder(MemoryStore::new()).subject_index().build()?;
+    /// let session = manager.create()?;
+    /// session.set("cart", &["apple"])?;
+    /// session.save().await?;
+    /// let before = session.token();
+    ///
+    /// let after = session.login("alice", serde_json::json!({ "name": "Alice" })).await?;
+    /// assert_ne!(before, after);
+    /// let old = manager.load(before.as_str()).await?.expect("inside the rotation grace");
+    /// assert!(old.is_rotated_out() && old.subject().is_none());
+    /// assert_eq!(manager.sessions_of("alice").await?.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SessionError::RotatedOut`] through a rotated-out token (here, or by another request
+    /// since this handle was loaded); [`SessionError::Destroyed`] when the session is gone;
+    /// [`SessionError::Store`] with `InvalidInput` for an invalid subject, or when the store
+    /// fails (as for [`rotate`](Session::rotate)).
+    pub async fn login(
+        &self,
+        subject: &str,
+        user_data: impl Serialize,
+    ) -> Result<Token, SessionError> {
+        crate::validate_subject(subject)?;
+        let identity = Identity {
+            subject: subject.to_owned(),
+            user_data: serde_json::to_value(user_data)?,
+        };
+        let user_data = identity.user_data.clone();
+        let token = {
+            let _io = self.0.io.lock().await;
+            self.rotate_locked(Some(identity)).await?
+        };
+        self.identified(subject, user_data).await?;
+        Ok(token)
+    }
+
+    /// Issues a new token and id with the same data, and returns the new token. The session is
+    /// taken out of the store under its old id atomically and written under the new one, with
+    /// this handle's pending changes, so a write another request made before is carried over and
+    /// one it makes after is refused ([`SessionError::RotatedOut`]), never dropped. For the
+    /// configured rotation grace (zero: not at all) the old token loads a read-only copy of the
+    /// session as it was, so requests already in flight finish. Call it at privilege changes; at
+    /// login call [`login`](Session::login), which rotates and binds in one step.
+    ///
+    /// # Errors
+    /// [`SessionError::RotatedOut`] through a rotated-out token (here, or by another request
+    /// since this handle was loaded); [`SessionError::Destroyed`] when the session is gone or
+    /// past its absolute lifetime; [`SessionError::Store`] when the store fails: the session is
+    /// put back under its old token (requests racing the attempt were refused with an error).
+    pub async fn rotate(&self) -> Result<Token, SessionError> {
+        let _io = self.0.io.lock().await;
+        self.rotate_locked(None).await
+    }
+
+    async fn rotate_locked(&self, identity: Option<Identity>) -> Result<Token, SessionError> {
+        let token = Token::generate()?;
+        let new_id = token.id();
+        let now = now_ms();
+        let (old_id, stored, mut data, mut meta, pending) = {
+            let state = self.state();
+            state.writable()?;
+            let pending: Vec<(String, Option<Value>)> = state
+                .dirty
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            (
+                state.id,
+                state.stored,
+                state.data.clone(),
+                state.meta.clone(),
+                pending,
+            )
+        };
+        if !stored && identity.is_none() {
+            // Not in the store and gaining no subject: it only changes its name; its data is
+            // still pending and goes to the new id on save.
+            self.rename(token.clone(), new_id, None);
+            self.emit(EventKind::Rotated { from: old_id });
+            return Ok(token);
+        }
+        // Moving a stored session starts by taking it out of the store, atomically: a write
+        // another request made before is in what comes back, and one it makes after finds no
+        // session (it gets `RotatedOut`), so no write that succeeded is ever dropped.
+        let taken = if stored {
+            let Some(map) = self.shared().store.take(&old_id).await? else {
+                return Err(self.gone(old_id).await?);
+            };
+            let (stored_data, stored_meta, _) = split(map, now);
+            // The store's state is the truth; this handle's own pending changes go on top.
+            data = stored_data.clone();
+            for (key, value) in &pending {
+                match value {
+                    Some(value) => data.insert(key.clone(), value.clone()),
+                    None => data.remove(key),
+                };
+            }
+            meta = Meta {
+                previous_visit_ms: meta.previous_visit_ms,
+                latest_visit_ms: meta.latest_visit_ms,
+                ..stored_meta.clone()
+            };
+            Some((stored_data, stored_meta))
+        } else {
+            None
+        };
+        let old_meta = meta.clone();
+        meta.rotated = false;
+        if let Some(identity) = identity {
+            meta.subject = Some(identity.subject);
+            meta.user_data = Some(identity.user_data);
+        }
+        let Some(ttl) = self.shared().ttl(&meta, now) else {
+            // Past its absolute lifetime: it was taken out, and it stays out.
+            self.retire_handle();
+            self.emit(EventKind::Destroyed);
+            return Err(SessionError::Destroyed);
+        };
+        if let Some((old_data, old_stored_meta)) = &taken {
+            self.keep_read_only_copy(old_id, old_data.clone(), old_stored_meta.clone())
+                .await;
+        }
+        meta.touched_ms = now;
+        if let Err(error) = write_whole(self, new_id, data.clone(), &meta, ttl).await {
+            if let Some((old_data, _)) = taken {
+                self.put_back(old_id, old_data, &old_meta, ttl).await;
+            }
+            return Err(error);
+        }
+        self.rename(token.clone(), new_id, Some((data, meta, pending)));
+        self.emit(EventKind::Rotated { from: old_id });
+        Ok(token)
+    }
+
+    /// Gives this handle its new token and id; after a write, the data and metadata that were
+    /// written, keeping any change made since the snapshot pending.
+    fn rename(&self, token: Token, id: SessionId, written: Option<(Map, Meta, Pending)>) {
+        let mut state = self.state();
+        state.token = token;
+        state.id = id;
+        if let Some((data, meta, pending)) = written {
+            for (key, value) in pending {
+                if state.dirty.get(&key) == Some(&value) {
+                    state.dirty.remove(&key);
+                }
+            }
+            let mut data = data;
+            for (key, value) in &state.dirty {
+                match value {
+                    Some(value) => data.insert(key.clone(), value.clone()),
+                    None => data.remove(key),
+                };
+            }
+            state.data = data;
+            state.meta = meta;
+            state.stored = true;
+            state.meta_dirty = false;
+        }
+    }
+
+    /// The error for a session that was not in the store when this handle went to move it:
+    /// another request rotated it out (the handle becomes read-only), or it is gone.
+    async fn gone(&self, id: SessionId) -> Result<SessionError, SessionError> {
+        if was_rotated_out(self.shared(), &id).await? {
+            self.state().meta.rotated = true;
+            return Ok(SessionError::RotatedOut);
+        }
+        self.retire_handle();
+        self.emit(EventKind::Destroyed);
+        Ok(SessionError::Destroyed)
+    }
+
+    /// For the rotation grace (not at all when it is zero), the session as it was, read-only,
+    /// under the old id's grace id. Without it the old token only loses its grace early:
+    /// requests still holding it see no session; nothing is lost (the data moves on).
+    async fn keep_read_only_copy(&self, old: SessionId, data: Map, mut meta: Meta) {
+        let grace = self.shared().config.rotation_grace;
+        if grace.is_zero() {
+            return;
+        }
+        meta.rotated = true;
+        if let Err(error) = write_whole(self, grace_id(&old), data, &meta, grace).await {
+            tracing::warn!(session = %old.short(), %error, "could not keep a read-only copy of the rotated-out session");
+        }
+    }
+
+    /// Undoes a rotation whose new session could not be written: the taken session goes back
+    /// under its old id, and its read-only copy goes away. Writes other requests tried in
+    /// between were refused with an error, so nothing that succeeded is lost.
+    async fn put_back(&self, old: SessionId, data: Map, meta: &Meta, ttl: Duration) {
+        let store = &self.shared().store;
+        if let Err(error) = write_whole(self, old, data, meta, ttl).await {
+            tracing::error!(session = %old.short(), %error, "could not put back a session whose rotation failed: it is lost");
+        }
+        if let Err(error) = store.del_all(&grace_id(&old)).await {
+            tracing::warn!(session = %old.short(), %error, "could not remove the read-only copy of a session whose rotation failed");
+        }
+    }
+
+    /// Binds the session to a user without rotating it: records the subject and `user_data` in
+    /// the metadata, saves, binds the store's subject index (when the manager has one), ends the
+    /// subject's oldest sessions past the per-subject limit, and emits `Identified`.
+    ///
+    /// This is for connection-style sessions whose token never reached a browser (a game
+    /// server's own connection, a WebSocket authenticated by other means). At a web login use
+    /// [`login`](Session::login): binding a user to a token the client already had lets whoever
+    /// planted or saw that token act as the user.
+    ///
+    /// # Errors
+    /// As [`save`](Session::save); [`SessionError::Store`] with `InvalidInput` for an invalid
+    /// subject.
+    pub async fn set_user(
+        &self,
+        user_id: &str,
+        user_data: impl Serialize,
+    ) -> Result<(), SessionError> {
+        crate::validate_subject(user_id)?;
+        let user_data = serde_json::to_value(user_data)?;
+        {
+            let mut state = self.state();
+            state.writable()?;
+            state.meta.subject = Some(user_id.to_owned());
+            state.meta.user_data = Some(user_data.clone());
+            state.meta_dirty = true;
+        }
+        self.save().await?;
+        if let Some(index) = &self.shared().subjects {
+            index.bind_subject(&self.id(), user_id).await?;
+        }
+        self.identified(user_id, user_data).await
+    }
+
+    /// After a login or `set_user`: the per-subject limit, then `Identified`.
+    async fn identified(&self, subject: &str, user_data: Value) -> Result<(), SessionError> {
+        let shared = self.shared();
+        if let Some(max) = shared.config.max_sessions_per_subject {
+            enforce_subject_limit(shared, subject, max, self.id()).await?;
+        }
+        self.emit(EventKind::Identified {
+            subject: subject.to_owned(),
+            user_data,
+        });
+        Ok(())
+    }
+}
+
+/// Writes `data` and `meta` as the whole session `id` with `ttl`, bound to the subject in the
+/// store's index; when binding fails the session is removed again and the error returned.
+async fn write_whole(
+    session: &Session,
+    id: SessionId,
+    data: Map,
+    meta: &Meta,
+    ttl: Duration,
+) -> Result<(), SessionError> {
+    let shared = session.shared();
+    let mut changes: Vec<Change> = data.into_iter().map(|(k, v)| Change::Set(k, v)).collect();
+    changes.push(meta.change()?);
+    shared.store.set_many(&id, changes, ttl).await?;
+    if let (Some(index), Some(subject)) = (&shared.subjects, &meta.subject)
+        && let Err(error) = index.bind_subject(&id, subject).await
+    {
+        if let Err(cleanup) = shared.store.del_all(&id).await {
+            tracing::warn!(session = %id.short(), error = %cleanup, "could not remove a session whose subject binding failed");
+        }
+        return Err(error.into());
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Saving a session (the changed keys, once), ending it in the store, and destroying it.
+
+use super::Session;
+use crate::sessions::grace::was_rotated_out;
+use crate::sessions::meta::now_ms;
+use crate::sessions::shared::lock;
+use crate::sessions::{EventKind, PersistReason, SessionError};
+use crate::{Change, Value};
+
+impl Session {
+    /// Writes the changed keys (and the metadata) to the store in one `update` (one `set_many`
+    /// for a session the store does not have yet), moving the expiry. With no changes it writes
+    /// only when a touch is due (at most once per touch interval); a session that was never
+    /// written is never stored.
+    ///
+    /// Returns whether it wrote to the store (and so moved the session's expiry).
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails (the changes stay pending, so a later save
+    /// retries them); [`SessionError::Destroyed`] when the session was destroyed (here, or in the
+    /// store by another request: a save never recreates it), expired, or its absolute lifetime
+    /// has passed (it is ended then); [`SessionError::RotatedOut`] when this handle's token was
+    /// rotated out, here or by another request (nothing is written: a write would give the old
+    /// token back its power).
+    pub async fn save(&self) -> Result<bool, SessionError> {
+        let _io = self.0.io.lock().await;
+        self.save_locked().await
+    }
+
+    async fn save_locked(&self) -> Result<bool, SessionError> {
+        let shared = self.shared();
+        let now = now_ms();
+        let plan = {
+            let mut state = self.state();
+            state.writable()?;
+            if !state.stored && state.data.is_empty() && state.meta.subject.is_none() {
+                // Never written: nothing to store, and removals of keys it never had are moot.
+                state.dirty.clear();
+                return Ok(false);
+            }
+            let touch_interval = shared.config.touch_interval.as_millis() as u64;
+            let touch_due = now.saturating_sub(state.meta.touched_ms) >= touch_interval;
+            if state.stored && state.dirty.is_empty() && !state.meta_dirty && !touch_due {
+                return Ok(false);
+            }
+            match shared.ttl(&state.meta, now) {
+                None => None,
+                Some(ttl) => {
+                    state.meta.touched_ms = now;
+                    // Before draining: a failure here must leave the pending changes in place.
+                    let meta = state.meta.change()?;
+                    let drained: Vec<(String, Option<Value>)> = state.dirty.drain().collect();
+                    let mut changes: Vec<Change> = drained
+                        .iter()
+                        .map(|(k, v)| match v {
+                            Some(v) => Change::Set(k.clone(), v.clone()),
+                            None => Change::Del(k.clone()),
+                        })
+                        .collect();
+                    changes.push(meta);
+                    Some((state.id, state.stored, changes, drained, ttl))
+                }
+            }
+        };
+        let Some((id, stored, changes, drained, ttl)) = plan else {
+            // The absolute lifetime has passed: the session ends.
+            self.end_in_store().await?;
+            self.emit(EventKind::Destroyed);
+            return Err(SessionError::Destroyed);
+        };
+        // A session the store already had is only updated, never recreated: if it was destroyed
+        // (a logout in another request, a revocation), rotated out or expired meanwhile, it stays
+        // gone.
+        let written = if stored {
+            shared.store.update(&id, changes, ttl).await
+        } else {
+            shared
+                .store
+                .set_many(&id, changes, ttl)
+                .await
+                .map(|()| true)
+        };
+        let give_back = |rotated: bool| {
+            // Keep what did not reach the store, unless the key changed again meanwhile.
+            let mut state = self.state();
+            for (key, value) in drained {
+                state.dirty.entry(key).or_insert(value);
+            }
+            state.meta_dirty = true;
+            state.meta.rotated |= rotated;
+        };
+        match written {
+            Ok(true) => {
+                let mut state = self.state();
+                state.stored = true;
+                state.meta_dirty = false;
+                Ok(true)
+            }
+            Ok(false) => {
+                // Another request rotated this token out (its changes cannot be written, and the
+                // handle becomes read-only), or the session is gone.
+                if was_rotated_out(shared, &id).await? {
+                    give_back(true);
+                    return Err(SessionError::RotatedOut);
+                }
+                self.retire_handle();
+                self.emit(EventKind::Destroyed);
+                Err(SessionError::Destroyed)
+            }
+            Err(error) => {
+                give_back(false);
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Marks this handle destroyed and takes it out of the live registry (no store I/O).
+    pub(crate) fn retire_handle(&self) {
+        let live_key = {
+            let mut state = self.state();
+            state.destroyed = true;
+            state.live_key.take()
+        };
+        if let Some(key) = live_key {
+            lock(&self.shared().live).remove(&key);
+        }
+    }
+
+    /// Removes the session from the store and marks this handle destroyed (no events).
+    pub(crate) async fn end_in_store(&self) -> Result<(), SessionError> {
+        let (id, stored) = {
+            let state = self.state();
+            (state.id, state.stored)
+        };
+        if stored {
+            self.shared().store.del_all(&id).await?;
+        }
+        self.retire_handle();
+        Ok(())
+    }
+
+    /// Ends the session: `BeforeDestroy`, then (with `persist`) `Persist` and the persistence
+    /// hook, then removal from the store at once, then `Destroyed`. A live session also leaves the
+    /// registry. Destroying a destroyed session does nothing. A rotated-out handle can be
+    /// destroyed: that ends only its read-only copy, never the session it was rotated into.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails (the session is not marked destroyed, so the
+    /// call can be retried); [`SessionError::Hook`] when the hook failed (the session is destroyed
+    /// all the same).
+    pub async fn destroy(&self, persist: bool) -> Result<(), SessionError> {
+        if self.is_destroyed() {
+            return Ok(());
+        }
+        self.emit(EventKind::BeforeDestroy);
+        let hooked = if persist {
+            self.run_hook(PersistReason::Destroy).await
+        } else {
+            Ok(())
+        };
+        {
+            let _io = self.0.io.lock().await;
+            if self.is_destroyed() {
+                return hooked;
+            }
+            self.end_in_store().await?;
+        }
+        self.emit(EventKind::Destroyed);
+        hooked
+    }
+}

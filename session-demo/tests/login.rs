@@ -1,0 +1,220 @@
+//! Login fixation through the demo's router, over real HTTP, on every store: a cookie from before
+//! login is anonymous right after login, logging in with it never yields a session bound to the
+//! victim, and the victim's "end all other sessions" plus logout leave no token that loads as the
+//! victim.
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, SET_COOKIE};
+use session_core::{Config, SessionManager};
+use session_demo::router;
+use session_store_memory::MemoryStore;
+use session_store_postgres::PostgresStore;
+use session_store_redis::RedisStore;
+use session_store_sqlite::SqliteStore;
+use session_test_support::{drop_schema_after_run, postgres_url, redis_url, unique_schema};
+use session_tower::CookieConfig;
+
+/// The demo on a free loopback port; returns its base URL.
+async fn serve(manager: SessionManager) -> String {
+    let app = router(manager, CookieConfig::default().secure(false));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+/// A client that keeps no cookies and follows no redirects: each request says which cookie it
+/// carries, as an attacker's would.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The session cookie a response sets, if any (`None` also for a removal).
+fn set_session(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.strip_prefix("session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+        .find(|v| !v.is_empty())
+}
+
+struct Visit {
+    status: StatusCode,
+    body: String,
+    cookie: Option<String>,
+}
+
+async fn request(
+    base: &str,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> Visit {
+    let url = format!("{base}{path}");
+    let http = client();
+    let builder = match method {
+        "GET" => http.get(url),
+        _ => http.post(url).form(form),
+    };
+    let builder = match cookie {
+        "" => builder,
+        token => builder.header(COOKIE, format!("session={token}")),
+    };
+    let response = builder.send().await.unwrap();
+    let cookie = set_session(&response);
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    Visit {
+        status,
+        body,
+        cookie,
+    }
+}
+
+async fn fixation_through_the_demo(manager: SessionManager, label: &str) {
+    let base = serve(manager.clone()).await;
+    // The attacker gets a session of the demo's and plants its cookie in the victim's browser.
+    let first = request(&base, "GET", "/", "", &[]).await;
+    let planted = first.cookie.expect("the first visit sets a cookie");
+
+    // The victim logs in with the planted cookie.
+    let login = request(&base, "POST", "/login", &planted, &[("name", "victim")]).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{label}");
+    let victim = login.cookie.expect("login sets a new cookie");
+    assert_ne!(victim, planted, "{label}: login must issue a new token");
+
+    // Right after login, the planted cookie is anonymous.
+    let page = request(&base, "GET", "/", &planted, &[]).await;
+    assert_eq!(page.status, StatusCode::OK, "{label}: {}", page.body);
+    assert!(!page.body.contains("victim"), "{label}: {}", page.body);
+    assert!(
+        page.body.contains("id=login"),
+        "{label}: the login form is shown"
+    );
+
+    // Logging in with it (as anyone) is refused: no new session, no new cookie.
+    let mut attacker_tokens = vec![planted.clone()];
+    for name in ["victim", "mallory"] {
+        let attempt = request(&base, "POST", "/login", &planted, &[("name", name)]).await;
+        assert!(attempt.status.is_redirection(), "{label}: {}", attempt.body);
+        assert_eq!(
+            attempt.cookie, None,
+            "{label}: a login through the old token"
+        );
+        attacker_tokens.extend(attempt.cookie);
+    }
+    for token in &attacker_tokens {
+        let session = manager.load(token).await.unwrap();
+        assert!(
+            session.is_none_or(|s| s.subject().is_none()),
+            "{label}: an attacker's token loads as a user"
+        );
+    }
+    let page = request(&base, "GET", "/", &victim, &[]).await;
+    assert!(
+        page.body.contains("Logged in as <b>victim</b>"),
+        "{label}: {}",
+        page.body
+    );
+    assert_eq!(
+        page.body.matches("class=session>").count(),
+        1,
+        "{label}: the victim has exactly one session: {}",
+        page.body
+    );
+
+    // The victim ends all other sessions and logs out: nothing loads as the victim any more.
+    let ended = request(&base, "POST", "/sessions/end-others", &victim, &[]).await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER, "{label}");
+    let logout = request(&base, "POST", "/logout", &victim, &[]).await;
+    assert_eq!(logout.status, StatusCode::SEE_OTHER, "{label}");
+    assert!(logout.cookie.is_none(), "{label}: logout clears the cookie");
+    for token in attacker_tokens.iter().chain([&victim]) {
+        let session = manager.load(token).await.unwrap();
+        assert!(
+            session.is_none_or(|s| s.subject().as_deref() != Some("victim")),
+            "{label}: a token still loads as the victim after logout"
+        );
+    }
+    assert!(
+        manager.sessions_of("victim").await.unwrap().is_empty(),
+        "{label}"
+    );
+    let home = request(&base, "GET", "/", &victim, &[]).await;
+    assert_eq!(home.status, StatusCode::OK, "{label}");
+    assert!(!home.body.contains("victim"), "{label}");
+}
+
+/// A rotation grace longer than the test, so the planted token is inside it throughout.
+fn config() -> Config {
+    Config::builder()
+        .rotation_grace(std::time::Duration::from_secs(120))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixation_memory() {
+    let manager = SessionManager::builder(MemoryStore::new())
+        .config(config())
+        .subject_index()
+        .build()
+        .unwrap();
+    fixation_through_the_demo(manager, "memory").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixation_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("demo.db")).await.unwrap();
+    let manager = SessionManager::builder(store)
+        .config(config())
+        .subject_index()
+        .build()
+        .unwrap();
+    fixation_through_the_demo(manager, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixation_redis() {
+    let prefix = format!("test:{}:demo-login:", std::process::id());
+    let store = RedisStore::builder(redis_url())
+        .prefix(prefix)
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {}: {e}", redis_url()));
+    let manager = SessionManager::builder(store)
+        .config(config())
+        .subject_index()
+        .build()
+        .unwrap();
+    fixation_through_the_demo(manager, "redis").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixation_postgres() {
+    let schema = unique_schema("demo_login");
+    let store = PostgresStore::builder()
+        .schema(&schema)
+        .connect(postgres_url())
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {}: {e}", postgres_url()));
+    drop_schema_after_run(store.pool(), postgres_url(), &schema).await;
+    store.migrate().await.unwrap();
+    let store = Arc::new(store);
+    let manager = SessionManager::builder_from_arc(store)
+        .config(config())
+        .subject_index()
+        .build()
+        .unwrap();
+    fixation_through_the_demo(manager, "postgres").await;
+}
