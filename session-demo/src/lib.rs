@@ -3,11 +3,14 @@
 //!
 //! # Layout
 //!
-//! - `store`: the backend from a command-line spec ([`manager_for`]).
 //! - `pages`: the routes and their small HTML ([`router`]).
+//!
+//! The store comes from a URL through `session-stores` (`--store`), so the demo has no code of
+//! its own per backend.
 
 mod pages;
-mod store;
 
 pub use pages::router;
-pub use store::{DEFAULT_STORE, manager_for};
+
+/// The default store: a SQLite file in the working directory, no server needed.
+pub const DEFAULT_STORE: &str = "sqlite://session-demo.db";

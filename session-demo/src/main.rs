@@ -1,10 +1,10 @@
-//! `cargo run -p session-demo -- [--store SPEC] [--addr ADDR] [--secure-cookies]`
+//! `cargo run -p session-demo -- [--store URL] [--addr ADDR] [--secure-cookies]`
 
 use session_core::Config;
-use session_demo::{DEFAULT_STORE, manager_for, router};
+use session_demo::{DEFAULT_STORE, router};
 use session_tower::CookieConfig;
 
-const USAGE: &str = "usage: session-demo [--store sqlite:<path>|memory|redis://..|redis+cluster://h:p,h:p|postgres://..] [--addr 127.0.0.1:3000] [--secure-cookies]";
+const USAGE: &str = "usage: session-demo [--store sqlite://<path>|sqlite::memory:|memory://|redis://..|redis+cluster://h:p,h:p|postgres://..] [--addr 127.0.0.1:3000] [--secure-cookies]";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,12 +22,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => return Err(USAGE.into()),
         }
     }
-    let manager = manager_for(&store, Config::default()).await?;
+    let manager = session_stores::connect(&store)
+        .await?
+        .manager(Config::default())?;
     let app = router(manager, CookieConfig::default().secure(secure));
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!(
-        "session demo on http://{} (store: {store})",
-        listener.local_addr()?
+        "session demo on http://{} (store: {})",
+        listener.local_addr()?,
+        store.split("://").next().unwrap_or("?")
     );
     axum::serve(listener, app).await?;
     Ok(())

@@ -158,9 +158,11 @@ impl Browser {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_in_reload_and_see_the_session_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = format!("sqlite:{}", dir.path().join("demo.db").display());
-    let manager = session_demo::manager_for(&spec, Config::default())
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let manager = session_stores::connect(&url)
         .await
+        .unwrap()
+        .manager(Config::default())
         .unwrap();
     let app = session_demo::router(manager, CookieConfig::default().secure(false));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,0 +1,153 @@
+//! Every backend through a URL, with the same application code: connect, then a short flow of
+//! login, read, write and revoke through the manager. Real servers, found as the other tests find
+//! them (`REDIS_URL`, `DATABASE_URL`, the standard ports, else throwaway servers).
+//!
+//! Needs every backend's feature: `cargo test --workspace` has them (the demo enables them), and
+//! `cargo test -p session-stores --all-features` alone. Without them the first test fails, saying
+//! so, rather than skipping the backends.
+
+use std::time::Duration;
+
+use serde_json::json;
+use session_stores::{Config, ConnectError, ConnectedStore, SessionManager, connect};
+use session_test_support::process::free_port;
+
+/// The application code: identical for every store.
+async fn flow(store: ConnectedStore, backend: &str) {
+    assert_eq!(store.backend_name(), backend);
+    let manager: SessionManager = store.manager(Config::default()).unwrap();
+    let user = format!("user-{}", std::process::id());
+
+    let session = manager.create().unwrap();
+    session.set("cart", &["apple"]).unwrap();
+    session.save().await.unwrap();
+    let token = session
+        .login(&user, json!({ "name": "Ada" }))
+        .await
+        .unwrap();
+
+    let again = manager.load(token.as_str()).await.unwrap().expect("live");
+    assert_eq!(again.subject().as_deref(), Some(user.as_str()));
+    assert_eq!(
+        again.get::<Vec<String>>("cart").unwrap(),
+        Some(vec!["apple".to_string()])
+    );
+    again.set("visits", &2).unwrap();
+    assert!(again.save().await.unwrap());
+    let third = manager.load(token.as_str()).await.unwrap().expect("live");
+    assert_eq!(third.get::<u32>("visits").unwrap(), Some(2));
+
+    let listed = manager.sessions_of(&user).await.unwrap();
+    assert_eq!(
+        listed.iter().filter(|i| !i.rotated_out).count(),
+        1,
+        "{backend}"
+    );
+    assert_eq!(manager.revoke_all(&user).await.unwrap(), 1, "{backend}");
+    assert!(
+        manager.load(token.as_str()).await.unwrap().is_none(),
+        "{backend}"
+    );
+}
+
+/// Present only when a backend's feature is off: then it fails, rather than the backends'
+/// tests silently not existing.
+#[cfg(not(all(
+    feature = "memory",
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "redis"
+)))]
+#[test]
+fn every_backend_feature_is_on_for_these_tests() {
+    panic!("run these tests with every backend: cargo test -p session-stores --all-features");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory() {
+    flow(
+        connect("memory://?max_sessions=1000").await.unwrap(),
+        "memory",
+    )
+    .await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_file_and_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?pool_size=2", dir.path().join("s.db").display());
+    flow(connect(&url).await.unwrap(), "sqlite").await;
+    flow(connect("sqlite::memory:").await.unwrap(), "sqlite").await;
+    assert!(
+        connect(&url).await.unwrap().expired_cleanup().is_some(),
+        "a SQL store has its cleanup"
+    );
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres() {
+    use session_test_support::{drop_schema_after_run, postgres_url, unique_schema};
+    let schema = unique_schema("stores_url");
+    let base = postgres_url();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let store = connect(&format!("{base}{separator}schema={schema}"))
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {base}: {e}"));
+    // A pool of the test's own, to drop the run's schema afterwards.
+    let pool = session_store_postgres::sqlx::PgPool::connect(base)
+        .await
+        .unwrap();
+    drop_schema_after_run(&pool, base, &schema).await;
+    flow(store, "postgres").await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis() {
+    let base = session_test_support::redis_url();
+    let prefix = format!("test:{}:stores-url:", std::process::id());
+    let store = connect(&format!("{base}?prefix={prefix}"))
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {base}: {e}"));
+    flow(store, "redis").await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_cluster() {
+    let nodes: Vec<String> = session_test_support::redis_cluster_urls()
+        .iter()
+        .map(|u| u.trim_start_matches("redis://").to_owned())
+        .collect();
+    let prefix = format!("test:{}:stores-cluster:", std::process::id());
+    let url = format!("redis+cluster://{}?prefix={prefix}", nodes.join(","));
+    let store = connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("Redis Cluster: {e}"));
+    flow(store, "redis").await;
+}
+
+/// Unreachable servers give a `Store` error of kind `Unavailable`, and a password in the URL
+/// appears in no error text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_servers_are_unavailable_and_never_show_the_password() {
+    let port = free_port();
+    for url in [
+        format!("postgres://app:s3cret-pw@127.0.0.1:{port}/db"),
+        format!("redis://:s3cret-pw@127.0.0.1:{port}/0"),
+        format!("redis+cluster://:s3cret-pw@127.0.0.1:{port}"),
+    ] {
+        let error = tokio::time::timeout(Duration::from_secs(60), connect(&url))
+            .await
+            .expect("connect gave up in time")
+            .unwrap_err();
+        let text = format!("{error} | {error:?}");
+        assert!(matches!(error, ConnectError::Store { .. }), "{text}");
+        assert!(error.is_transient(), "{text}");
+        assert!(!text.contains("s3cret"), "the password leaked: {text}");
+    }
+    let error = connect("mongodb://app:s3cret-pw@db").await.unwrap_err();
+    assert!(!format!("{error} {error:?}").contains("s3cret"));
+}
