@@ -77,13 +77,18 @@
 //!
 //! # Live sessions, connection style (game servers, WebSockets)
 //!
-//! A live session stays in the manager's registry under an application key; every connection of
-//! it shares one handle. Changes persist on an interval, on named events, on
-//! [`Session::persist_now`], and when the session or the manager ends; a [`PersistHook`] lets the
-//! application save its own state at those moments.
+//! A live session stays in the manager's registry, loaded whole; every connection of it shares
+//! one handle and sees the others' unsaved changes at once. A connection finds it by an
+//! application key ([`SessionManager::find_by_key`]) or resumes it by its token
+//! ([`SessionManager::resume`]: every tab and WebSocket of one browser, and after a restart too,
+//! loaded from any persistent store). The persistence hook runs at most an interval apart for
+//! every live session (or only for those with changes: [`ConfigBuilder::persist_only_dirty`]), on
+//! named events such as `disconnect`, and on [`Session::persist_now`]. Observers get the handle
+//! with each event ([`SessionManager::on`], [`Event::handle`]). [`SessionManager::shutdown`]
+//! persists and releases the live sessions; it never ends them: a deploy is not a logout.
 //!
 //! ```
-//! use session_core::{async_trait, BoxError, Config, PersistHook, PersistReason, Session, SessionManager};
+//! use session_core::{async_trait, BoxError, Config, EventKind, PersistHook, PersistReason, Session, SessionManager};
 //! use session_store_memory::MemoryStore;
 //!
 //! struct SaveToGameDb;
@@ -100,27 +105,48 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), session_core::SessionError> {
 //! let manager = SessionManager::builder(MemoryStore::new())
-//!     .config(Config::builder().persist_every("30s").persist_on(["disconnect", "shutdown"]).build()?)
+//!     .config(Config::builder().persist_every("30s").build()?) // the hook runs every 30 s
 //!     .persist_hook(SaveToGameDb)
 //!     .build()?;
-//! let mut events = manager.subscribe();
+//! // cagey's `manager.on('started', session => ...)`: one closure, with the handle.
+//! manager.on(|event| {
+//!     if let (EventKind::Started, Some(session)) = (&event.kind, &event.handle) {
+//!         session.set_local("client", format!("connection of {}", session.id().short()));
+//!     }
+//! });
 //!
 //! let session = manager.create_live("player-7")?;
 //! session.start();
 //! session.set("gold", &100u64)?;
+//! session.persist_now().await?; // the hook, then the changed keys
+//! let token = session.token(); // what the client keeps
 //!
-//! // A second connection of the same player finds the same session:
-//! let same = manager.find_by_key("player-7").expect("live");
+//! // A second connection of the same player, by key or by token, shares the handle:
+//! let same = manager.resume(token.as_str()).await?.expect("live");
 //! same.set("gold", &150u64)?;
+//! assert_eq!(session.get::<u64>("gold")?, Some(150));
 //!
-//! assert!(session.will_persist_on("disconnect"));
 //! session.notify("disconnect").await?; // Persist event, the hook, then the store
-//! manager.shutdown(true).await?; // destroys every live session, persisting each first
-//! while let Ok(event) = events.try_recv() {
-//!     println!("{:?} {:?}", event.session, event.kind);
-//! }
+//! manager.shutdown(true).await?; // persists and releases every live session; logs nobody out
+//! let after_deploy = manager.resume(token.as_str()).await?.expect("still there");
+//! assert_eq!(after_deploy.get::<u64>("gold")?, Some(150));
 //! # Ok(()) }
 //! ```
+//!
+//! # The seed libraries' concepts, here
+//!
+//! | seed | concept | here |
+//! |---|---|---|
+//! | cagey-sessions | `manager.on('started', session => ...)` | [`SessionManager::on`] with [`Event::handle`] |
+//! | cagey-sessions | persistence interval, `persist` hook, `shutdown` | [`Config::persist_interval`] (a maximum time between persists), [`PersistHook`], [`SessionManager::shutdown`] (persist and release, never delete) |
+//! | cagey-sessions | `session.set(key, anything)` (in-process) | [`Session::set_local`], [`Session::local`] |
+//! | cagey-sessions | `session.getUserData()` | [`Session::user_data`] |
+//! | webgram-sessions | resume a session by token from every connection | [`SessionManager::resume`] |
+//! | webgram-sessions | `$save` event | [`EventKind::Saved`] |
+//! | UserSessionManager | `create(subject, context, ttl)` | [`SessionManager::create_with`] then [`Session::login`] and [`Session::set_idle_timeout`] |
+//! | UserSessionManager | token renewal after an age | [`ConfigBuilder::renew_after`] |
+//! | UserSessionManager | previous and latest visit | [`SessionInfo::previous_visit`], [`SessionInfo::latest_visit`] |
+//! | generic-session | `MemoryStore` with `max`/`maxAge` | `session-store-memory`'s `max_sessions` (a bound on the whole store) and `max_age` |
 
 mod capability;
 mod cleanup;

@@ -52,9 +52,9 @@ async fn live_handles_are_shared(backend: Backend) {
     assert!(manager.find_by_key("player-2").is_none());
 
     struct Socket(u16);
-    session.insert_local(Socket(4242));
-    assert_eq!(other.local::<Socket>().map(|s| s.0), Some(4242));
-    assert!(other.local::<String>().is_none());
+    session.insert_typed_local(Socket(4242));
+    assert_eq!(other.typed_local::<Socket>().map(|s| s.0), Some(4242));
+    assert!(other.typed_local::<String>().is_none());
     session.save().await.unwrap();
     let reloaded = manager
         .load(session.token().as_str())
@@ -62,12 +62,12 @@ async fn live_handles_are_shared(backend: Backend) {
         .unwrap()
         .unwrap();
     assert!(
-        reloaded.local::<Socket>().is_none(),
+        reloaded.typed_local::<Socket>().is_none(),
         "local resources are never persisted"
     );
     assert_eq!(reloaded.get_all().len(), 1);
-    assert!(session.remove_local::<Socket>().is_some());
-    assert!(other.local::<Socket>().is_none());
+    assert!(session.remove_typed_local::<Socket>().is_some());
+    assert!(other.typed_local::<Socket>().is_none());
 }
 
 async fn named_events_persist(backend: Backend) {
@@ -93,8 +93,11 @@ async fn named_events_persist(backend: Backend) {
     assert_eq!(stored.get::<u32>("level").unwrap(), Some(2));
 }
 
-async fn shutdown_destroys_every_live_session(backend: Backend) {
+/// A deploy is not a logout: shutdown persists and releases every live session, and each one
+/// still loads, with its data, afterwards.
+async fn shutdown_is_not_logout(backend: Backend) {
     let (manager, _) = manager(backend, Config::default()).await;
+    let mut events = manager.subscribe();
     let tokens: Vec<_> = (0..5)
         .map(|i| {
             let s = manager.create_live(&format!("p{i}")).unwrap();
@@ -102,21 +105,34 @@ async fn shutdown_destroys_every_live_session(backend: Backend) {
             s.token()
         })
         .collect();
-    assert_eq!(manager.persist_all().await.unwrap(), 5);
-    for token in &tokens {
-        assert!(manager.load(token.as_str()).await.unwrap().is_some());
-    }
     manager.shutdown(true).await.unwrap();
     assert!(manager.live_keys().is_empty());
-    for token in &tokens {
-        assert!(manager.load(token.as_str()).await.unwrap().is_none());
+    for (i, token) in tokens.iter().enumerate() {
+        let session = manager
+            .load(token.as_str())
+            .await
+            .unwrap()
+            .expect("still stored");
+        assert_eq!(
+            session.get::<usize>("k").unwrap(),
+            Some(i),
+            "persisted at shutdown"
+        );
     }
+    let kinds: Vec<EventKind> = std::iter::from_fn(|| events.try_recv().ok())
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == EventKind::Released).count(),
+        5
+    );
+    assert!(!kinds.contains(&EventKind::Destroyed), "{kinds:?}");
 }
 
 on_every_backend!(
     live_handles_are_shared,
     named_events_persist,
-    shutdown_destroys_every_live_session
+    shutdown_is_not_logout
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,6 +157,7 @@ async fn destroy_events_come_in_order_after_the_hook() {
         [
             EventKind::Created,
             EventKind::Started,
+            EventKind::Saved,
             EventKind::Identified {
                 subject: "u1".into(),
                 user_data: serde_json::json!({}),
@@ -196,7 +213,40 @@ async fn interval_persistence_fires() {
             .iter()
             .any(|(r, _)| *r == PersistReason::Interval)
     );
-    // Nothing changed since: the interval persists only sessions with changes.
+    // Nothing changed since, and the hook still runs on every tick: the interval is a maximum
+    // time between persists (the application's own state is what the hook writes).
+    let calls = hook.0.lock().unwrap().len();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            hook.0.lock().unwrap().len() >= calls + 2
+        })
+        .await,
+        "the hook stopped running without changes"
+    );
+    manager.shutdown(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interval_persistence_only_when_dirty_skips_clean_sessions() {
+    let hook = Recorder::default();
+    let manager = with_hook(
+        Config::builder()
+            .persist_every("150ms")
+            .persist_only_dirty(true)
+            .build()
+            .unwrap(),
+        hook.clone(),
+    )
+    .await;
+    let session = manager.create_live("p").unwrap();
+    session.set("score", &7u32).unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            !hook.0.lock().unwrap().is_empty()
+        })
+        .await
+    );
+    // Clean now: no more calls until something changes.
     let calls = hook.0.lock().unwrap().len();
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(hook.0.lock().unwrap().len(), calls);

@@ -4,10 +4,12 @@
 //! # Layout
 //!
 //! - `pages`: the routes and their small HTML ([`router`]).
+//! - `live`: the live page, a WebSocket per tab sharing one live session.
 //!
 //! The store comes from a URL through `session-stores` (`--store`), so the demo has no code of
 //! its own per backend.
 
+mod live;
 mod pages;
 
 pub use pages::router;

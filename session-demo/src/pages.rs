@@ -21,6 +21,8 @@ pub fn router(manager: SessionManager, cookie: CookieConfig) -> Router {
         .route("/logout", post(logout))
         .route("/sessions/end", post(end_one))
         .route("/sessions/end-others", post(end_others))
+        .route("/live", get(crate::live::page))
+        .route("/live/ws", get(crate::live::socket))
         .route("/health", get(|| async { "ok" }))
         .layer(SessionLayer::new(manager).cookie(cookie))
 }
@@ -55,7 +57,8 @@ async fn home(lazy: LazySession) -> Result<Html<String>, SessionRejection> {
     }
     let mut page = format!(
         "<!doctype html><title>Session demo</title><h1>Session demo</h1>\
-         <p id=\"visits\">Visits in this session: <b>{visits}</b></p>"
+         <p id=\"visits\">Visits in this session: <b>{visits}</b></p>\
+         <p><a href=/live>The live page</a>: every tab shares one live session.</p>"
     );
     match session.subject() {
         None => page.push_str(

@@ -150,6 +150,32 @@ impl Browser {
         value.as_array().map(Vec::len).unwrap_or(0)
     }
 
+    /// Opens a new tab and switches to it; returns its handle.
+    async fn new_tab(&self) -> String {
+        let value = self.post("/window/new", json!({"type": "tab"})).await;
+        let handle = value["handle"].as_str().expect("a tab handle").to_owned();
+        self.switch_to(&handle).await;
+        handle
+    }
+
+    async fn switch_to(&self, handle: &str) {
+        self.post("/window", json!({ "handle": handle })).await;
+    }
+
+    async fn tab(&self) -> String {
+        self.call(reqwest::Method::GET, "/window", None)
+            .await
+            .as_str()
+            .expect("the current tab")
+            .to_owned()
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.post(&format!("/element/{element}/click"), json!({}))
+            .await;
+    }
+
     async fn close(self) {
         self.call(reqwest::Method::DELETE, "", None).await;
     }
@@ -223,5 +249,75 @@ async fn log_in_reload_and_see_the_session_listed() {
         .post(&format!("/element/{logout}/click"), json!({}))
         .await;
     browser.expect_text("#visits b", "1").await;
+    browser.close().await;
+}
+
+/// The demo on a SQLite file, served on a free port; returns its base URL.
+async fn serve_demo(db: &std::path::Path) -> String {
+    let url = format!("sqlite://{}", db.display());
+    let manager = session_stores::connect(&url)
+        .await
+        .unwrap()
+        .manager(Config::default())
+        .unwrap();
+    let app = session_demo::router(manager, CookieConfig::default().secure(false));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    site
+}
+
+/// The live page in two tabs of one browser: both join one live session over WebSockets, each
+/// sees the other's change at once, and the value survives a restart of the demo (a new server
+/// on the same SQLite file; loopback cookies are shared across ports).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_share_the_live_page_and_it_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let site = serve_demo(&db).await;
+
+    let port = free_port();
+    let chromedriver = find_binary("chromedriver", &[], "chromium-driver");
+    let _driver = Driver(
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    wait_for_port(port, Duration::from_secs(20), "chromedriver");
+    let browser = Browser::start(
+        &format!("http://127.0.0.1:{port}"),
+        &dir.path().join("profile"),
+    )
+    .await;
+
+    browser.open(&format!("{site}/live")).await;
+    browser.expect_text("#status", "live").await;
+    browser.expect_text("#shared", "0").await;
+    let first = browser.tab().await;
+    let second = browser.new_tab().await;
+    browser.open(&format!("{site}/live")).await;
+    browser.expect_text("#status", "live").await;
+
+    browser.click("#inc").await;
+    browser.expect_text("#shared", "1").await;
+    browser.switch_to(&first).await;
+    browser.expect_text("#shared", "1").await; // pushed to the other tab, no reload
+    browser.click("#inc").await;
+    browser.expect_text("#shared", "2").await;
+    browser.switch_to(&second).await;
+    browser.expect_text("#shared", "2").await;
+
+    // Leaving the page disconnects both tabs, which persists; a new server on the same file
+    // resumes the session from its cookie.
+    browser.open(&format!("{site}/health")).await;
+    browser.switch_to(&first).await;
+    browser.open(&format!("{site}/health")).await;
+    let restarted = serve_demo(&db).await;
+    browser.open(&format!("{restarted}/live")).await;
+    browser.expect_text("#shared", "2").await;
+    browser.expect_text("#status", "live").await;
     browser.close().await;
 }

@@ -5,14 +5,15 @@ use std::time::Instant;
 use session_core::{Enumerate, SessionId, StoreError, SubjectIndex, async_trait, validate_subject};
 
 use crate::MemoryStore;
-use crate::shard::{self, Shard, live, lock};
+use crate::shard::{self, Shard, live};
+use crate::sync::lock;
 
 #[async_trait]
 impl SubjectIndex for MemoryStore {
     async fn bind_subject(&self, id: &SessionId, subject: &str) -> Result<bool, StoreError> {
         validate_subject(subject)?;
         let mut cache = lock(self.shard(id));
-        let Some(entry) = live(&mut cache, &self.subjects, id, Instant::now()) else {
+        let Some(entry) = live(&mut cache, self.books(), id, Instant::now()) else {
             return Ok(false);
         };
         let old = entry.subject.replace(subject.to_owned());
@@ -30,7 +31,7 @@ impl SubjectIndex for MemoryStore {
                 .peek(&id)
                 .is_some_and(|e| e.subject.as_deref() == Some(subject));
             // `live` also drops the binding of a session found expired here.
-            if bound && live(&mut cache, &self.subjects, &id, now).is_some() {
+            if bound && live(&mut cache, self.books(), &id, now).is_some() {
                 out.push(id);
             }
         }
@@ -47,7 +48,7 @@ impl SubjectIndex for MemoryStore {
             if cache
                 .peek(&id)
                 .is_some_and(|e| e.subject.as_deref() == Some(subject))
-                && shard::remove(&mut cache, &self.subjects, &id).is_some_and(|e| e.is_live(now))
+                && shard::remove(&mut cache, self.books(), &id).is_some_and(|e| e.is_live(now))
             {
                 ended += 1;
             }

@@ -1,6 +1,6 @@
 //! `MemoryStoreBuilder`: the memory store's settings and their defaults.
 
-use std::num::NonZeroUsize;
+use std::time::Duration;
 
 use session_core::StoreError;
 
@@ -26,6 +26,7 @@ pub const DEFAULT_SHARDS: usize = 16;
 pub struct MemoryStoreBuilder {
     max_sessions: usize,
     shards: usize,
+    max_age: Option<Duration>,
 }
 
 impl Default for MemoryStoreBuilder {
@@ -33,13 +34,15 @@ impl Default for MemoryStoreBuilder {
         Self {
             max_sessions: DEFAULT_MAX_SESSIONS,
             shards: DEFAULT_SHARDS,
+            max_age: None,
         }
     }
 }
 
 impl MemoryStoreBuilder {
-    /// The most sessions the store keeps; past it, the least recently used session of a shard is
-    /// dropped to make room. Each shard holds `max_sessions / shards` (rounded up).
+    /// The most sessions the whole store keeps. It never holds more, and never drops a session
+    /// while under it; at the bound, a new session takes the place of the least recently used
+    /// session of its shard.
     ///
     /// The default is [`DEFAULT_MAX_SESSIONS`].
     pub fn max_sessions(mut self, max_sessions: usize) -> Self {
@@ -56,17 +59,36 @@ impl MemoryStoreBuilder {
         self
     }
 
+    /// The longest any session may live in the store, however often it is written or touched
+    /// (generic-session's `maxAge`): its expiry is never set past its creation plus `max_age`.
+    ///
+    /// The default is none.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
     /// Builds the store.
     ///
     /// # Errors
-    /// [`StoreError::InvalidInput`] when `max_sessions` or `shards` is zero.
+    /// [`StoreError::InvalidInput`] when `max_sessions` or `shards` is zero, or `max_age` is zero
+    /// or over [`MAX_TTL`](session_core::MAX_TTL).
     pub fn build(self) -> Result<MemoryStore, StoreError> {
         let invalid = |what: &str| StoreError::InvalidInput(format!("{what} must be at least 1"));
-        let max = NonZeroUsize::new(self.max_sessions).ok_or_else(|| invalid("max_sessions"))?;
-        let shards = NonZeroUsize::new(self.shards).ok_or_else(|| invalid("shards"))?;
-        let shards = shards.min(max);
-        let per_shard = max.get().div_ceil(shards.get());
-        let per_shard = NonZeroUsize::new(per_shard).unwrap_or(NonZeroUsize::MIN);
-        Ok(MemoryStore::with_shards(shards.get(), per_shard))
+        if self.max_sessions == 0 {
+            return Err(invalid("max_sessions"));
+        }
+        if self.shards == 0 {
+            return Err(invalid("shards"));
+        }
+        if let Some(max_age) = self.max_age {
+            session_core::validate_ttl(max_age)?;
+        }
+        let shards = self.shards.min(self.max_sessions);
+        Ok(MemoryStore::with_settings(
+            shards,
+            self.max_sessions,
+            self.max_age,
+        ))
     }
 }

@@ -6,7 +6,9 @@
 //! - `config`: [`MemoryStoreBuilder`], the settings and their defaults.
 //! - `store`: [`MemoryStore`] and its [`Store`](session_core::Store) implementation.
 //! - `shard`: one LRU shard behind its lock, lazy expiry, eviction.
+//! - `bound`: the store-wide bound on sessions.
 //! - `subjects`: the subject index behind [`SubjectIndex`](session_core::SubjectIndex).
+//! - `sync`: locking.
 //! - `capability`: the [`SubjectIndex`](session_core::SubjectIndex) and
 //!   [`Enumerate`](session_core::Enumerate) implementations.
 //!
@@ -30,11 +32,13 @@
 //! # }
 //! ```
 
+mod bound;
 mod capability;
 mod config;
 mod shard;
 mod store;
 mod subjects;
+mod sync;
 
 pub use config::{DEFAULT_MAX_SESSIONS, DEFAULT_SHARDS, MemoryStoreBuilder};
 pub use store::MemoryStore;

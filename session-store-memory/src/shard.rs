@@ -1,16 +1,13 @@
-//! One shard: an LRU of sessions behind its own lock, and the rules for reading an entry.
-//!
-//! A std `Mutex` is right here: no lock is ever held across an `.await` (every store method takes
-//! the lock, works on memory, and releases it before returning), so an async mutex would only add
-//! cost.
+//! One shard: an LRU of sessions behind its own lock, and the rules for reading, adding and
+//! removing an entry (which keep the subject index and the store-wide bound in step).
 
-use std::num::NonZeroUsize;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use lru::LruCache;
 use session_core::{MAX_TTL, Map, SessionId};
 
+use crate::bound::Bound;
 use crate::subjects::Subjects;
 
 /// One stored session.
@@ -18,6 +15,8 @@ use crate::subjects::Subjects;
 pub(crate) struct Entry {
     pub(crate) data: Map,
     pub(crate) expires_at: Instant,
+    /// When the session was created here, for the store's `max_age`.
+    pub(crate) born: Instant,
     pub(crate) subject: Option<String>,
 }
 
@@ -32,14 +31,9 @@ pub(crate) type Cache = LruCache<SessionId, Entry>;
 
 pub(crate) type Shard = Mutex<Cache>;
 
-pub(crate) fn new_shard(capacity: NonZeroUsize) -> Shard {
-    Mutex::new(LruCache::new(capacity))
-}
-
-/// Locks `mutex`. A poisoned lock is still used: every critical section leaves the data
-/// consistent before anything that could panic, so there is nothing to recover.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+/// A shard with no bound of its own: the store's [`Bound`] caps all shards together.
+pub(crate) fn new_shard() -> Shard {
+    Mutex::new(LruCache::unbounded())
 }
 
 /// The instant `ttl` from `now`. TTLs are validated to be at most `MAX_TTL`, so the fallback only
@@ -54,36 +48,50 @@ pub(crate) fn deadline(now: Instant, ttl: Duration) -> Instant {
 /// (lazy expiry) and reads as missing.
 pub(crate) fn live<'a>(
     cache: &'a mut Cache,
-    subjects: &Subjects,
+    books: Books<'_>,
     id: &SessionId,
     now: Instant,
 ) -> Option<&'a mut Entry> {
     if !cache.peek(id)?.is_live(now) {
-        remove(cache, subjects, id);
+        remove(cache, books, id);
         return None;
     }
     cache.get_mut(id)
 }
 
-/// Removes `id` and its subject binding; returns the entry it held.
-pub(crate) fn remove(cache: &mut Cache, subjects: &Subjects, id: &SessionId) -> Option<Entry> {
+/// What every change of a shard's entries keeps in step: the subject index and the bound.
+#[derive(Clone, Copy)]
+pub(crate) struct Books<'a> {
+    pub(crate) subjects: &'a Subjects,
+    pub(crate) bound: &'a Bound,
+}
+
+/// Removes `id` and its subject binding, and frees its slot; returns the entry it held.
+pub(crate) fn remove(cache: &mut Cache, books: Books<'_>, id: &SessionId) -> Option<Entry> {
     let entry = cache.pop(id)?;
-    forget_subject(subjects, id, &entry);
+    forget(books, id, &entry);
     Some(entry)
 }
 
-/// Inserts a fresh entry for `id`. When the shard is full, its least recently used session is
-/// dropped, and its subject binding with it.
-pub(crate) fn insert(cache: &mut Cache, subjects: &Subjects, id: SessionId, entry: Entry) {
-    if let Some((evicted_id, evicted)) = cache.push(id, entry)
-        && evicted_id != id
-    {
-        forget_subject(subjects, &evicted_id, &evicted);
+/// Drops the shard's least recently used session to make room; `false` when the shard is empty.
+pub(crate) fn evict_lru(cache: &mut Cache, books: Books<'_>) -> bool {
+    match cache.pop_lru() {
+        Some((id, entry)) => {
+            forget(books, &id, &entry);
+            true
+        }
+        None => false,
     }
 }
 
-fn forget_subject(subjects: &Subjects, id: &SessionId, entry: &Entry) {
+/// Inserts a fresh entry for `id`, whose slot the caller reserved.
+pub(crate) fn insert(cache: &mut Cache, id: SessionId, entry: Entry) {
+    cache.push(id, entry);
+}
+
+fn forget(books: Books<'_>, id: &SessionId, entry: &Entry) {
+    books.bound.release();
     if let Some(subject) = &entry.subject {
-        subjects.unbind(subject, id);
+        books.subjects.unbind(subject, id);
     }
 }

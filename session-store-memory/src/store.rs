@@ -1,6 +1,5 @@
 //! `MemoryStore` and its [`Store`] implementation.
 
-use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
 use session_core::{
@@ -9,20 +8,26 @@ use session_core::{
 };
 
 use crate::MemoryStoreBuilder;
-use crate::shard::{self, Entry, Shard, deadline, live, lock};
+use crate::bound::Bound;
+use crate::shard::{self, Books, Entry, Shard, deadline, live};
 use crate::subjects::Subjects;
+use crate::sync::lock;
 
 /// A bounded, sharded, in-memory LRU session store with per-session TTL.
 ///
-/// Sessions are spread over shards by id, each an LRU behind its own lock; when a shard is full its
-/// least recently used session is dropped. Expired sessions are never returned: they are removed
-/// when next touched, or pushed out by LRU pressure. Data lives in this process only, so it suits
-/// one instance, tests and demos; it implements [`SubjectIndex`](session_core::SubjectIndex) and
-/// [`Enumerate`](session_core::Enumerate).
+/// Sessions are spread over shards by id, each an LRU behind its own lock. The bound is on the
+/// whole store: it never holds more than `max_sessions`, and never evicts while under it; when a
+/// new session needs room, the least recently used session of its shard is dropped (another
+/// shard's when that one is empty). Expired sessions are never returned: they are removed when
+/// next touched, or pushed out by the bound. An optional `max_age` caps any session's lifetime.
+/// Data lives in this process only, so it suits one instance, tests and demos; it implements
+/// [`SubjectIndex`](session_core::SubjectIndex) and [`Enumerate`](session_core::Enumerate).
 #[derive(Debug)]
 pub struct MemoryStore {
     shards: Box<[Shard]>,
     pub(crate) subjects: Subjects,
+    bound: Bound,
+    max_age: Option<Duration>,
 }
 
 impl Default for MemoryStore {
@@ -34,11 +39,10 @@ impl Default for MemoryStore {
 impl MemoryStore {
     /// A store with the default settings (see [`MemoryStoreBuilder`]).
     pub fn new() -> Self {
-        let shards = crate::config::DEFAULT_SHARDS;
-        let per_shard = crate::config::DEFAULT_MAX_SESSIONS.div_ceil(shards);
-        Self::with_shards(
-            shards,
-            NonZeroUsize::new(per_shard).unwrap_or(NonZeroUsize::MIN),
+        Self::with_settings(
+            crate::config::DEFAULT_SHARDS,
+            crate::config::DEFAULT_MAX_SESSIONS,
+            None,
         )
     }
 
@@ -47,10 +51,20 @@ impl MemoryStore {
         MemoryStoreBuilder::default()
     }
 
-    pub(crate) fn with_shards(shards: usize, per_shard: NonZeroUsize) -> Self {
+    pub(crate) fn with_settings(shards: usize, max: usize, max_age: Option<Duration>) -> Self {
         Self {
-            shards: (0..shards).map(|_| shard::new_shard(per_shard)).collect(),
+            shards: (0..shards.max(1)).map(|_| shard::new_shard()).collect(),
             subjects: Subjects::default(),
+            bound: Bound::new(max),
+            max_age,
+        }
+    }
+
+    /// The subject index and the bound, which every change of a shard keeps in step.
+    pub(crate) fn books(&self) -> Books<'_> {
+        Books {
+            subjects: &self.subjects,
+            bound: &self.bound,
         }
     }
 
@@ -75,21 +89,52 @@ impl MemoryStore {
         apply: impl FnOnce(&mut Map) -> R,
     ) -> Option<R> {
         let now = Instant::now();
-        let mut cache = lock(self.shard(id));
-        if live(&mut cache, &self.subjects, id, now).is_none() {
+        let shard = self.shard(id);
+        let mut cache = lock(shard);
+        if live(&mut cache, self.books(), id, now).is_none() {
             if !create {
                 return None;
+            }
+            // Room first: only a full store evicts, and then exactly one session.
+            while !self.bound.reserve() {
+                if !shard::evict_lru(&mut cache, self.books()) {
+                    self.evict_elsewhere(shard);
+                }
             }
             let fresh = Entry {
                 data: Map::new(),
                 expires_at: now,
+                born: now,
                 subject: None,
             };
-            shard::insert(&mut cache, &self.subjects, *id, fresh);
+            shard::insert(&mut cache, *id, fresh);
         }
         let entry = cache.get_mut(id)?;
-        entry.expires_at = deadline(now, ttl);
+        let mut expires_at = deadline(now, ttl);
+        if let Some(max_age) = self.max_age {
+            expires_at = expires_at.min(deadline(entry.born, max_age));
+        }
+        entry.expires_at = expires_at;
         Some(apply(&mut entry.data))
+    }
+
+    /// Makes room in another shard than `held` (whose lock the caller has, and which is
+    /// empty). Other shards are only tried, never waited for, so two writers can never wait on
+    /// each other's shard; a busy one is skipped and the caller tries again.
+    fn evict_elsewhere(&self, held: &Shard) {
+        for shard in self.shards.iter().filter(|s| !std::ptr::eq(*s, held)) {
+            if let Ok(mut cache) = shard.try_lock()
+                && shard::evict_lru(&mut cache, self.books())
+            {
+                return;
+            }
+        }
+        std::thread::yield_now();
+    }
+
+    /// Sessions held, expired ones not yet removed included (never more than `max_sessions`).
+    pub fn held(&self) -> usize {
+        self.bound.held()
     }
 
     /// Validates a batch and applies it under one lock; returns whether the session exists
@@ -125,7 +170,7 @@ impl MemoryStore {
     ) -> Option<R> {
         let now = Instant::now();
         let mut cache = lock(self.shard(id));
-        let entry = live(&mut cache, &self.subjects, id, now)?;
+        let entry = live(&mut cache, self.books(), id, now)?;
         if let Some(ttl) = touch {
             entry.expires_at = deadline(now, ttl);
         }
@@ -178,13 +223,13 @@ impl Store for MemoryStore {
     }
 
     async fn del_all(&self, id: &SessionId) -> Result<(), StoreError> {
-        shard::remove(&mut lock(self.shard(id)), &self.subjects, id);
+        shard::remove(&mut lock(self.shard(id)), self.books(), id);
         Ok(())
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
         let now = Instant::now();
-        let entry = shard::remove(&mut lock(self.shard(id)), &self.subjects, id);
+        let entry = shard::remove(&mut lock(self.shard(id)), self.books(), id);
         Ok(entry.filter(|e| e.is_live(now)).map(|e| e.data))
     }
 

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use session_core::SessionId;
 
-use crate::shard::lock;
+use crate::sync::lock;
 
 #[derive(Debug, Default)]
 pub(crate) struct Subjects(Mutex<HashMap<String, HashSet<SessionId>>>);

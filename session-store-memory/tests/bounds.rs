@@ -36,22 +36,74 @@ async fn the_least_recently_used_session_goes_when_full() {
     assert_eq!(store.count().await.unwrap(), 3);
 }
 
+/// The bound is on the whole store: with many shards, exactly `max_sessions` are kept, none is
+/// evicted while under it, and concurrent writers never push it over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bound_is_exact_across_shards() {
+    let store = std::sync::Arc::new(
+        MemoryStore::builder()
+            .max_sessions(100)
+            .shards(16)
+            .build()
+            .unwrap(),
+    );
+    let ids: Vec<SessionId> = (0..100)
+        .map(|_| session_core::Token::generate().unwrap().id())
+        .collect();
+    for (n, id) in ids.iter().enumerate() {
+        store.set(id, "k", json!(n), LONG).await.unwrap();
+    }
+    // At the bound and not over it: every one of the 100 is still there (shards are uneven, so a
+    // per-shard bound would have evicted some).
+    assert_eq!(store.count().await.unwrap(), 100);
+    for id in &ids {
+        assert!(store.get(id, "k", None).await.unwrap().is_some());
+    }
+    // 8 tasks adding 500 sessions each: never more than 100 at any moment.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for _ in 0..500 {
+                    let id = session_core::Token::generate().unwrap().id();
+                    store.set(&id, "k", json!(1), LONG).await.unwrap();
+                    assert!(store.held() <= 100, "{} sessions held", store.held());
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(store.held(), 100);
+    assert_eq!(store.count().await.unwrap(), 100);
+}
+
+/// `max_age` caps a session's life however often it is written.
 #[tokio::test]
-async fn many_shards_never_hold_more_than_the_bound_rounded_up() {
+async fn max_age_caps_a_session_that_keeps_being_written() {
     let store = MemoryStore::builder()
-        .max_sessions(64)
-        .shards(8)
+        .max_age(Duration::from_millis(400))
         .build()
         .unwrap();
-    for n in 0..=255u8 {
-        let mut bytes = [0u8; 32];
-        bytes[0] = n;
-        store
-            .set(&SessionId::from_bytes(bytes), "k", json!(n), LONG)
-            .await
-            .unwrap();
+    store.set(&id(1), "k", json!(0), LONG).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut writes = 0;
+    // Keep writing with a long TTL: the session still ends about max_age after its creation.
+    while store.get(&id(1), "k", None).await.unwrap().is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "max_age never ended it"
+        );
+        store.set(&id(1), "k", json!(writes), LONG).await.unwrap();
+        writes += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(store.count().await.unwrap() <= 64);
+    assert!(writes > 5, "ended before it was written a few times");
+    assert!(matches!(
+        MemoryStore::builder().max_age(Duration::ZERO).build(),
+        Err(StoreError::InvalidInput(_))
+    ));
 }
 
 #[tokio::test]

@@ -93,6 +93,35 @@ impl LazySession {
         })
     }
 
+    /// The request's session as a live session, for a connection that stays open (a WebSocket
+    /// upgrade): every connection presenting the same token shares one handle and sees the
+    /// others' changes at once ([`SessionManager::resume`]). `None` when the request has no live
+    /// session; never creates one (load a page first, so the browser has its cookie).
+    ///
+    /// # Errors
+    /// As [`get`](LazySession::get).
+    pub async fn resume(&self) -> Result<Option<Session>, SessionError> {
+        let mut slot = self.0.slot.lock().await;
+        let Some(token) = &self.0.token else {
+            *slot = Slot::Missing;
+            return Ok(None);
+        };
+        match self.0.manager.resume(token).await {
+            Ok(Some(session)) => {
+                *slot = Slot::Present(session.clone());
+                Ok(Some(session))
+            }
+            Ok(None) => {
+                *slot = Slot::Missing;
+                Ok(None)
+            }
+            Err(error) => {
+                self.0.failed.store(true, Ordering::SeqCst);
+                Err(error)
+            }
+        }
+    }
+
     /// The manager behind this session (to list or revoke a user's sessions).
     pub fn manager(&self) -> &SessionManager {
         &self.0.manager

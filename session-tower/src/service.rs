@@ -139,10 +139,11 @@ fn outgoing(settings: &Settings, token: &str) -> String {
     }
 }
 
-/// How long the cookie should live: the idle timeout, cut short by the absolute lifetime.
+/// How long the cookie should live: the session's idle timeout (its own, else the manager's), cut
+/// short by the absolute lifetime.
 fn max_age(settings: &Settings, session: Option<&Session>) -> Duration {
     let config = settings.manager.config();
-    let idle = config.idle_timeout();
+    let idle = session.map_or(config.idle_timeout(), Session::idle_timeout);
     match (config.absolute_lifetime(), session) {
         (Some(lifetime), Some(session)) => {
             let end = session.info().created_at + lifetime;

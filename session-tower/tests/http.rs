@@ -379,3 +379,54 @@ async fn signing_keys_rotate_and_retire() {
         "the re-signed cookie works with the new key alone"
     );
 }
+
+/// The cookie's `Max-Age` follows a session's own idle timeout ("remember me").
+#[tokio::test]
+async fn the_cookie_follows_a_sessions_own_idle_timeout() {
+    let base = serve(app(
+        SessionLayer::new(memory_manager(Config::default())).cookie(dev_cookie())
+    ))
+    .await;
+    let token = first_visit(&base).await;
+    let response = post_with(&base, "/remember", &token).await;
+    let cookie = set_cookies(&response)
+        .into_iter()
+        .find(|c| c.starts_with("session="))
+        .expect("the cookie is refreshed");
+    assert!(cookie.contains("Max-Age=120"), "{cookie}");
+}
+
+/// Automatic renewal: a request with a token older than `renew_after` gets a new one in the
+/// same response; the old one then reads only.
+#[tokio::test]
+async fn an_old_token_is_renewed_in_the_response() {
+    let config = Config::builder()
+        .renew_after(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let base = serve(app(
+        SessionLayer::new(memory_manager(config)).cookie(dev_cookie())
+    ))
+    .await;
+    let old = first_visit(&base).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let renewed = loop {
+        let response = get_with(&base, "/whoami", &old).await;
+        if let Some(new) = set_cookies(&response)
+            .iter()
+            .find_map(|c| cookie_value(c, "session"))
+            .filter(|v| !v.is_empty() && *v != old)
+        {
+            break new;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never renewed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let response = get_with(&base, "/count", &renewed).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "2",
+        "the data moved to the new token"
+    );
+}

@@ -53,6 +53,8 @@ pub struct Config {
     pub(crate) rotation_grace: Duration,
     pub(crate) persist_interval: Option<Duration>,
     pub(crate) persist_events: Vec<String>,
+    pub(crate) persist_only_dirty: bool,
+    pub(crate) renew_after: Option<Duration>,
     pub(crate) device_binding: bool,
     pub(crate) max_value_bytes: usize,
     pub(crate) max_keys: usize,
@@ -71,6 +73,8 @@ impl Default for Config {
                 .iter()
                 .map(|e| e.to_string())
                 .collect(),
+            persist_only_dirty: false,
+            renew_after: None,
             device_binding: false,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             max_keys: DEFAULT_MAX_KEYS,
@@ -106,6 +110,11 @@ impl Config {
     /// The persistence interval of live sessions, if any.
     pub fn persist_interval(&self) -> Option<Duration> {
         self.persist_interval
+    }
+
+    /// The token age after which a load renews it, if any.
+    pub fn renew_after(&self) -> Option<Duration> {
+        self.renew_after
     }
 
     /// Whether live sessions persist on the named event.
@@ -175,6 +184,24 @@ impl ConfigBuilder {
         self
     }
 
+    /// Whether the interval persists only the live sessions with unsaved changes. The default is
+    /// `false`: the interval is a maximum time between persists, so the persistence hook runs on
+    /// every tick for every live session (the application's own state, such as a game's user
+    /// data, is what the hook writes) and the session saves what changed.
+    pub fn persist_only_dirty(mut self, only_dirty: bool) -> Self {
+        self.config.persist_only_dirty = only_dirty;
+        self
+    }
+
+    /// Renews a session's token automatically once it is older than `age`: the load that finds
+    /// it so rotates it (as [`Session::rotate`](crate::Session::rotate)) and returns the handle
+    /// with the new token, which the HTTP layer sends in the same response; the old token stays
+    /// read-only for the rotation grace. The default is never.
+    pub fn renew_after(mut self, age: Duration) -> Self {
+        self.config.renew_after = Some(age);
+        self
+    }
+
     /// Whether a session is bound to the device context it was created with: presented from
     /// another context, it is ended with [`SessionError::DeviceMismatch`]. The default is `false`.
     pub fn device_binding(mut self, on: bool) -> Self {
@@ -228,6 +255,9 @@ impl ConfigBuilder {
         }
         if c.persist_interval.is_some_and(|i| i.is_zero()) {
             return bad("persist_interval must be more than zero");
+        }
+        if c.renew_after.is_some_and(|a| a.is_zero()) {
+            return bad("renew_after must be more than zero");
         }
         if c.max_keys == 0 || c.max_value_bytes == 0 || c.max_sessions_per_subject == Some(0) {
             return bad("limits must be at least 1");

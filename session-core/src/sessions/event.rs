@@ -26,6 +26,11 @@ pub enum EventKind {
     BeforeDestroy,
     /// The session was destroyed; delivered after any persisting finished.
     Destroyed,
+    /// A save wrote the session's changes (or its touch) to the store.
+    Saved,
+    /// A live session left the manager's registry at [`shutdown`](crate::SessionManager::shutdown):
+    /// it stays in the store, and a later resume by its token finds it.
+    Released,
     /// The session got a new token and id ([`Session::rotate`], [`Session::login`]); `session`
     /// is the new id.
     Rotated {
@@ -35,13 +40,27 @@ pub enum EventKind {
 }
 
 /// An event and the session it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Two events are equal when they name the same session and kind; the handle is not compared.
+#[derive(Debug, Clone)]
 pub struct Event {
     /// The session's id (its current one; for `Rotated`, the new one).
     pub session: SessionId,
     /// What happened.
     pub kind: EventKind,
+    /// The session's handle, to act on it from an observer (wire up a connection on `Started`,
+    /// say goodbye on `Destroyed`). `None` only for a `Destroyed` of a session the manager ended
+    /// without loading it (a revoked or limited-out session, an expired one found on load).
+    pub handle: Option<Session>,
 }
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.session == other.session && self.kind == other.kind
+    }
+}
+
+impl Eq for Event {}
 
 /// Why a session is persisting.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,16 +1,17 @@
-//! Live sessions, connection style: a registry by application key, interval persistence, and
-//! shutdown.
+//! Live sessions, connection style: a registry by application key and by token, resuming,
+//! interval persistence, observers, and shutdown.
 
 use std::sync::{Arc, Weak};
 
 use super::shared::{Shared, lock};
-use super::{PersistReason, SessionError};
-use crate::{Session, SessionManager};
+use super::{Event, EventKind, PersistReason, SessionError};
+use crate::{Session, SessionManager, Token};
 
 impl SessionManager {
     /// A new live session registered under the application key `key` (a player id, a connection
-    /// group...). Connections find it with [`find_by_key`](Self::find_by_key) and share one
-    /// handle, so each sees the others' changes. Starts the interval persistence when configured.
+    /// group...). Connections find it with [`find_by_key`](Self::find_by_key), or by its token
+    /// with [`resume`](Self::resume), and share one handle, so each sees the others' changes.
+    /// Starts the interval persistence when configured.
     ///
     /// # Examples
     /// ```
@@ -22,7 +23,7 @@ impl SessionManager {
     /// let manager = SessionManager::new(MemoryStore::new());
     /// let session = manager.create_live("player-42")?;
     /// session.start();
-    /// session.insert_local(String::from("a socket handle, never persisted"));
+    /// session.set_local("socket", String::from("a socket handle, never persisted"));
     ///
     /// // Another connection of the same player:
     /// let same = manager.find_by_key("player-42").expect("registered");
@@ -30,7 +31,7 @@ impl SessionManager {
     /// assert_eq!(session.get::<u32>("level")?, Some(3));
     ///
     /// session.notify("disconnect").await?; // persists: "disconnect" is a default persist event
-    /// manager.shutdown(true).await?;
+    /// manager.shutdown(true).await?; // persists and releases; the session stays in the store
     /// # Ok(()) }
     /// ```
     ///
@@ -49,14 +50,97 @@ impl SessionManager {
         Ok(session)
     }
 
-    /// The live session registered under `key`.
+    /// Resumes the session of an untrusted token string as a live session, webgram's resume: a
+    /// connection (a tab, a WebSocket) presenting the token gets the handle every other
+    /// connection of it already shares, and sees their unsaved changes at once. A session not
+    /// yet live is loaded whole from the store (so resuming works across server restarts, on any
+    /// persistent store) and joins the registry under its id's hex form. Each resume records a
+    /// visit (persisted with the next save).
+    ///
+    /// `None` for a malformed, unknown, expired or ended token. A token rotated out and inside
+    /// its grace gives its read-only handle, which does not join the registry.
+    ///
+    /// # Errors
+    /// As [`load`](Self::load).
+    pub async fn resume(&self, token: &str) -> Result<Option<Session>, SessionError> {
+        let Ok(parsed) = Token::parse(token) else {
+            return Ok(None);
+        };
+        let id = parsed.id();
+        let live = lock(&self.shared.live).by_id(&id);
+        if let Some(session) = live.filter(|s| !s.is_destroyed()) {
+            session.record_visit();
+            return Ok(Some(session));
+        }
+        let Some(session) = self.load(token).await? else {
+            return Ok(None);
+        };
+        if session.is_rotated_out() {
+            return Ok(Some(session));
+        }
+        let joined = {
+            let mut live = lock(&self.shared.live);
+            match live.by_id(&session.id()).filter(|s| !s.is_destroyed()) {
+                // Another connection resumed it meanwhile: share that handle.
+                Some(existing) => existing,
+                None => {
+                    let key = session.id().to_hex();
+                    session.set_live_key(key.clone());
+                    live.insert(key, session.clone());
+                    session.clone()
+                }
+            }
+        };
+        if joined.ptr_eq(&session) {
+            // `load` recorded the visit; it is written by the next save.
+            session.mark_meta_dirty();
+            self.ensure_ticker();
+        } else {
+            joined.record_visit();
+        }
+        Ok(Some(joined))
+    }
+
+    /// The live session registered under `key`; never one that was ended (by any handle, by
+    /// [`end_session_of`](Self::end_session_of), [`revoke_all`](Self::revoke_all), or found gone
+    /// by a store operation: such a handle leaves the registry and emits `Destroyed`).
     pub fn find_by_key(&self, key: &str) -> Option<Session> {
-        lock(&self.shared.live).get(key).cloned()
+        let mut live = lock(&self.shared.live);
+        let session = live.get(key)?;
+        if session.is_destroyed() {
+            live.remove(key);
+            return None;
+        }
+        Some(session)
     }
 
     /// The keys of every live session.
     pub fn live_keys(&self) -> Vec<String> {
-        lock(&self.shared.live).keys().cloned().collect()
+        lock(&self.shared.live).keys()
+    }
+
+    /// Calls `observer` with every event of this manager's sessions as it happens, in the task
+    /// that caused it, with the session's handle in [`Event::handle`] (cagey's
+    /// `manager.on('started', session => ...)`). Keep it quick: it runs inline. For events in
+    /// another task, use [`subscribe`](Self::subscribe).
+    ///
+    /// # Examples
+    /// ```
+    /// use session_core::{EventKind, SessionManager};
+    /// use session_store_memory::MemoryStore;
+    ///
+    /// let manager = SessionManager::new(MemoryStore::new());
+    /// manager.on(|event| {
+    ///     if let (EventKind::Started, Some(session)) = (&event.kind, &event.handle) {
+    ///         session.set_local("greeting", "welcome back");
+    ///     }
+    /// });
+    /// let session = manager.create_live("player-1").unwrap();
+    /// session.start();
+    /// assert!(session.local::<&str>("greeting").is_some());
+    /// ```
+    pub fn on(&self, observer: impl Fn(&Event) + Send + Sync + 'static) {
+        lock(&self.shared.observers).push(Arc::new(observer));
     }
 
     /// Persists every live session now ([`Session::persist_now`]) and returns how many.
@@ -67,21 +151,29 @@ impl SessionManager {
         persist_each(&self.shared, PersistReason::Now, false).await
     }
 
-    /// Stops interval persistence and destroys every live session (persisting each first when
-    /// `persist` is set).
+    /// Stops interval persistence and releases every live session: with `persist`, each runs
+    /// the persistence hook and saves first; each emits `Released` and leaves the registry. A
+    /// shutdown is not a logout: nothing is removed from the store, and every session resumes
+    /// by its token after a restart. Ending sessions is [`Session::destroy`].
     ///
     /// # Errors
-    /// The first failure; every session is attempted.
+    /// The first failure; every session is attempted and released.
     pub async fn shutdown(&self, persist: bool) -> Result<(), SessionError> {
         if let Some(ticker) = lock(&self.shared.ticker).take() {
             ticker.abort();
         }
-        let sessions: Vec<Session> = lock(&self.shared.live).drain().map(|(_, s)| s).collect();
+        let sessions = lock(&self.shared.live).drain();
         let mut first_error = None;
         for session in sessions {
-            if let Err(e) = session.destroy(persist).await {
+            if persist
+                && let Err(e) = session
+                    .persist(PersistReason::Event("shutdown".into()))
+                    .await
+            {
                 first_error.get_or_insert(e);
             }
+            session.release();
+            session.emit(EventKind::Released);
         }
         first_error.map_or(Ok(()), Err)
     }
@@ -109,7 +201,9 @@ impl SessionManager {
                 let Some(shared) = shared.upgrade() else {
                     return;
                 };
-                if let Err(error) = persist_each(&shared, PersistReason::Interval, true).await {
+                let only_dirty = shared.config.persist_only_dirty;
+                if let Err(error) = persist_each(&shared, PersistReason::Interval, only_dirty).await
+                {
                     tracing::warn!(%error, "interval persistence failed; retrying next interval");
                 }
             }
@@ -123,7 +217,7 @@ async fn persist_each(
     reason: PersistReason,
     only_dirty: bool,
 ) -> Result<usize, SessionError> {
-    let sessions: Vec<Session> = lock(&shared.live).values().cloned().collect();
+    let sessions: Vec<Session> = lock(&shared.live).sessions();
     let mut first_error = None;
     let mut persisted = 0;
     for session in sessions.into_iter().filter(|s| !only_dirty || s.is_dirty()) {

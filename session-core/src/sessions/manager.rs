@@ -1,13 +1,13 @@
 //! `SessionManager`: creates and loads sessions over any store, lists and revokes a user's
 //! sessions, and owns the policy.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
 use super::grace::grace_id;
 use super::meta::{Meta, SessionInfo, now_ms, split};
+use super::registry::Registry;
 use super::shared::{EVENT_BUFFER, Shared, lock};
 use super::{Config, Event, EventKind, PersistHook, SessionError};
 use crate::{Map, Session, SessionId, Store, SubjectIndex, Token, Value};
@@ -105,8 +105,9 @@ impl<S: Store> SessionManagerBuilder<S> {
                 config: self.config,
                 events: broadcast::channel(EVENT_BUFFER).0,
                 hook: self.hook,
-                live: Mutex::new(HashMap::new()),
+                live: Mutex::new(Registry::default()),
                 ticker: Mutex::new(None),
+                observers: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -224,6 +225,12 @@ impl SessionManager {
             self.end(&id).await?;
             return Err(SessionError::DeviceMismatch);
         }
+        let renew = !meta.rotated
+            && self
+                .shared
+                .config
+                .renew_after
+                .is_some_and(|age| now.saturating_sub(meta.issued()) >= age.as_millis() as u64);
         if !meta.rotated {
             meta.previous_visit_ms = meta.latest_visit_ms;
             meta.latest_visit_ms = now;
@@ -232,13 +239,24 @@ impl SessionManager {
         if meta_missing {
             session.mark_meta_dirty();
         }
+        if renew {
+            match session.rotate().await {
+                // Renewed: the handle has the new token (the HTTP layer sends it).
+                Ok(_) => {}
+                // Another request renewed it first: this handle reads, read-only.
+                Err(SessionError::RotatedOut) => {}
+                Err(SessionError::Destroyed) => return Ok(None),
+                Err(error) => return Err(error),
+            }
+        }
         Ok(Some(session))
     }
 
-    /// Removes session `id` from the store and tells observers.
+    /// Removes session `id` from the store, retires its live handle if it has one, and tells
+    /// observers.
     async fn end(&self, id: &SessionId) -> Result<(), SessionError> {
         self.shared.store.del_all(id).await?;
-        self.shared.emit(*id, EventKind::Destroyed);
+        self.shared.ended(*id);
         Ok(())
     }
 
@@ -268,13 +286,13 @@ impl SessionManager {
         let listed = sessions_of(&self.shared, subject).await?;
         let ended = listed.iter().filter(|info| !info.rotated_out).count() as u64;
         self.index()?.revoke_subject(subject).await?;
-        let live: Vec<Session> = lock(&self.shared.live).values().cloned().collect();
+        let live: Vec<Session> = lock(&self.shared.live).sessions();
         for session in live
             .into_iter()
             .filter(|s| s.subject().as_deref() == Some(subject))
         {
             // Already gone from the store; this only retires the handle.
-            session.end_in_store().await?;
+            session.retire_handle();
             session.emit(EventKind::Destroyed);
         }
         Ok(ended)
@@ -340,7 +358,7 @@ pub(crate) async fn enforce_subject_limit(
     let excess = infos.len().saturating_sub(max);
     for info in infos.into_iter().filter(|i| i.id != keep).take(excess) {
         shared.store.del_all(&info.id).await?;
-        shared.emit(info.id, EventKind::Destroyed);
+        shared.ended(info.id);
     }
     Ok(())
 }

@@ -37,6 +37,12 @@ pub(crate) struct Meta {
     pub(crate) device: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) client_data: Option<Value>,
+    /// The session's own idle timeout ("remember me"); the manager's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) idle_timeout_ms: Option<u64>,
+    /// When the current token was issued (creation, or the last rotation); creation when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) issued_ms: Option<u64>,
     /// A read-only copy of a rotated-out session, alive only for the rotation grace: readable by
     /// requests in flight, writable by nothing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -61,6 +67,11 @@ impl Meta {
         Ok(crate::Change::Set(META_KEY.to_owned(), self.to_stored()?))
     }
 
+    /// When the current token was issued.
+    pub(crate) fn issued(&self) -> u64 {
+        self.issued_ms.unwrap_or(self.created_ms)
+    }
+
     pub(crate) fn new(now: u64, device: Option<String>, client_data: Option<Value>) -> Self {
         Self {
             created_ms: now,
@@ -71,6 +82,8 @@ impl Meta {
             user_data: None,
             device,
             client_data,
+            idle_timeout_ms: None,
+            issued_ms: None,
             rotated: false,
         }
     }
@@ -97,8 +110,15 @@ pub struct SessionInfo {
     /// When it was created (its first visit).
     pub created_at: SystemTime,
     /// The visit before the latest one.
+    ///
+    /// When visits are recorded: a load (and a resume of a live session) records a visit on the
+    /// handle (the previous visit becomes the stored latest one, the latest becomes now), and the
+    /// next save that writes stores it. A request that changes nothing writes at most once per
+    /// touch interval, so the stored visit times lag real visits by at most that interval; a
+    /// resumed live session writes its visit with the next persist.
     pub previous_visit: SystemTime,
-    /// The latest visit.
+    /// The latest visit (see [`previous_visit`](SessionInfo::previous_visit) for when it is
+    /// recorded).
     pub latest_visit: SystemTime,
     /// The subject (user id) it is bound to, if any.
     pub subject: Option<String>,

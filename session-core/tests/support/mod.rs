@@ -58,6 +58,36 @@ fn sharing<S: Store + SubjectIndex>(store: S, config: Config) -> (SessionManager
     (manager, store)
 }
 
+/// Two managers over one real store, as two app instances would share it (the memory store in
+/// one process, or one SQLite file opened twice).
+pub async fn two_managers(
+    backend: Backend,
+    config: Config,
+    dir: &std::path::Path,
+) -> (SessionManager, SessionManager) {
+    match backend {
+        Backend::Memory => {
+            let store = Arc::new(MemoryStore::new());
+            (over(store.clone(), config.clone()), over(store, config))
+        }
+        Backend::Sqlite => {
+            let path = dir.join("shared.db");
+            let a = SqliteStore::open(&path).await.expect("sqlite");
+            let b = SqliteStore::open(&path).await.expect("sqlite");
+            (over(Arc::new(a), config.clone()), over(Arc::new(b), config))
+        }
+    }
+}
+
+/// A manager with the subject index over a store already shared.
+pub fn over<S: Store + SubjectIndex>(store: Arc<S>, config: Config) -> SessionManager {
+    SessionManager::builder_from_arc(store)
+        .config(config)
+        .subject_index()
+        .build()
+        .expect("manager")
+}
+
 /// Runs `check` until it holds or `within` passes; returns whether it held.
 pub async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
 where

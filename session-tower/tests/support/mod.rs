@@ -64,9 +64,16 @@ async fn slow(lazy: LazySession) -> Result<&'static str, SessionRejection> {
     Ok("done")
 }
 
+async fn remember(lazy: LazySession) -> Result<&'static str, SessionRejection> {
+    let session = lazy.get().await?;
+    session.set_idle_timeout(Duration::from_secs(120))?;
+    session.set("remembered", &true)?;
+    Ok("remembered")
+}
+
 /// The test app: `/health` never touches the session; `/slow` loads, waits, then writes; `/count` increments a counter; `/set3`
-/// writes three keys; `/whoami` and `/peek` only read; `/login` identifies and rotates;
-/// `/logout` destroys.
+/// writes three keys; `/whoami` and `/peek` only read; `/login` logs in (rotating);
+/// `/remember` gives the session an idle timeout of two minutes; `/logout` destroys.
 pub fn app(layer: SessionLayer) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -76,6 +83,7 @@ pub fn app(layer: SessionLayer) -> Router {
         .route("/peek", get(peek))
         .route("/slow", get(slow))
         .route("/login", post(login))
+        .route("/remember", post(remember))
         .route("/logout", post(logout))
         .layer(layer)
 }

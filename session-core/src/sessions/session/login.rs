@@ -14,6 +14,7 @@ use super::Session;
 use crate::sessions::grace::{grace_id, was_rotated_out};
 use crate::sessions::manager::enforce_subject_limit;
 use crate::sessions::meta::{Meta, now_ms, split};
+use crate::sessions::shared::lock;
 use crate::sessions::{EventKind, SessionError};
 use crate::{Change, Map, SessionId, Token, Value};
 
@@ -125,6 +126,7 @@ impl Session {
             // Not in the store and gaining no subject: it only changes its name; its data is
             // still pending and goes to the new id on save.
             self.rename(token.clone(), new_id, None);
+            self.state().meta.issued_ms = Some(now);
             self.emit(EventKind::Rotated { from: old_id });
             return Ok(token);
         }
@@ -155,6 +157,7 @@ impl Session {
         };
         let old_meta = meta.clone();
         meta.rotated = false;
+        meta.issued_ms = Some(now);
         if let Some(identity) = identity {
             meta.subject = Some(identity.subject);
             meta.user_data = Some(identity.user_data);
@@ -184,6 +187,13 @@ impl Session {
     /// Gives this handle its new token and id; after a write, the data and metadata that were
     /// written, keeping any change made since the snapshot pending.
     fn rename(&self, token: Token, id: SessionId, written: Option<(Map, Meta, Pending)>) {
+        let (old, live_key) = {
+            let state = self.state();
+            (state.id, state.live_key.clone())
+        };
+        if let Some(key) = live_key {
+            lock(&self.shared().live).renamed(&key, &old, id);
+        }
         let mut state = self.state();
         state.token = token;
         state.id = id;

@@ -13,9 +13,10 @@ mod login;
 mod persist;
 mod save;
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -46,7 +47,7 @@ struct Inner {
     /// destroy), so two connections of one live session never interleave them.
     io: tokio::sync::Mutex<()>,
     events: OnceLock<broadcast::Sender<Event>>,
-    locals: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    locals: Mutex<HashMap<locals::LocalKey, Arc<dyn Any + Send + Sync>>>,
 }
 
 struct State {
@@ -131,9 +132,26 @@ impl Session {
         self.state().live_key = Some(key);
     }
 
+    /// Leaves the live registry without ending (the registry was emptied by the caller).
+    pub(crate) fn release(&self) {
+        self.state().live_key = None;
+    }
+
+    /// Records a visit (a connection resuming the session); written by the next save.
+    pub(crate) fn record_visit(&self) {
+        let now = super::meta::now_ms();
+        let mut state = self.state();
+        if state.meta.rotated {
+            return;
+        }
+        state.meta.previous_visit_ms = state.meta.latest_visit_ms;
+        state.meta.latest_visit_ms = now;
+        state.meta_dirty = true;
+    }
+
     /// Sends an event to the manager's observers and this session's.
     pub(crate) fn emit(&self, kind: EventKind) {
-        let event = self.0.shared.emit(self.id(), kind);
+        let event = self.0.shared.emit(self.id(), kind, Some(self));
         if let Some(sender) = self.0.events.get() {
             let _ = sender.send(event);
         }
@@ -262,6 +280,36 @@ impl Session {
     /// The subject (user id) the session is bound to.
     pub fn subject(&self) -> Option<String> {
         self.state().meta.subject.clone()
+    }
+
+    /// The data given when the session was bound to its subject ([`login`](Session::login),
+    /// [`set_user`](Session::set_user)).
+    pub fn user_data(&self) -> Option<Value> {
+        self.state().meta.user_data.clone()
+    }
+
+    /// The session's idle timeout: its own ([`set_idle_timeout`](Session::set_idle_timeout)),
+    /// else the manager's.
+    pub fn idle_timeout(&self) -> Duration {
+        let state = self.state();
+        self.shared().idle_timeout(&state.meta)
+    }
+
+    /// Gives this session an idle timeout of its own ("remember me"), at creation or later. It is
+    /// kept in the session's metadata, so every later save, by any manager over the same store,
+    /// keeps it; the HTTP layer's cookie `Max-Age` follows it. Written by the next save.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] with `InvalidInput` for a zero timeout or one over
+    /// [`MAX_TTL`](crate::MAX_TTL); [`SessionError::Destroyed`] or
+    /// [`SessionError::RotatedOut`], as [`set`](Session::set).
+    pub fn set_idle_timeout(&self, timeout: Duration) -> Result<(), SessionError> {
+        crate::validate_ttl(timeout)?;
+        let mut state = self.state();
+        state.writable()?;
+        state.meta.idle_timeout_ms = Some(timeout.as_millis() as u64);
+        state.meta_dirty = true;
+        Ok(())
     }
 
     /// Observes this session's events (the manager's observers see them too).

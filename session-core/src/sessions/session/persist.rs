@@ -12,9 +12,11 @@ impl Session {
         }
     }
 
+    /// The hook, then a save that reaches the store even with nothing to write (see
+    /// `save_touching`), so a live session ended elsewhere is found out.
     pub(crate) async fn persist(&self, reason: PersistReason) -> Result<(), SessionError> {
         self.run_hook(reason).await?;
-        self.save().await.map(drop)
+        self.save_touching().await.map(drop)
     }
 
     /// Persists now: emits `Persist`, runs the persistence hook, and saves the changed keys.

@@ -24,10 +24,18 @@ impl Session {
     /// token back its power).
     pub async fn save(&self) -> Result<bool, SessionError> {
         let _io = self.0.io.lock().await;
-        self.save_locked().await
+        self.save_locked(false).await
     }
 
-    async fn save_locked(&self) -> Result<bool, SessionError> {
+    /// As [`save`](Session::save), and a stored session with nothing to write is touched all the
+    /// same: a live session persisting learns from the store whether it still exists (ended by
+    /// another instance, expired), and leaves the registry if not.
+    pub(crate) async fn save_touching(&self) -> Result<bool, SessionError> {
+        let _io = self.0.io.lock().await;
+        self.save_locked(true).await
+    }
+
+    async fn save_locked(&self, force_touch: bool) -> Result<bool, SessionError> {
         let shared = self.shared();
         let now = now_ms();
         let plan = {
@@ -39,7 +47,8 @@ impl Session {
                 return Ok(false);
             }
             let touch_interval = shared.config.touch_interval.as_millis() as u64;
-            let touch_due = now.saturating_sub(state.meta.touched_ms) >= touch_interval;
+            let touch_due =
+                force_touch || now.saturating_sub(state.meta.touched_ms) >= touch_interval;
             if state.stored && state.dirty.is_empty() && !state.meta_dirty && !touch_due {
                 return Ok(false);
             }
@@ -91,9 +100,12 @@ impl Session {
         };
         match written {
             Ok(true) => {
-                let mut state = self.state();
-                state.stored = true;
-                state.meta_dirty = false;
+                {
+                    let mut state = self.state();
+                    state.stored = true;
+                    state.meta_dirty = false;
+                }
+                self.emit(EventKind::Saved);
                 Ok(true)
             }
             Ok(false) => {
@@ -126,7 +138,9 @@ impl Session {
         }
     }
 
-    /// Removes the session from the store and marks this handle destroyed (no events).
+    /// Removes the session from the store and marks this handle destroyed (no event for it). A
+    /// live handle of the same session held elsewhere in the registry (this one was loaded by a
+    /// request) is retired too, with its `Destroyed`.
     pub(crate) async fn end_in_store(&self) -> Result<(), SessionError> {
         let (id, stored) = {
             let state = self.state();
@@ -136,6 +150,11 @@ impl Session {
             self.shared().store.del_all(&id).await?;
         }
         self.retire_handle();
+        let live = lock(&self.shared().live).by_id(&id);
+        if let Some(other) = live.filter(|other| !other.ptr_eq(self)) {
+            other.retire_handle();
+            other.emit(EventKind::Destroyed);
+        }
         Ok(())
     }
 
