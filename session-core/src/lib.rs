@@ -165,10 +165,10 @@ pub use cleanup::{
 pub use error::{BoxError, StoreError, TokenError};
 pub use id::{SESSION_ID_LEN, SessionId, ShortId};
 pub use sessions::{
-    Config, ConfigBuilder, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KEYS, DEFAULT_MAX_VALUE_BYTES,
-    DEFAULT_PERSIST_EVENTS, DEFAULT_PERSIST_INTERVAL, DEFAULT_ROTATION_GRACE,
-    DEFAULT_TOUCH_INTERVAL, Event, EventKind, PersistHook, PersistReason, Session, SessionError,
-    SessionInfo, SessionManager, SessionManagerBuilder,
+    Config, ConfigBuilder, DEFAULT_ANONYMOUS_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KEYS,
+    DEFAULT_MAX_VALUE_BYTES, DEFAULT_PERSIST_EVENTS, DEFAULT_PERSIST_INTERVAL,
+    DEFAULT_ROTATION_GRACE, DEFAULT_TOUCH_INTERVAL, Event, EventKind, PersistHook, PersistReason,
+    Session, SessionError, SessionInfo, SessionManager, SessionManagerBuilder,
 };
 pub use store::{Change, Map, Store, Value};
 pub use token::{RandomnessError, TOKEN_BYTES, TOKEN_LEN, Token};

@@ -3,14 +3,18 @@
 //!
 //! # Layout
 //!
-//! - `pages`: the routes and their small HTML ([`router`]).
+//! - `pages`: the routes and their pages ([`router`]).
+//! - `html`: the page layout and stylesheet, escaping, devices and times as a person reads them.
 //! - `live`: the live page, a WebSocket per tab sharing one live session.
+//! - `serve`: serving with a header-read timeout and a graceful shutdown.
 //!
 //! The store comes from a URL through `session-stores` (`--store`), so the demo has no code of
 //! its own per backend.
 
+mod html;
 mod live;
 mod pages;
+pub mod serve;
 
 pub use pages::router;
 

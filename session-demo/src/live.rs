@@ -40,12 +40,12 @@ pub(crate) async fn page(lazy: LazySession) -> Result<Html<String>, SessionRejec
         // Stored now, so the browser gets its cookie before the socket opens.
         session.set("live", &true)?;
     }
-    Ok(Html(format!(
-        "<!doctype html><meta name=viewport content=\"width=device-width, initial-scale=1\">\
-         <title>Live session</title><h1>Live session</h1>\
-         <p>Open this page in another tab: both share one live session.</p>\
+    let body = format!(
+        "<div class=card><p>Open this page in another tab: every tab shares one live session, and \
+         sees a change as soon as another tab makes it.</p>\
          <p id=shared-line>Shared value: <b id=shared>{}</b></p>\
-         <button id=inc>+1</button> <span id=status>connecting</span> <a href=/>home</a>\
+         <p><button id=inc>+1</button> <span id=status>connecting</span></p>\
+         <p><a href=/>Back to the demo</a></p></div>\
          <script>\
          const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/live/ws');\
          ws.onopen = () => document.getElementById('status').textContent = 'live';\
@@ -54,7 +54,8 @@ pub(crate) async fn page(lazy: LazySession) -> Result<Html<String>, SessionRejec
          document.getElementById('inc').onclick = () => ws.send('inc');\
          </script>",
         value(&session)
-    )))
+    );
+    Ok(Html(crate::html::page("Live session", &body)))
 }
 
 /// `GET /live/ws`: the tab's connection, resumed into the browser's live session.

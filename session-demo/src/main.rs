@@ -1,37 +1,99 @@
 //! `cargo run -p session-demo -- [--store URL] [--addr ADDR] [--secure-cookies]`
 
+use std::process::ExitCode;
+
 use session_core::Config;
-use session_demo::{DEFAULT_STORE, router};
+use session_demo::{DEFAULT_STORE, router, serve};
 use session_tower::CookieConfig;
 
-const USAGE: &str = "usage: session-demo [--store sqlite://<path>|sqlite::memory:|memory://|redis://..|redis+cluster://h:p,h:p|postgres://..] [--addr 127.0.0.1:3000] [--secure-cookies]";
+const USAGE: &str = "\
+usage: session-demo [--store URL] [--addr ADDR] [--secure-cookies]
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut store = DEFAULT_STORE.to_owned();
-    let mut addr = "127.0.0.1:3000".to_owned();
-    // The demo serves plain HTTP on loopback, where a Secure cookie may not be stored; a real
-    // deployment behind HTTPS keeps the default (Secure, with the __Host- prefix).
-    let mut secure = false;
+  --store URL         where sessions live (default: sqlite://session-demo.db):
+                      sqlite://<path>, sqlite::memory:, memory://, redis://host:6379,
+                      redis+cluster://host:port,host:port, postgres://user@host:5432/db
+  --addr ADDR         the address to serve on (default: 127.0.0.1:3000)
+  --secure-cookies    send the cookie only over HTTPS (behind TLS; the default cookie of the
+                      library, off here because the demo serves plain HTTP)
+  -h, --help          this help";
+
+/// What the command line asks for.
+struct Options {
+    store: String,
+    addr: String,
+    secure: bool,
+}
+
+/// `Ok(None)` for `--help`.
+fn options() -> Result<Option<Options>, String> {
+    let mut options = Options {
+        store: DEFAULT_STORE.to_owned(),
+        addr: "127.0.0.1:3000".to_owned(),
+        // The demo serves plain HTTP on loopback, where a Secure cookie may not be stored; a
+        // real deployment behind HTTPS keeps the default (Secure, with the __Host- prefix).
+        secure: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
-            "--store" => store = args.next().ok_or(USAGE)?,
-            "--addr" => addr = args.next().ok_or(USAGE)?,
-            "--secure-cookies" => secure = true,
-            _ => return Err(USAGE.into()),
+            "-h" | "--help" => return Ok(None),
+            "--store" => options.store = value("--store")?,
+            "--addr" => options.addr = value("--addr")?,
+            "--secure-cookies" => options.secure = true,
+            other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    let manager = session_stores::connect(&store)
-        .await?
-        .manager(Config::default())?;
-    let app = router(manager, CookieConfig::default().secure(secure));
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
-    println!(
-        "session demo on http://{} (store: {})",
-        listener.local_addr()?,
-        store.split("://").next().unwrap_or("?")
+    Ok(Some(options))
+}
+
+async fn run(options: Options) -> Result<(), String> {
+    let manager = session_stores::connect(&options.store)
+        .await
+        .map_err(|e| format!("cannot open the session store: {e}"))?
+        .manager(Config::default())
+        .map_err(|e| format!("invalid session settings: {e}"))?;
+    let app = router(
+        manager.clone(),
+        CookieConfig::default().secure(options.secure),
     );
-    axum::serve(listener, app).await?;
-    Ok(())
+    let listener = tokio::net::TcpListener::bind(&options.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let scheme = options.store.split("://").next().unwrap_or("?");
+    println!("session demo on http://{addr} (store: {scheme}); Ctrl-C stops it gracefully");
+    serve::serve(
+        listener,
+        app,
+        manager,
+        serve::HEADER_READ_TIMEOUT,
+        serve::signal(),
+    )
+    .await
+    .map_err(|e| format!("serving failed: {e}"))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match options() {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("session-demo: {error}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("session-demo: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,17 +1,22 @@
-//! The routes and their HTML, kept small.
-
-use std::time::SystemTime;
+//! The routes and their pages.
 
 use axum::Router;
-use axum::extract::Form;
+use axum::extract::{Form, Query};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use session_core::{Session, SessionError, SessionId, SessionManager};
+use session_core::{Session, SessionError, SessionId, SessionManager, Token};
 use session_tower::{CookieConfig, LazySession, SessionLayer, SessionRejection};
+
+use crate::html::{ago, device, escape, page};
 
 /// The session key holding the visit count.
 const VISITS: &str = "visits";
+
+/// The longest name, in UTF-16 code units: what the form's `maxlength` counts, so the browser and
+/// the server agree on every name.
+const MAX_NAME: usize = 64;
 
 /// The app, with its session layer.
 pub fn router(manager: SessionManager, cookie: CookieConfig) -> Router {
@@ -23,30 +28,47 @@ pub fn router(manager: SessionManager, cookie: CookieConfig) -> Router {
         .route("/sessions/end-others", post(end_others))
         .route("/live", get(crate::live::page))
         .route("/live/ws", get(crate::live::socket))
-        .route("/health", get(|| async { "ok" }))
+        .route("/health", get(health))
         .layer(SessionLayer::new(manager).cookie(cookie))
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+/// `GET /health`: `ok` when the store answers, `503` when it does not.
+async fn health(lazy: LazySession) -> Response {
+    // An unknown token: a real round trip to the store, and no session touched.
+    let probe = match Token::generate() {
+        Ok(token) => token,
+        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "no randomness").into_response(),
+    };
+    match lazy.manager().load(probe.as_str()).await {
+        Ok(_) => "ok".into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable").into_response(),
+    }
 }
 
-fn ago(time: SystemTime) -> String {
-    let secs = SystemTime::now()
-        .duration_since(time)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!(
-        "{} ago",
-        humantime::format_duration(std::time::Duration::from_secs(secs))
-    )
+#[derive(Deserialize)]
+struct Notice {
+    notice: Option<String>,
 }
 
-async fn home(lazy: LazySession) -> Result<Html<String>, SessionRejection> {
+fn notice_html(notice: Option<&str>, signed_out: bool) -> String {
+    let (class, text) = match notice {
+        Some("ended") => ("notice", "That session has been ended."),
+        Some("ended-others") => ("notice", "All your other sessions have been ended."),
+        Some("logged-out") => ("notice", "You are logged out."),
+        _ if signed_out => (
+            "notice warn",
+            "Your session has ended: it expired, or it was ended from another device.",
+        ),
+        _ => return String::new(),
+    };
+    format!("<p class=\"{class}\" id=notice>{text}</p>")
+}
+
+async fn home(
+    lazy: LazySession,
+    Query(query): Query<Notice>,
+) -> Result<Html<String>, SessionRejection> {
+    let signed_out = lazy.had_token() && lazy.existing().await?.is_none();
     let session = lazy.get().await?;
     let mut visits: u64 = session.get(VISITS)?.unwrap_or(0);
     // A request still holding a token rotated out at login reads the page as it was; it counts
@@ -55,23 +77,27 @@ async fn home(lazy: LazySession) -> Result<Html<String>, SessionRejection> {
         visits += 1;
         session.set(VISITS, &visits)?;
     }
-    let mut page = format!(
-        "<!doctype html><title>Session demo</title><h1>Session demo</h1>\
-         <p id=\"visits\">Visits in this session: <b>{visits}</b></p>\
-         <p><a href=/live>The live page</a>: every tab shares one live session.</p>"
-    );
+    let mut body = notice_html(query.notice.as_deref(), signed_out);
+    body.push_str(&format!(
+        "<div class=card><p id=\"visits\">Visits in this session: <b>{visits}</b></p>\
+         <p><a href=/live>The live page</a>: every tab of this browser shares one live session.</p></div>"
+    ));
     match session.subject() {
-        None => page.push_str(
-            "<form method=post action=/login><label>Name <input name=name id=name required maxlength=64></label> \
-             <button id=login>Log in</button></form>",
-        ),
+        None => body.push_str(&format!(
+            "<div class=card><form method=post action=/login>\
+             <label>Name <input name=name id=name required maxlength={MAX_NAME} autocomplete=username></label> \
+             <button id=login>Log in</button></form></div>"
+        )),
         Some(user) => {
-            page.push_str(&format!("<p id=\"user\">Logged in as <b>{}</b></p>", escape(&user)));
-            page.push_str("<form method=post action=/logout><button id=logout>Log out</button></form>");
-            page.push_str(&sessions_table(lazy.manager(), &session, &user).await?);
+            body.push_str(&format!(
+                "<div class=card><p id=\"user\">Logged in as <b>{}</b> \
+                 <form method=post action=/logout><button class=quiet id=logout>Log out</button></form></p></div>",
+                escape(&user)
+            ));
+            body.push_str(&sessions_table(lazy.manager(), &session, &user).await?);
         }
     }
-    Ok(Html(page))
+    Ok(Html(page("Session demo", &body)))
 }
 
 async fn sessions_table(
@@ -80,7 +106,8 @@ async fn sessions_table(
     user: &str,
 ) -> Result<String, SessionRejection> {
     let mut html = String::from(
-        "<h2>Your sessions</h2><table id=sessions><tr><th>Device</th><th>Created</th><th>Last seen</th><th></th></tr>",
+        "<h2>Your sessions</h2><div class=card><table id=sessions>\
+         <tr><th>Device</th><th>Started</th><th>Last seen</th><th></th></tr>",
     );
     // Read-only copies of tokens rotated out at login are not sessions a person can use; "end
     // all other sessions" still ends them.
@@ -92,26 +119,26 @@ async fn sessions_table(
     {
         let this = info.id == current.id();
         let action = if this {
-            "<i>this session</i>".to_owned()
+            "<span class=tag>this session</span>".to_owned()
         } else {
             format!(
-                "<form method=post action=/sessions/end><input type=hidden name=id value={}><button>End</button></form>",
+                "<form method=post action=/sessions/end><input type=hidden name=id value={}>\
+                 <button class=quiet>End</button></form>",
                 info.id.to_hex()
             )
         };
         html.push_str(&format!(
-            "<tr class=session><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
-            escape(
-                info.device
-                    .as_deref()
-                    .filter(|d| !d.is_empty())
-                    .unwrap_or("unknown device")
-            ),
+            "<tr class=\"session{}\"><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
+            if this { " current" } else { "" },
+            escape(&device(info.device.as_deref())),
             ago(info.created_at),
             ago(info.latest_visit),
         ));
     }
-    html.push_str("</table><form method=post action=/sessions/end-others><button id=end-others>End all other sessions</button></form>");
+    html.push_str(
+        "</table><p><form method=post action=/sessions/end-others>\
+         <button class=quiet id=end-others>End all other sessions</button></form></p></div>",
+    );
     Ok(html)
 }
 
@@ -122,12 +149,11 @@ struct Login {
 
 async fn login(lazy: LazySession, Form(form): Form<Login>) -> Result<Response, SessionRejection> {
     let name = form.name.trim();
-    if name.is_empty() || name.len() > 64 {
-        return Ok((
-            axum::http::StatusCode::BAD_REQUEST,
-            "a name of 1 to 64 bytes, please",
-        )
-            .into_response());
+    if name.is_empty() || name.encode_utf16().count() > MAX_NAME {
+        let body = format!(
+            "<p class=\"notice warn\">A name of 1 to {MAX_NAME} characters, please.</p><p><a href=/>Back</a></p>"
+        );
+        return Ok((StatusCode::BAD_REQUEST, Html(page("Log in", &body))).into_response());
     }
     let session = lazy.get().await?;
     // One call: a new token bound to the user; the token from before login stays anonymous and
@@ -147,7 +173,7 @@ async fn logout(lazy: LazySession) -> Result<Redirect, SessionRejection> {
     if let Some(session) = lazy.existing().await? {
         session.destroy(false).await?;
     }
-    Ok(Redirect::to("/"))
+    Ok(Redirect::to("/?notice=logged-out"))
 }
 
 #[derive(Deserialize)]
@@ -162,7 +188,7 @@ async fn end_one(lazy: LazySession, Form(form): Form<End>) -> Result<Redirect, S
         // Only one of the user's own sessions can be ended.
         lazy.manager().end_session_of(&user, &id).await?;
     }
-    Ok(Redirect::to("/"))
+    Ok(Redirect::to("/?notice=ended"))
 }
 
 async fn end_others(lazy: LazySession) -> Result<Redirect, SessionRejection> {
@@ -175,5 +201,5 @@ async fn end_others(lazy: LazySession) -> Result<Redirect, SessionRejection> {
             }
         }
     }
-    Ok(Redirect::to("/"))
+    Ok(Redirect::to("/?notice=ended-others"))
 }

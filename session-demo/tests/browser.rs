@@ -321,3 +321,84 @@ async fn two_tabs_share_the_live_page_and_it_survives_a_restart() {
     browser.expect_text("#status", "live").await;
     browser.close().await;
 }
+
+/// A page on another origin of the same host (another port: "same-site"), as an attacker's or
+/// another app's: it plants cookies and posts a form to the demo.
+async fn serve_other_origin(demo: &str) -> String {
+    use axum::response::Html;
+    use axum::routing::get;
+    let plant = Html(
+        "<!doctype html><title>other app</title><script>\
+         document.cookie = 'lang=Jos\u{e9}; path=/';\
+         document.cookie = 'session=planted-garbage; path=/sessions';\
+         </script><p id=done>planted</p>",
+    );
+    let csrf = Html(format!(
+        "<!doctype html><title>other app</title>\
+         <form id=f method=post action='{demo}/logout'></form>\
+         <script>document.getElementById('f').submit()</script>"
+    ));
+    let app = axum::Router::new()
+        .route("/plant", get(move || async move { plant }))
+        .route("/csrf", get(move || async move { csrf }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+/// Findings 1 and 2 in a real browser: another app's cookies (a non-ASCII one, and a planted one
+/// of our name sent before the real one) leave the user logged in, and a form posted to the
+/// demo from another origin is refused with 403 and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planted_cookies_and_cross_site_posts_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = serve_demo(&dir.path().join("demo.db")).await;
+    let other = serve_other_origin(&site).await;
+
+    let port = free_port();
+    let chromedriver = find_binary("chromedriver", &[], "chromium-driver");
+    let _driver = Driver(
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    wait_for_port(port, Duration::from_secs(20), "chromedriver");
+    let browser = Browser::start(
+        &format!("http://127.0.0.1:{port}"),
+        &dir.path().join("profile"),
+    )
+    .await;
+
+    browser.open(&site).await;
+    let name = browser.find("#name").await;
+    browser
+        .post(&format!("/element/{name}/value"), json!({"text": "alice"}))
+        .await;
+    browser.click("#login").await;
+    browser.expect_text("#user b", "alice").await;
+
+    // Another app on this host plants its cookies; the user stays logged in, and ends their
+    // other sessions (a request to /sessions/..., where the planted cookie comes first).
+    browser.open(&format!("{other}/plant")).await;
+    browser.expect_text("#done", "planted").await;
+    browser.open(&site).await;
+    browser.expect_text("#user b", "alice").await;
+    browser.click("#end-others").await;
+    browser
+        .text_when("#notice", |t| t.contains("other sessions have been ended"))
+        .await;
+    browser.expect_text("#user b", "alice").await;
+
+    // A form on the other origin posts to the demo's logout: refused, nothing changes.
+    browser.open(&format!("{other}/csrf")).await;
+    browser
+        .text_when("body", |t| t.contains("cross-site request refused"))
+        .await;
+    browser.open(&site).await;
+    browser.expect_text("#user b", "alice").await;
+    browser.close().await;
+}

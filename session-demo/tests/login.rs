@@ -126,7 +126,7 @@ async fn fixation_through_the_demo(manager: SessionManager, label: &str) {
         page.body
     );
     assert_eq!(
-        page.body.matches("class=session>").count(),
+        page.body.matches("<tr class=\"session").count(),
         1,
         "{label}: the victim has exactly one session: {}",
         page.body

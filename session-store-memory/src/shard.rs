@@ -73,9 +73,25 @@ pub(crate) fn remove(cache: &mut Cache, books: Books<'_>, id: &SessionId) -> Opt
     Some(entry)
 }
 
-/// Drops the shard's least recently used session to make room; `false` when the shard is empty.
+/// How many of a shard's least recently used sessions are looked at for an anonymous one to
+/// evict first.
+const EVICTION_SCAN: usize = 64;
+
+/// Drops a session to make room; `false` when the shard is empty. Sessions without a subject go
+/// first (the least recently used among the shard's oldest [`EVICTION_SCAN`]), so a flood of
+/// cookieless visitors cannot push out a signed-in user; else the least recently used one.
 pub(crate) fn evict_lru(cache: &mut Cache, books: Books<'_>) -> bool {
-    match cache.pop_lru() {
+    let anonymous = cache
+        .iter()
+        .rev()
+        .take(EVICTION_SCAN)
+        .find(|(_, entry)| entry.subject.is_none())
+        .map(|(id, _)| *id);
+    let victim = match anonymous {
+        Some(id) => cache.pop(&id).map(|entry| (id, entry)),
+        None => cache.pop_lru(),
+    };
+    match victim {
         Some((id, entry)) => {
             forget(books, &id, &entry);
             true

@@ -142,3 +142,24 @@ fn zero_bounds_are_refused() {
         Err(StoreError::InvalidInput(_))
     ));
 }
+
+/// At the bound, a session without a subject is evicted before a signed-in one, even a more
+/// recently used one: an anonymous flood cannot push a user out.
+#[tokio::test]
+async fn anonymous_sessions_are_evicted_first() {
+    let store = MemoryStore::builder()
+        .max_sessions(3)
+        .shards(1)
+        .build()
+        .unwrap();
+    store.set(&id(1), "k", json!(1), LONG).await.unwrap();
+    assert!(store.bind_subject(&id(1), "alice").await.unwrap());
+    for n in 2..=100 {
+        store.set(&id(n), "k", json!(n), LONG).await.unwrap();
+    }
+    assert!(
+        store.get(&id(1), "k", None).await.unwrap().is_some(),
+        "the signed-in session, the least recently used, survived the flood"
+    );
+    assert_eq!(store.count().await.unwrap(), 3);
+}

@@ -62,5 +62,5 @@ mod store;
 pub use config::{
     DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_BUSY_TIMEOUT, DEFAULT_POOL_SIZE, Location, SqliteStoreBuilder,
 };
-pub use schema::SCHEMA_VERSION;
+pub use schema::{JOURNAL_SIZE_LIMIT, SCHEMA_VERSION};
 pub use store::{MAX_VALUE_LEN, SqliteStore};

@@ -313,6 +313,17 @@ pub(crate) fn delete_expired(conn: &mut Connection, now: i64, batch: usize) -> R
         delete_session(&tx, id)?;
     }
     tx.commit()?;
+    if (ids.len() as i64) < batch {
+        // The last batch of a cleanup: give the freed pages back to the file system, and
+        // checkpoint without waiting for anyone, so the WAL can be cut back to its limit.
+        // Each step frees one page, so it is stepped to the end.
+        let mut vacuum = conn.prepare_cached("PRAGMA incremental_vacuum")?;
+        let mut pages = vacuum.query([])?;
+        while pages.next()?.is_some() {}
+        drop(pages);
+        drop(vacuum);
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    }
     Ok(ids.len() as u64)
 }
 

@@ -35,12 +35,21 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The size the WAL file is cut back to after a checkpoint: it may grow past it under load (a
+/// checkpoint cannot finish while readers hold old snapshots), but never stays larger.
+pub const JOURNAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
+
 /// Settings for one new connection: a busy timeout (so writers queue instead of failing), WAL
-/// (readers never block the writer) for files, and `synchronous = NORMAL`, which is durable under
-/// WAL except for the last commits on power loss.
+/// (readers never block the writer) for files with its size limited ([`JOURNAL_SIZE_LIMIT`]),
+/// incremental auto-vacuum for new files (so a cleanup gives space back), and
+/// `synchronous = NORMAL`, which is durable under WAL except for the last commits on power loss.
 pub(crate) fn configure(conn: &Connection, busy_timeout: Duration, file: bool) -> Result<()> {
     conn.busy_timeout(busy_timeout)?;
     if file {
+        // Takes effect only in a file without tables yet (a file made by an older release keeps
+        // its setting: its freed pages are reused, and `VACUUM` once gives them back).
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
         // Turning a new file to WAL takes an exclusive lock, and SQLite answers `SQLITE_BUSY` at
         // once instead of calling the busy handler when another connection holds the file (seen
         // with several stores opening one new file together), so wait here as the handler would.

@@ -4,7 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
-use session_core::SessionError;
+use session_core::{SessionError, StoreError};
 
 use crate::LazySession;
 
@@ -34,9 +34,16 @@ impl<S: Send + Sync> FromRequestParts<S> for LazySession {
     }
 }
 
-/// A [`SessionError`] as an axum response, so handlers can use `?`: `503` when the store is
-/// unavailable (the layer answers 503 for any store failure anyway), `409` when the request's
-/// token was rotated out by another request (retry with the new cookie), `500` otherwise.
+/// A [`SessionError`] as an axum response, so handlers can use `?`. The status says whose fault
+/// it is, and the body names no internals (the error is logged with `tracing`):
+///
+/// | error | status |
+/// |---|---|
+/// | `Store(InvalidInput)` (a bad key or subject, e.g. a NUL in a login name) | `400 Bad Request` |
+/// | `Store(TooLarge)` (a value or a session over the configured limits) | `413 Payload Too Large` |
+/// | `Store(Unavailable)` | `503 Service Unavailable`, `Retry-After: 1` |
+/// | `RotatedOut` (another request rotated the token: retry with the new cookie) | `409 Conflict` |
+/// | anything else | `500 Internal Server Error` |
 #[derive(Debug)]
 pub struct SessionRejection(pub SessionError);
 
@@ -46,13 +53,77 @@ impl From<SessionError> for SessionRejection {
     }
 }
 
+impl SessionRejection {
+    /// The status and the body this error answers with.
+    pub fn status_and_body(&self) -> (StatusCode, &'static str) {
+        match &self.0 {
+            SessionError::Store(StoreError::InvalidInput(_)) => {
+                (StatusCode::BAD_REQUEST, "bad request")
+            }
+            SessionError::Store(StoreError::TooLarge { .. }) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too large")
+            }
+            SessionError::Store(e) if e.is_transient() => {
+                (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")
+            }
+            SessionError::RotatedOut => (
+                StatusCode::CONFLICT,
+                "the session was renewed by another request: retry",
+            ),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+        }
+    }
+}
+
 impl IntoResponse for SessionRejection {
     fn into_response(self) -> Response {
-        let status = match &self.0 {
-            SessionError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-            SessionError::RotatedOut => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        (status, self.0.to_string()).into_response()
+        let (status, body) = self.status_and_body();
+        if status.is_server_error() {
+            tracing::warn!(error = %self.0, "session error");
+        }
+        let mut response = (status, body).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_answers_with_its_status() {
+        let status = |e: SessionError| SessionRejection(e).status_and_body().0;
+        assert_eq!(
+            status(StoreError::InvalidInput("subject contains NUL".into()).into()),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(
+                StoreError::TooLarge {
+                    what: "value",
+                    size: 2,
+                    limit: 1
+                }
+                .into()
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(
+            status(StoreError::timeout("loading").into()),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(status(SessionError::RotatedOut), StatusCode::CONFLICT);
+        assert_eq!(
+            status(SessionError::Destroyed),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let response = SessionRejection(StoreError::timeout("x").into()).into_response();
+        assert_eq!(response.headers()[http::header::RETRY_AFTER], "1");
     }
 }

@@ -6,22 +6,39 @@ use http::{HeaderMap, HeaderValue, header::COOKIE};
 use crate::SigningKeys;
 use crate::signing::Verified;
 
-/// The session token a `Cookie` header carries under `name`, after signature checking when
-/// `keys` are given; `None` when the header or the cookie is absent, malformed, or badly signed.
+/// The session tokens a `Cookie` header carries under `name` (at most
+/// [`MAX_CANDIDATES`](crate::MAX_CANDIDATES), in order), after signature checking when
+/// `keys` are given; empty when the header has none that could be one.
+pub fn tokens_from_cookie_header(
+    header: &[u8],
+    name: &str,
+    keys: Option<&SigningKeys>,
+) -> Vec<String> {
+    let mut headers = HeaderMap::new();
+    let Ok(value) = HeaderValue::from_bytes(header) else {
+        return Vec::new();
+    };
+    headers.insert(COOKIE, value);
+    crate::cookies::values(&headers, name)
+        .into_iter()
+        .filter_map(|value| match keys {
+            None => Some(value),
+            Some(keys) => match keys.verify(name, &value)? {
+                Verified::Current(token) | Verified::Old(token) => Some(token),
+            },
+        })
+        .collect()
+}
+
+/// The first of [`tokens_from_cookie_header`].
 pub fn token_from_cookie_header(
     header: &[u8],
     name: &str,
     keys: Option<&SigningKeys>,
 ) -> Option<String> {
-    let mut headers = HeaderMap::new();
-    headers.insert(COOKIE, HeaderValue::from_bytes(header).ok()?);
-    let value = crate::service::cookie_value(&headers, name)?;
-    match keys {
-        None => Some(value),
-        Some(keys) => match keys.verify(name, &value)? {
-            Verified::Current(token) | Verified::Old(token) => Some(token),
-        },
-    }
+    tokens_from_cookie_header(header, name, keys)
+        .into_iter()
+        .next()
 }
 
 /// `value` verified as a signed cookie value named `name`.

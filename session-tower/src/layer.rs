@@ -7,6 +7,7 @@ use http::{HeaderName, Response, StatusCode};
 use session_core::{SessionError, SessionManager};
 use tower::Layer;
 
+use crate::cross_site::CrossSite;
 use crate::{CookieConfig, SessionService, SigningKeys};
 
 /// Makes the response for a request whose session store failed.
@@ -39,6 +40,7 @@ pub(crate) struct Settings {
     pub(crate) signing: Option<SigningKeys>,
     pub(crate) header: Option<HeaderName>,
     pub(crate) device: DeviceContext,
+    pub(crate) cross_site: CrossSite,
     pub(crate) on_unavailable: UnavailableHandler,
 }
 
@@ -83,6 +85,7 @@ impl SessionLayer {
                 signing: None,
                 header: None,
                 device: Arc::new(user_agent_device),
+                cross_site: CrossSite::default(),
                 on_unavailable: Arc::new(default_unavailable),
             }),
         }
@@ -140,6 +143,20 @@ impl SessionLayer {
         device: impl Fn(&Parts) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
         self.with(|s| s.device = Arc::new(device))
+    }
+
+    /// Whether cross-site requests that could change state are refused with `403` (see the
+    /// crate docs' "Cross-site requests"). The default is `true`; turn it off only behind a
+    /// protection of your own.
+    pub fn cross_site_protection(self, on: bool) -> Self {
+        self.with(|s| s.cross_site.on = on)
+    }
+
+    /// Lets unsafe requests from `origin` (`https://partner.example`, scheme, host and port)
+    /// through the cross-site protection. The default is no trusted origin.
+    pub fn trust_origin(self, origin: &str) -> Self {
+        let origin = crate::cross_site::normalize(origin);
+        self.with(|s| s.cross_site.trusted.push(origin))
     }
 
     /// The response to send when the store fails during load or save. The default is `503`.

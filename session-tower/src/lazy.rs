@@ -15,7 +15,10 @@ pub struct LazySession(Arc<Inner>);
 
 struct Inner {
     manager: SessionManager,
-    token: Option<String>,
+    /// The tokens the request presented, in the order to try them.
+    tokens: Vec<String>,
+    /// Which of them found the session.
+    used: std::sync::OnceLock<usize>,
     device: Option<String>,
     slot: tokio::sync::Mutex<Slot>,
     /// A store error happened while loading: the layer answers 503 instead of the handler's
@@ -37,7 +40,7 @@ pub(crate) enum Slot {
 impl std::fmt::Debug for LazySession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LazySession")
-            .field("has_token", &self.0.token.is_some())
+            .field("tokens", &self.0.tokens.len())
             .finish_non_exhaustive()
     }
 }
@@ -45,12 +48,13 @@ impl std::fmt::Debug for LazySession {
 impl LazySession {
     pub(crate) fn new(
         manager: SessionManager,
-        token: Option<String>,
+        tokens: Vec<String>,
         device: Option<String>,
     ) -> Self {
         Self(Arc::new(Inner {
             manager,
-            token,
+            tokens,
+            used: std::sync::OnceLock::new(),
             device,
             slot: tokio::sync::Mutex::new(Slot::Untouched),
             failed: AtomicBool::new(false),
@@ -102,24 +106,22 @@ impl LazySession {
     /// As [`get`](LazySession::get).
     pub async fn resume(&self) -> Result<Option<Session>, SessionError> {
         let mut slot = self.0.slot.lock().await;
-        let Some(token) = &self.0.token else {
-            *slot = Slot::Missing;
-            return Ok(None);
-        };
-        match self.0.manager.resume(token).await {
-            Ok(Some(session)) => {
-                *slot = Slot::Present(session.clone());
-                Ok(Some(session))
-            }
-            Ok(None) => {
-                *slot = Slot::Missing;
-                Ok(None)
-            }
-            Err(error) => {
-                self.0.failed.store(true, Ordering::SeqCst);
-                Err(error)
+        for (i, token) in self.0.tokens.iter().enumerate() {
+            match self.0.manager.resume(token).await {
+                Ok(Some(session)) => {
+                    let _ = self.0.used.set(i);
+                    *slot = Slot::Present(session.clone());
+                    return Ok(Some(session));
+                }
+                Ok(None) => continue,
+                Err(error) => {
+                    self.0.failed.store(true, Ordering::SeqCst);
+                    return Err(error);
+                }
             }
         }
+        *slot = Slot::Missing;
+        Ok(None)
     }
 
     /// The manager behind this session (to list or revoke a user's sessions).
@@ -127,23 +129,39 @@ impl LazySession {
         &self.0.manager
     }
 
+    /// Whether the request presented a token (a cookie of ours or the header), whether or not it
+    /// found a session: `true` with no session means it ended (expired, logged out elsewhere).
+    pub fn had_token(&self) -> bool {
+        !self.0.tokens.is_empty()
+    }
+
+    /// Tries each presented token in order; the first that finds a live session wins, so a
+    /// planted cookie in front of the real one changes nothing.
     async fn load(&self) -> Result<Slot, SessionError> {
-        let Some(token) = &self.0.token else {
-            return Ok(Slot::Missing);
-        };
-        match self
-            .0
-            .manager
-            .load_with(token, self.0.device.as_deref())
-            .await
-        {
-            Ok(Some(session)) => Ok(Slot::Present(session)),
-            Ok(None) | Err(SessionError::DeviceMismatch) => Ok(Slot::Missing),
-            Err(error) => {
-                self.0.failed.store(true, Ordering::SeqCst);
-                Err(error)
+        for (i, token) in self.0.tokens.iter().enumerate() {
+            match self
+                .0
+                .manager
+                .load_with(token, self.0.device.as_deref())
+                .await
+            {
+                Ok(Some(session)) => {
+                    let _ = self.0.used.set(i);
+                    return Ok(Slot::Present(session));
+                }
+                Ok(None) | Err(SessionError::DeviceMismatch) => continue,
+                Err(error) => {
+                    self.0.failed.store(true, Ordering::SeqCst);
+                    return Err(error);
+                }
             }
         }
+        Ok(Slot::Missing)
+    }
+
+    /// Which presented token found the session, if one did.
+    pub(crate) fn used(&self) -> Option<usize> {
+        self.0.used.get().copied()
     }
 
     /// What happened to the session during the request.

@@ -12,12 +12,41 @@
 //! session. Tokens come from the cookie (or a configured header), never from the URL. A store
 //! failure while loading or saving is a `503`, never a request served without its session.
 //!
+//! # Cookies other apps set
+//!
+//! Our cookie is read from the raw `Cookie` header bytes: other cookies' contents never matter (a
+//! `lang=José` is bytes skipped, not a reason to ignore the header). Every cookie of our name is a
+//! candidate, up to [`MAX_CANDIDATES`], tried in the order the browser sent them: the one that
+//! finds a live session wins, so a cookie planted in front of the real one (with a longer path,
+//! say) changes nothing, and the working cookie is never replaced because of it. With the default
+//! `__Host-` prefix, a cookie without it is not ours at all.
+//!
+//! # Cross-site requests
+//!
+//! On by default: an unsafe request (any method but `GET`, `HEAD`, `OPTIONS`, `TRACE`) whose
+//! `Sec-Fetch-Site` is `cross-site` or `same-site` (a page on another port or subdomain), or,
+//! from a browser without that header, whose `Origin` is not the request's own origin, is refused
+//! with `403` before the handler runs and with no session change. Trust an origin with
+//! [`SessionLayer::trust_origin`]; turn the check off with
+//! [`SessionLayer::cross_site_protection`]. Not covered: requests with neither header (not a
+//! browser's cross-site request), state changed by `GET` (don't), and script running on the site
+//! itself (XSS).
+//!
+//! # Errors
+//!
+//! [`SessionRejection`] answers a handler's [`SessionError`](session_core::SessionError) by whose
+//! fault it is: `400` for bad input (e.g. a NUL in a login name), `413` for a value over the
+//! limits, `503` with `Retry-After` when the store is unavailable, `409` when another request
+//! rotated the token, `500` otherwise; the body names no internals.
+//!
 //! # Layout
 //!
 //! - `layer`: [`SessionLayer`] and its settings.
 //! - `service`: [`SessionService`]: token in, lazy session, one save and the cookie out.
 //! - `lazy`: [`LazySession`], the request's session, loaded on first use.
 //! - `config`: [`CookieConfig`], the cookie's name and attributes.
+//! - `cookies`: reading our cookies from the raw `Cookie` header bytes.
+//! - `cross_site`: refusing cross-site requests that could change state.
 //! - `signing`: [`SigningKeys`], HMAC-signed cookie values.
 //! - `extract`: the axum extractor (feature `axum`, on by default).
 //! - `fuzzing`: the request parsing, exposed for the fuzz targets in `fuzz/` (not stable API).
@@ -49,6 +78,8 @@
 //! ```
 
 mod config;
+mod cookies;
+mod cross_site;
 #[cfg(feature = "axum")]
 mod extract;
 #[doc(hidden)]
@@ -59,6 +90,7 @@ mod service;
 mod signing;
 
 pub use config::{CookieConfig, DEFAULT_COOKIE_NAME};
+pub use cookies::MAX_CANDIDATES;
 #[cfg(feature = "axum")]
 pub use extract::{MissingSessionLayer, SessionRejection};
 pub use layer::{DeviceContext, SessionLayer, UnavailableHandler, user_agent_device};

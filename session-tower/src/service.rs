@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use cookie::Cookie;
-use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE};
+use http::header::{CACHE_CONTROL, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use session_core::{Session, SessionError, StoreError};
 use tower::Service;
@@ -16,6 +16,7 @@ use tower::Service;
 use crate::layer::Settings;
 use crate::lazy::{LazySession, Slot};
 use crate::signing::Verified;
+use crate::{cookies, cross_site};
 
 /// Where the request's token came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,12 +67,16 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let settings = self.settings.clone();
-        let presented = presented_token(request.headers(), &settings);
+        let presented = presented_tokens(request.headers(), &settings);
         let (parts, body) = request.into_parts();
+        if cross_site::refused(&parts, &settings.cross_site) {
+            // Before the handler and before any session I/O: nothing changes.
+            return Box::pin(async { Ok(forbidden()) });
+        }
         let device = (settings.device)(&parts);
         let mut request = Request::from_parts(parts, body);
-        let token = presented.as_ref().map(|p| p.token.clone());
-        let lazy = LazySession::new(settings.manager.clone(), token, device);
+        let tokens = presented.iter().map(|p| p.token.clone()).collect();
+        let lazy = LazySession::new(settings.manager.clone(), tokens, device);
         request.extensions_mut().insert(lazy.clone());
         Box::pin(async move {
             let response = inner.call(request).await?;
@@ -80,55 +85,44 @@ where
     }
 }
 
-/// The longest cookie value that can hold a token (a signed one is 87 bytes); longer values are
-/// refused before they are copied.
-const MAX_TOKEN_VALUE_LEN: usize = 256;
-
-/// The value of cookie `name` in the request's `Cookie` headers. Cookies are parsed lazily and
-/// borrowed, so a huge header costs one pass, and only a value short enough to be a token is
-/// copied.
-pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .filter(|c| c.value().len() <= MAX_TOKEN_VALUE_LEN)
-        .map(|c| c.value().to_owned())
-}
-
-/// The token in the session cookie (checked against the signing keys when cookies are signed),
-/// else in the configured header. Never from the URL.
-fn presented_token(headers: &HeaderMap, settings: &Settings) -> Option<Presented> {
+/// The tokens a request presents, in the order to try them: every cookie of our name (read from
+/// the raw header bytes, see `cookies`), each checked against the signing keys when cookies are
+/// signed, then the configured header. Never from the URL. With the `__Host-` prefix (the
+/// default), a cookie without it is not ours at all, so a subdomain or a plain-HTTP page cannot
+/// plant one.
+fn presented_tokens(headers: &HeaderMap, settings: &Settings) -> Vec<Presented> {
     let name = settings.cookie.cookie_name();
-    let from_cookie = cookie_value(headers, &name).map(|value| (value, Source::Cookie));
-    let from_header = || {
-        let header = settings.header.as_ref()?;
-        let value = headers.get(header)?.to_str().ok()?;
-        (value.len() <= MAX_TOKEN_VALUE_LEN).then(|| (value.to_owned(), Source::Header))
-    };
-    let (value, source) = from_cookie.or_else(from_header)?;
-    match &settings.signing {
-        None => Some(Presented {
-            token: value,
-            source,
-            resign: false,
-        }),
-        Some(keys) => match keys.verify(&name, &value)? {
-            Verified::Current(token) => Some(Presented {
-                token,
+    let mut raw: Vec<(String, Source)> = cookies::values(headers, &name)
+        .into_iter()
+        .map(|value| (value, Source::Cookie))
+        .collect();
+    if let Some(header) = &settings.header
+        && let Some(value) = headers.get(header).and_then(|v| v.to_str().ok())
+        && value.len() <= cookies::MAX_TOKEN_VALUE_LEN
+    {
+        raw.push((value.to_owned(), Source::Header));
+    }
+    raw.into_iter()
+        .filter_map(|(value, source)| match &settings.signing {
+            None => Some(Presented {
+                token: value,
                 source,
                 resign: false,
             }),
-            Verified::Old(token) => Some(Presented {
-                token,
-                source,
-                resign: true,
-            }),
-        },
-    }
+            Some(keys) => match keys.verify(&name, &value)? {
+                Verified::Current(token) => Some(Presented {
+                    token,
+                    source,
+                    resign: false,
+                }),
+                Verified::Old(token) => Some(Presented {
+                    token,
+                    source,
+                    resign: true,
+                }),
+            },
+        })
+        .collect()
 }
 
 /// The token as it goes to the client: signed when signing is on.
@@ -160,9 +154,15 @@ fn max_age(settings: &Settings, session: Option<&Session>) -> Duration {
 async fn finish<B: From<String>>(
     settings: &Settings,
     lazy: &LazySession,
-    presented: Option<Presented>,
+    presented: Vec<Presented>,
     mut response: Response<B>,
 ) -> Response<B> {
+    // The token the session came from, else the first one presented.
+    let presented = lazy
+        .used()
+        .and_then(|i| presented.get(i))
+        .or(presented.first())
+        .cloned();
     if lazy.failed() {
         let error = SessionError::Store(StoreError::timeout("loading the session"));
         return unavailable(settings, &error);
@@ -265,6 +265,13 @@ fn no_store<B>(response: &mut Response<B>) {
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// The answer to a cross-site request that could change state: `403 Forbidden`.
+fn forbidden<B: From<String>>() -> Response<B> {
+    let mut response = Response::new(B::from("cross-site request refused".to_owned()));
+    *response.status_mut() = http::StatusCode::FORBIDDEN;
+    response
 }
 
 /// The answer to a request whose changes were refused because its token was rotated out by

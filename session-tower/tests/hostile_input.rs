@@ -5,7 +5,7 @@ mod support;
 
 use session_core::Token;
 use session_tower::fuzzing::{sign, token_from_cookie_header};
-use session_tower::{CookieConfig, SessionLayer, SigningKeys};
+use session_tower::{SessionLayer, SigningKeys};
 use tower::ServiceExt;
 
 #[test]
@@ -36,8 +36,7 @@ fn every_bit_flip_of_a_signed_cookie_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_thousand_untouched_requests_write_nothing() {
     let (manager, store) = support::counted_manager(session_core::Config::default());
-    let app =
-        support::app(SessionLayer::new(manager).cookie(CookieConfig::default().secure(false)));
+    let app = support::app(SessionLayer::new(manager).cookie(support::dev_cookie()));
     for i in 0..100_000 {
         let request = http::Request::get("/health")
             .body(axum::body::Body::empty())

@@ -9,14 +9,9 @@ use std::time::Duration;
 use session_core::{Config, SessionManager};
 use session_tower::{CookieConfig, SessionLayer, SigningKeys};
 use support::{
-    app, bare, browser, cookie_value, counted_manager, first_visit, get_with, memory_manager,
-    post_with, serve, set_cookies,
+    app, bare, browser, cookie_value, counted_manager, dev_cookie, first_visit, get_with,
+    memory_manager, post_with, serve, set_cookies,
 };
-
-fn dev_cookie() -> CookieConfig {
-    // reqwest's cookie jar does not send Secure cookies over plain HTTP.
-    CookieConfig::default().secure(false)
-}
 
 #[tokio::test]
 async fn untouched_requests_do_no_store_io_and_set_no_cookie() {
@@ -89,7 +84,8 @@ async fn cookie_attributes_are_the_safe_defaults() {
         "Secure",
         "SameSite=Lax",
         "Path=/",
-        "Max-Age=1209600",
+        // An anonymous session: the anonymous idle timeout (half an hour).
+        "Max-Age=1800",
     ] {
         assert!(
             cookie.split("; ").any(|a| a == attribute),

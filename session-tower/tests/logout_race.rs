@@ -7,17 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::{SessionManager, Store, Token};
-use session_tower::{CookieConfig, SessionLayer};
+use session_tower::SessionLayer;
 use support::{app, bare, first_visit, get_with, post_with, serve, set_cookies};
 
 async fn race<S: Store>(store: Arc<S>, rounds: usize) {
     let manager = SessionManager::builder_from_arc(store.clone())
         .build()
         .unwrap();
-    let base = serve(app(
-        SessionLayer::new(manager).cookie(CookieConfig::default().secure(false))
-    ))
-    .await;
+    let base = serve(app(SessionLayer::new(manager).cookie(support::dev_cookie()))).await;
     let client = bare();
     let mut interleaved = 0;
     for round in 0..rounds {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use session_core::{SessionManager, Store};
-use session_tower::{CookieConfig, SessionLayer};
+use session_tower::SessionLayer;
 use support::{app, bare, cookie_value, serve, set_cookies};
 
 const RATE: u64 = 250;
@@ -35,10 +35,7 @@ async fn outage<S: Store>(
     resume: impl FnOnce() + Send + 'static,
 ) {
     let manager = SessionManager::builder_from_arc(store).build().unwrap();
-    let base = serve(app(
-        SessionLayer::new(manager).cookie(CookieConfig::default().secure(false))
-    ))
-    .await;
+    let base = serve(app(SessionLayer::new(manager).cookie(support::dev_cookie()))).await;
     let client = bare();
     let login = client.post(format!("{base}/login")).send().await.unwrap();
     let cookie = format!(

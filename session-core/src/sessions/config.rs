@@ -7,6 +7,10 @@ use super::SessionError;
 /// The default idle timeout: two weeks without a visit ends a session.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 
+/// The default idle timeout of a session without a subject (an anonymous visitor's): half an
+/// hour, so a flood of cookieless requests cannot keep store space for two weeks.
+pub const DEFAULT_ANONYMOUS_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// The default touch interval: a session that is only read is written (its expiry pushed) at most
 /// once a minute.
 pub const DEFAULT_TOUCH_INTERVAL: Duration = Duration::from_secs(60);
@@ -48,6 +52,7 @@ pub const DEFAULT_MAX_KEYS: usize = 1000;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub(crate) idle_timeout: Duration,
+    pub(crate) anonymous_idle_timeout: Duration,
     pub(crate) absolute_lifetime: Option<Duration>,
     pub(crate) touch_interval: Duration,
     pub(crate) rotation_grace: Duration,
@@ -65,6 +70,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            anonymous_idle_timeout: DEFAULT_ANONYMOUS_IDLE_TIMEOUT,
             absolute_lifetime: None,
             touch_interval: DEFAULT_TOUCH_INTERVAL,
             rotation_grace: DEFAULT_ROTATION_GRACE,
@@ -95,6 +101,12 @@ impl Config {
     /// The idle timeout.
     pub fn idle_timeout(&self) -> Duration {
         self.idle_timeout
+    }
+
+    /// The idle timeout of sessions without a subject (never longer than
+    /// [`idle_timeout`](Self::idle_timeout)).
+    pub fn anonymous_idle_timeout(&self) -> Duration {
+        self.anonymous_idle_timeout.min(self.idle_timeout)
     }
 
     /// The absolute lifetime, if any.
@@ -136,6 +148,14 @@ impl ConfigBuilder {
     /// [`DEFAULT_IDLE_TIMEOUT`] (two weeks).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a session without a subject (an anonymous visitor's) lives without a visit; once
+    /// it logs in, the idle timeout applies. Never longer than the idle timeout. The default is
+    /// [`DEFAULT_ANONYMOUS_IDLE_TIMEOUT`] (half an hour).
+    pub fn anonymous_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.anonymous_idle_timeout = timeout;
         self
     }
 
@@ -196,7 +216,8 @@ impl ConfigBuilder {
     /// Renews a session's token automatically once it is older than `age`: the load that finds
     /// it so rotates it (as [`Session::rotate`](crate::Session::rotate)) and returns the handle
     /// with the new token, which the HTTP layer sends in the same response; the old token stays
-    /// read-only for the rotation grace. The default is never.
+    /// read-only for the rotation grace (requests racing the renewal with it read, and their
+    /// changes are refused with [`SessionError::RotatedOut`]). The default is never.
     pub fn renew_after(mut self, age: Duration) -> Self {
         self.config.renew_after = Some(age);
         self
@@ -250,8 +271,11 @@ impl ConfigBuilder {
         {
             return bad("absolute_lifetime must be more than zero and at most MAX_TTL");
         }
-        if c.touch_interval > c.idle_timeout {
-            return bad("touch_interval must not exceed idle_timeout");
+        if crate::validate_ttl(c.anonymous_idle_timeout).is_err() {
+            return bad("anonymous_idle_timeout must be more than zero and at most MAX_TTL");
+        }
+        if c.touch_interval > c.idle_timeout.min(c.anonymous_idle_timeout) {
+            return bad("touch_interval must not exceed idle_timeout or anonymous_idle_timeout");
         }
         if c.persist_interval.is_some_and(|i| i.is_zero()) {
             return bad("persist_interval must be more than zero");

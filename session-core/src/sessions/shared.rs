@@ -74,11 +74,14 @@ impl Shared {
         }
     }
 
-    /// The idle timeout of a session with this metadata: its own, else the configured one.
+    /// The idle timeout of a session with this metadata.
+    /// Its own, else the anonymous one for a session without a subject, else the configured one.
     pub(crate) fn idle_timeout(&self, meta: &Meta) -> Duration {
-        meta.idle_timeout_ms
-            .map(Duration::from_millis)
-            .unwrap_or(self.config.idle_timeout)
+        match (meta.idle_timeout_ms, &meta.subject) {
+            (Some(own), _) => Duration::from_millis(own),
+            (None, None) => self.config.anonymous_idle_timeout(),
+            (None, Some(_)) => self.config.idle_timeout,
+        }
     }
 
     /// Tells observers that session `id` was ended outside any handle, and retires the live

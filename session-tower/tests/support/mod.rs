@@ -88,6 +88,12 @@ pub fn app(layer: SessionLayer) -> Router {
         .layer(layer)
 }
 
+/// The cookie for tests over plain HTTP: reqwest's cookie jar does not send `Secure` cookies
+/// there.
+pub fn dev_cookie() -> session_tower::CookieConfig {
+    session_tower::CookieConfig::default().secure(false)
+}
+
 /// Serves `router` on a free loopback port and returns its base URL.
 pub async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1,0 +1,177 @@
+//! The demo's own findings: errors as statuses, matching limits, a health check that checks the
+//! store, a deadline on request headers, `--help`, readable startup errors, and a graceful stop.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use session_core::Config;
+use session_demo::{router, serve};
+use session_test_support::RedisServer;
+use session_test_support::process::{free_port, wait_for_port};
+use session_tower::CookieConfig;
+
+/// The demo on `url`'s store, served on a free port with a `header_timeout`; its base URL.
+async fn demo(url: &str, header_timeout: Duration) -> String {
+    let manager = session_stores::connect(url)
+        .await
+        .unwrap()
+        .manager(Config::default())
+        .unwrap();
+    let app = router(manager.clone(), CookieConfig::default().secure(false));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve::serve(
+        listener,
+        app,
+        manager,
+        header_timeout,
+        std::future::pending(),
+    ));
+    base
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Finding 4: a NUL in a login name was a 503 (an outage, to monitoring); it is a 400, and the
+/// body names no internals. Finding 5: the form's limit and the server's agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_a_400_and_limits_match_the_form() {
+    let base = demo("memory://", serve::HEADER_READ_TIMEOUT).await;
+    let login = |name: String| {
+        let base = base.clone();
+        async move {
+            client()
+                .post(format!("{base}/login"))
+                .form(&[("name", name)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let response = login("eve\0admin".into()).await;
+    assert_eq!(response.status(), 400);
+    let body = response.text().await.unwrap();
+    assert!(!body.contains("NUL") && !body.contains("subject"), "{body}");
+    // The form allows 64 UTF-16 code units: 32 emoji pass, 33 do not; 64 ASCII letters pass.
+    assert_eq!(login("\u{1F600}".repeat(32)).await.status(), 303);
+    assert_eq!(login("\u{1F600}".repeat(33)).await.status(), 400);
+    assert_eq!(login("a".repeat(64)).await.status(), 303);
+    assert_eq!(login("a".repeat(65)).await.status(), 400);
+}
+
+/// Finding 5: `/health` said `ok` while the store was down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_checks_the_store() {
+    let mut redis = RedisServer::start();
+    let base = demo(&redis.url(), serve::HEADER_READ_TIMEOUT).await;
+    let health = || async { client().get(format!("{base}/health")).send().await.unwrap() };
+    assert_eq!(health().await.status(), 200);
+    redis.kill();
+    let down = health().await;
+    assert_eq!(down.status(), 503);
+    assert_eq!(down.text().await.unwrap(), "session store unavailable");
+}
+
+/// Finding 5: half-sent requests held connections for 40 s and more; the server now closes a
+/// connection whose headers do not arrive in time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_headers_are_cut_off() {
+    let base = demo("memory://", Duration::from_millis(300)).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let closed_after = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: demo\r\nX-Slow: ")
+            .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let started = Instant::now();
+        let mut buf = [0u8; 1024];
+        // The server answers (408 or nothing) and closes: reading ends.
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+        started.elapsed()
+    })
+    .await
+    .unwrap();
+    assert!(
+        closed_after < Duration::from_secs(5),
+        "the half-sent request was held {closed_after:?}"
+    );
+}
+
+const DEMO: &str = env!("CARGO_BIN_EXE_session-demo");
+
+/// Finding 5: `--help` exited 1; errors printed in Rust `Debug` form.
+#[test]
+fn help_and_readable_errors() {
+    let help = Command::new(DEMO).arg("--help").output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("usage: session-demo") && text.contains("--store URL"),
+        "{text}"
+    );
+
+    let bad = Command::new(DEMO)
+        .args(["--store", "nope://x"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        text.starts_with("session-demo: cannot open the session store: unknown store scheme"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Error {") && !text.contains("InvalidUrl("),
+        "{text}"
+    );
+
+    let unknown = Command::new(DEMO).arg("--colour").output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// Finding 5: no graceful shutdown. SIGTERM stops taking connections, lets the ones in flight
+/// finish, and exits 0.
+#[test]
+fn sigterm_stops_it_gracefully() {
+    let port = free_port();
+    let mut child = Command::new(DEMO)
+        .args([
+            "--store",
+            "memory://",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, Duration::from_secs(20), "session-demo");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exited with {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

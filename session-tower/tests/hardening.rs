@@ -1,0 +1,151 @@
+//! The findings against the HTTP layer, reproduced through a router over real HTTP: other
+//! cookies' bytes, planted cookies of our name, cross-site requests, and errors as statuses.
+
+mod support;
+
+use session_core::Config;
+use session_tower::SessionLayer;
+use support::{
+    app, bare, cookie_value, dev_cookie, first_visit, memory_manager, serve, set_cookies,
+};
+
+/// A request with a hand-made `Cookie` header of raw bytes.
+async fn with_cookie_bytes(base: &str, path: &str, cookie: &[u8]) -> reqwest::Response {
+    bare()
+        .get(format!("{base}{path}"))
+        .header(
+            "cookie",
+            reqwest::header::HeaderValue::from_bytes(cookie).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn logged_in_app() -> (String, String) {
+    let base = serve(app(
+        SessionLayer::new(memory_manager(Config::default())).cookie(dev_cookie())
+    ))
+    .await;
+    let before = first_visit(&base).await;
+    let login = support::post_with(&base, "/login", &before).await;
+    let token = set_cookies(&login)
+        .iter()
+        .find_map(|c| cookie_value(c, "session"))
+        .unwrap();
+    (base, token)
+}
+
+/// Finding 1: a byte >= 0x80 in another cookie logged the user out and overwrote the cookie.
+#[tokio::test]
+async fn other_cookies_bytes_never_log_anyone_out() {
+    let (base, token) = logged_in_app().await;
+    for other in [
+        "lang=Jos\u{e9}".as_bytes().to_vec(),
+        b"weird=\xff\xfe\x80".to_vec(),
+        b"x=\"unterminated".to_vec(),
+    ] {
+        let mut header = other.clone();
+        header.extend_from_slice(format!("; session={token}").as_bytes());
+        let response = with_cookie_bytes(&base, "/whoami", &header).await;
+        assert!(set_cookies(&response).is_empty(), "the cookie was touched");
+        assert_eq!(response.text().await.unwrap(), "alice");
+    }
+}
+
+/// Finding 1: a planted cookie of our name in front of the real one (first match won) logged
+/// the user out; now each is tried and the live one wins, and the working cookie is left alone.
+#[tokio::test]
+async fn a_planted_cookie_never_replaces_a_working_one() {
+    let (base, token) = logged_in_app().await;
+    let unknown = session_core::Token::generate().unwrap();
+    for planted in ["garbage", unknown.as_str(), "a.b.c"] {
+        let header = format!("session={planted}; session={token}");
+        let response = with_cookie_bytes(&base, "/whoami", header.as_bytes()).await;
+        assert!(
+            set_cookies(&response).is_empty(),
+            "planted {planted}: the cookie was touched"
+        );
+        assert_eq!(response.text().await.unwrap(), "alice", "planted {planted}");
+        // A write through it lands in the user's session.
+        let response = with_cookie_bytes(&base, "/count", header.as_bytes()).await;
+        assert_eq!(response.status(), 200);
+    }
+}
+
+/// Finding 2: cross-site and same-site unsafe requests are refused with 403 and change nothing;
+/// same-origin ones, and safe methods, go through.
+#[tokio::test]
+async fn cross_site_unsafe_requests_are_refused() {
+    let (base, token) = logged_in_app().await;
+    let post = |headers: Vec<(&'static str, String)>| {
+        let (base, token) = (base.clone(), token.clone());
+        async move {
+            let mut request = bare()
+                .post(format!("{base}/logout"))
+                .header("cookie", format!("session={token}"));
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            request.send().await.unwrap()
+        }
+    };
+    let host = base.trim_start_matches("http://").to_owned();
+    for headers in [
+        vec![("sec-fetch-site", "cross-site".to_owned())],
+        vec![("sec-fetch-site", "same-site".to_owned())],
+        vec![("origin", "http://evil.example".to_owned())],
+        vec![("origin", "http://127.0.0.1:1".to_owned())],
+    ] {
+        let response = post(headers.clone()).await;
+        assert_eq!(response.status(), 403, "{headers:?}");
+        assert!(set_cookies(&response).is_empty());
+        let me = support::get_with(&base, "/whoami", &token).await;
+        assert_eq!(
+            me.text().await.unwrap(),
+            "alice",
+            "{headers:?} changed the session"
+        );
+    }
+    // A cross-site GET reads (it changes nothing), and a same-origin POST works.
+    let read = bare()
+        .get(format!("{base}/whoami"))
+        .header("cookie", format!("session={token}"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.text().await.unwrap(), "alice");
+    let response = post(vec![
+        ("sec-fetch-site", "same-origin".to_owned()),
+        ("origin", format!("http://{host}")),
+    ])
+    .await;
+    assert_eq!(response.status(), 200);
+    let me = support::get_with(&base, "/whoami", &token).await;
+    assert_eq!(
+        me.text().await.unwrap(),
+        "nobody",
+        "the same-origin logout worked"
+    );
+}
+
+/// The protection can trust a named origin, or be turned off.
+#[tokio::test]
+async fn trusted_origins_and_turning_it_off() {
+    for layer in [
+        SessionLayer::new(memory_manager(Config::default()))
+            .trust_origin("https://partner.example/"),
+        SessionLayer::new(memory_manager(Config::default())).cross_site_protection(false),
+    ] {
+        let base = serve(app(layer.cookie(dev_cookie()))).await;
+        let response = bare()
+            .post(format!("{base}/logout"))
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", "https://partner.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+}
