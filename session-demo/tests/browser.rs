@@ -4,13 +4,13 @@
 //! Run alone with `cargo test -p session-demo --test browser`. Needs Debian's `chromium` and
 //! `chromium-driver` (`scripts/test` installs them); without them the test fails, naming them.
 
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use session_core::Config;
 use session_test_support::process::{find_binary, free_port, wait_for_port};
-use session_tower::CookieConfig;
 
 /// The W3C WebDriver element key.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -23,6 +23,24 @@ impl Drop for Driver {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// ChromeDriver on a free port, and a headless Chromium session through it with its profile in
+/// `profile`; the driver stops when the returned guard is dropped.
+async fn launch(profile: &std::path::Path) -> (Driver, Browser) {
+    let port = free_port();
+    let chromedriver = find_binary("chromedriver", &[], "chromium-driver");
+    let driver = Driver(
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    wait_for_port(port, Duration::from_secs(20), "chromedriver");
+    let browser = Browser::start(&format!("http://127.0.0.1:{port}"), profile).await;
+    (driver, browser)
 }
 
 /// A minimal WebDriver client: just the commands this test uses.
@@ -184,33 +202,9 @@ impl Browser {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_in_reload_and_see_the_session_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
-    let manager = session_stores::connect(&url)
-        .await
-        .unwrap()
-        .manager(Config::default())
-        .unwrap();
-    let app = session_demo::router(manager, CookieConfig::default().secure(false));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let site = serve_demo(&dir.path().join("demo.db")).await;
 
-    let port = free_port();
-    let chromedriver = find_binary("chromedriver", &[], "chromium-driver");
-    let _driver = Driver(
-        Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    wait_for_port(port, Duration::from_secs(20), "chromedriver");
-    let browser = Browser::start(
-        &format!("http://127.0.0.1:{port}"),
-        &dir.path().join("profile"),
-    )
-    .await;
+    let (_driver, browser) = launch(&dir.path().join("profile")).await;
 
     browser.open(&site).await;
     browser.expect_text("#visits b", "1").await;
@@ -252,19 +246,9 @@ async fn log_in_reload_and_see_the_session_listed() {
     browser.close().await;
 }
 
-/// The demo on a SQLite file, served on a free port; returns its base URL.
+/// The demo on a SQLite file; its base URL.
 async fn serve_demo(db: &std::path::Path) -> String {
-    let url = format!("sqlite://{}", db.display());
-    let manager = session_stores::connect(&url)
-        .await
-        .unwrap()
-        .manager(Config::default())
-        .unwrap();
-    let app = session_demo::router(manager, CookieConfig::default().secure(false));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    site
+    support::serve_url(&format!("sqlite://{}", db.display())).await
 }
 
 /// The live page in two tabs of one browser: both join one live session over WebSockets, each
@@ -276,22 +260,7 @@ async fn two_tabs_share_the_live_page_and_it_survives_a_restart() {
     let db = dir.path().join("demo.db");
     let site = serve_demo(&db).await;
 
-    let port = free_port();
-    let chromedriver = find_binary("chromedriver", &[], "chromium-driver");
-    let _driver = Driver(
-        Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    wait_for_port(port, Duration::from_secs(20), "chromedriver");
-    let browser = Browser::start(
-        &format!("http://127.0.0.1:{port}"),
-        &dir.path().join("profile"),
-    )
-    .await;
+    let (_driver, browser) = launch(&dir.path().join("profile")).await;
 
     browser.open(&format!("{site}/live")).await;
     browser.expect_text("#status", "live").await;
@@ -356,22 +325,7 @@ async fn planted_cookies_and_cross_site_posts_change_nothing() {
     let site = serve_demo(&dir.path().join("demo.db")).await;
     let other = serve_other_origin(&site).await;
 
-    let port = free_port();
-    let chromedriver = find_binary("chromedriver", &[], "chromium-driver");
-    let _driver = Driver(
-        Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    wait_for_port(port, Duration::from_secs(20), "chromedriver");
-    let browser = Browser::start(
-        &format!("http://127.0.0.1:{port}"),
-        &dir.path().join("profile"),
-    )
-    .await;
+    let (_driver, browser) = launch(&dir.path().join("profile")).await;
 
     browser.open(&site).await;
     let name = browser.find("#name").await;

@@ -1,35 +1,26 @@
 //! The demo's own findings: errors as statuses, matching limits, a health check that checks the
 //! store, a deadline on request headers, `--help`, readable startup errors, and a graceful stop.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use session_core::Config;
-use session_demo::{router, serve};
+use session_demo::serve;
 use session_test_support::RedisServer;
 use session_test_support::process::{free_port, wait_for_port};
-use session_tower::CookieConfig;
 
-/// The demo on `url`'s store, served on a free port with a `header_timeout`; its base URL.
+/// The demo on `url`'s store with a deadline of `header_timeout` for request headers.
 async fn demo(url: &str, header_timeout: Duration) -> String {
     let manager = session_stores::connect(url)
         .await
         .unwrap()
         .manager(Config::default())
         .unwrap();
-    let app = router(manager.clone(), CookieConfig::default().secure(false));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(serve::serve(
-        listener,
-        app,
-        manager,
-        header_timeout,
-        std::future::pending(),
-    ));
-    base
+    support::serve_manager(manager, header_timeout).await
 }
 
 fn client() -> reqwest::Client {

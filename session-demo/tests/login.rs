@@ -3,26 +3,22 @@
 //! victim, and the victim's "end all other sessions" plus logout leave no token that loads as the
 //! victim.
 
+mod support;
+
 use std::sync::Arc;
 
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use session_core::{Config, SessionManager};
-use session_demo::router;
 use session_store_memory::MemoryStore;
 use session_store_postgres::PostgresStore;
 use session_store_redis::RedisStore;
 use session_store_sqlite::SqliteStore;
 use session_test_support::{drop_schema_after_run, postgres_url, redis_url, unique_schema};
-use session_tower::CookieConfig;
 
-/// The demo on a free loopback port; returns its base URL.
+/// The demo over `manager`; its base URL.
 async fn serve(manager: SessionManager) -> String {
-    let app = router(manager, CookieConfig::default().secure(false));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    base
+    support::serve_manager(manager, session_demo::serve::HEADER_READ_TIMEOUT).await
 }
 
 /// A client that keeps no cookies and follows no redirects: each request says which cookie it

@@ -212,21 +212,43 @@ pub async fn many_sessions_in_parallel(t: TestStore) -> CaseResult {
     .await
 }
 
+/// On a new session holding `k`, an `update` setting `late` racing `other(store, id)`, both
+/// spawned at once; answers the session, what `update` returned, and what `other` did.
+async fn update_racing<T, F, Fut>(
+    t: &TestStore,
+    round: usize,
+    other: F,
+) -> Result<(SessionId, bool, T), Failure>
+where
+    T: Send + 'static,
+    F: FnOnce(Arc<dyn Store>, SessionId) -> Fut,
+    Fut: Future<Output = Result<T, session_core::StoreError>> + Send + 'static,
+{
+    let id = fresh_id();
+    t.store.set(&id, "k", json!(0), LONG).await?;
+    let store = t.store.clone();
+    let flush = tokio::spawn(async move {
+        store
+            .update(&id, vec![Change::Set("late".into(), json!(round))], LONG)
+            .await
+    });
+    let racing = tokio::spawn(other(t.store.clone(), id));
+    let joined = |e: tokio::task::JoinError| Failure(format!("a task failed: {e}"));
+    let written = flush.await.map_err(joined)??;
+    let done = racing.await.map_err(joined)??;
+    Ok((id, written, done))
+}
+
 /// `update` racing `del_all` on one session never brings it back: after both, it is gone. This is
 /// a request's flush racing a logout.
 pub async fn update_racing_del_all_never_resurrects(t: TestStore) -> CaseResult {
     for round in 0..100 {
-        let id = fresh_id();
-        t.store.set(&id, "k", json!(0), LONG).await?;
-        let (a, b) = (t.store.clone(), t.store.clone());
-        let flush = tokio::spawn(async move {
-            a.update(&id, vec![Change::Set("late".into(), json!(round))], LONG)
-                .await
-        });
-        let logout = tokio::spawn(async move { b.del_all(&id).await });
-        let joined = |e: tokio::task::JoinError| Failure(format!("a task failed: {e}"));
-        flush.await.map_err(joined)??;
-        logout.await.map_err(joined)??;
+        let (id, _, ()) = update_racing(
+            &t,
+            round,
+            |store, id| async move { store.del_all(&id).await },
+        )
+        .await?;
         ensure_eq!(
             t.store.get_all(&id, None).await?,
             None,
@@ -241,17 +263,8 @@ pub async fn update_racing_del_all_never_resurrects(t: TestStore) -> CaseResult 
 /// This is what lets a session move to a new id (rotation) without dropping a racing write.
 pub async fn update_racing_take_loses_nothing(t: TestStore) -> CaseResult {
     for round in 0..100 {
-        let id = fresh_id();
-        t.store.set(&id, "k", json!(0), LONG).await?;
-        let (a, b) = (t.store.clone(), t.store.clone());
-        let flush = tokio::spawn(async move {
-            a.update(&id, vec![Change::Set("late".into(), json!(round))], LONG)
-                .await
-        });
-        let taking = tokio::spawn(async move { b.take(&id).await });
-        let joined = |e: tokio::task::JoinError| Failure(format!("a task failed: {e}"));
-        let written = flush.await.map_err(joined)??;
-        let taken = taking.await.map_err(joined)??;
+        let (id, written, taken) =
+            update_racing(&t, round, |store, id| async move { store.take(&id).await }).await?;
         let taken = taken.ok_or_else(|| Failure(format!("round {round}: take found nothing")))?;
         ensure_eq!(
             taken.get("late").is_some(),

@@ -46,7 +46,13 @@ impl Session {
                 state.dirty.clear();
                 return Ok(false);
             }
-            let touch_interval = shared.config.touch_interval.as_millis() as u64;
+            // Never less often than the session's own idle timeout, or a session only read
+            // would expire between touches.
+            let touch_interval = shared
+                .config
+                .touch_interval
+                .min(shared.idle_timeout(&state.meta))
+                .as_millis() as u64;
             let touch_due =
                 force_touch || now.saturating_sub(state.meta.touched_ms) >= touch_interval;
             if state.stored && state.dirty.is_empty() && !state.meta_dirty && !touch_due {
