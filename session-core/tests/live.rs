@@ -26,12 +26,32 @@ impl PersistHook for Recorder {
 }
 
 async fn with_hook(config: Config, hook: Recorder) -> session_core::SessionManager {
-    let store = session_store_memory::MemoryStore::new();
-    session_core::SessionManager::builder(store)
-        .config(config)
+    on_backend_with_hook(Backend::Memory, config, hook).await
+}
+
+async fn on_backend_with_hook(
+    backend: Backend,
+    config: Config,
+    hook: Recorder,
+) -> session_core::SessionManager {
+    match backend {
+        Backend::Memory => {
+            session_core::SessionManager::builder(session_store_memory::MemoryStore::new())
+                .persist_hook(hook)
+                .config(config)
+                .build()
+                .unwrap()
+        }
+        Backend::Sqlite => session_core::SessionManager::builder(
+            session_store_sqlite::SqliteStore::open_in_memory()
+                .await
+                .unwrap(),
+        )
         .persist_hook(hook)
+        .config(config)
         .build()
-        .unwrap()
+        .unwrap(),
+    }
 }
 
 async fn live_handles_are_shared(backend: Backend) {
@@ -132,7 +152,9 @@ async fn shutdown_is_not_logout(backend: Backend) {
 on_every_backend!(
     live_handles_are_shared,
     named_events_persist,
-    shutdown_is_not_logout
+    shutdown_is_not_logout,
+    interval_persistence_fires,
+    interval_persistence_only_when_dirty_skips_clean_sessions
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,10 +208,10 @@ async fn destroy_events_come_in_order_after_the_hook() {
     assert!(manager.find_by_key("p").is_none());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn interval_persistence_fires() {
+async fn interval_persistence_fires(backend: Backend) {
     let hook = Recorder::default();
-    let manager = with_hook(
+    let manager = on_backend_with_hook(
+        backend,
         Config::builder().persist_every("150ms").build().unwrap(),
         hook.clone(),
     )
@@ -226,10 +248,10 @@ async fn interval_persistence_fires() {
     manager.shutdown(false).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn interval_persistence_only_when_dirty_skips_clean_sessions() {
+async fn interval_persistence_only_when_dirty_skips_clean_sessions(backend: Backend) {
     let hook = Recorder::default();
-    let manager = with_hook(
+    let manager = on_backend_with_hook(
+        backend,
         Config::builder()
             .persist_every("150ms")
             .persist_only_dirty(true)

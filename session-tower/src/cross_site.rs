@@ -1,6 +1,7 @@
 //! Refusing cross-site requests that could change state (CSRF), on by default.
 //!
-//! An unsafe request (any method but `GET`, `HEAD`, `OPTIONS` and `TRACE`) is refused with `403`,
+//! An unsafe request (any method but `GET`, `HEAD`, `OPTIONS` and `TRACE`, and any WebSocket
+//! handshake, which opens a connection that can read and write the session) is refused with `403`,
 //! before the handler runs and with no session change, when the browser says it came from
 //! another site or another origin of this site: `Sec-Fetch-Site` is `cross-site` or `same-site`
 //! (a page on another port or subdomain), or, from a browser that does not send that header,
@@ -11,7 +12,7 @@
 //! every current browser sends one of them on a cross-origin unsafe request), state changed by
 //! `GET` (don't), and script running on the site itself (XSS).
 
-use http::header::{HOST, ORIGIN};
+use http::header::{HOST, ORIGIN, UPGRADE};
 use http::request::Parts;
 use http::{HeaderName, Method};
 
@@ -64,9 +65,19 @@ fn is_own_origin(origin: &str, parts: &Parts) -> bool {
     authority.is_some_and(|a| a == host.to_ascii_lowercase())
 }
 
+/// A WebSocket handshake: a `GET`, but it opens a connection that reads and writes the session
+/// (cross-site WebSocket hijacking), so it is held to the same rule as an unsafe request.
+fn is_websocket_upgrade(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
 /// Whether the request must be refused.
 pub(crate) fn refused(parts: &Parts, policy: &CrossSite) -> bool {
-    if !policy.on || is_safe(&parts.method) {
+    if !policy.on || (is_safe(&parts.method) && !is_websocket_upgrade(parts)) {
         return false;
     }
     let origin = parts.headers.get(ORIGIN).and_then(|v| v.to_str().ok());
@@ -121,6 +132,19 @@ mod tests {
             ("POST", &[("origin", "https://app.example:9999")], true),
             ("POST", &[("origin", "null")], true),
             ("PUT", &[], false),
+            (
+                "GET",
+                &[("upgrade", "websocket"), ("origin", "http://evil.example")],
+                true,
+            ),
+            (
+                "GET",
+                &[
+                    ("upgrade", "websocket"),
+                    ("origin", "https://app.example:8443"),
+                ],
+                false,
+            ),
         ];
         for (method, headers, refuse) in cases {
             assert_eq!(

@@ -23,7 +23,8 @@
 //!
 //! # Cross-site requests
 //!
-//! On by default: an unsafe request (any method but `GET`, `HEAD`, `OPTIONS`, `TRACE`) whose
+//! On by default: an unsafe request (any method but `GET`, `HEAD`, `OPTIONS`, `TRACE`, and any
+//! WebSocket handshake, against cross-site WebSocket hijacking) whose
 //! `Sec-Fetch-Site` is `cross-site` or `same-site` (a page on another port or subdomain), or,
 //! from a browser without that header, whose `Origin` is not the request's own origin, is refused
 //! with `403` before the handler runs and with no session change. Trust an origin with

@@ -149,3 +149,27 @@ async fn trusted_origins_and_turning_it_off() {
         assert_eq!(response.status(), 200);
     }
 }
+
+/// A WebSocket handshake from another origin (cross-site WebSocket hijacking) is refused too,
+/// though it is a `GET`; from the page's own origin it goes through.
+#[tokio::test]
+async fn cross_origin_websocket_handshakes_are_refused() {
+    let (base, token) = logged_in_app().await;
+    let handshake = |origin: String| {
+        let (base, token) = (base.clone(), token.clone());
+        async move {
+            bare()
+                .get(format!("{base}/whoami"))
+                .header("cookie", format!("session={token}"))
+                .header("upgrade", "websocket")
+                .header("connection", "upgrade")
+                .header("origin", origin)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(handshake("http://evil.example".into()).await.status(), 403);
+    let own = base.clone();
+    assert_ne!(handshake(own).await.status(), 403);
+}
