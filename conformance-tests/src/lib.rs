@@ -47,8 +47,8 @@
 //! use std::time::{Duration, Instant};
 //!
 //! use conformance_tests::session_core::{
-//!     async_trait, validate_key, validate_ttl, Change, KeyKind, Map, SessionId, Store, StoreError,
-//!     Value,
+//!     async_trait, incremented, validate_key, validate_ttl, Change, KeyKind, Map, SessionId, Store,
+//!     StoreError, Value,
 //! };
 //!
 //! #[derive(Default)]
@@ -103,6 +103,30 @@
 //!     async fn del_all(&self, id: &SessionId) -> Result<(), StoreError> {
 //!         self.0.lock().unwrap().remove(id);
 //!         Ok(())
+//!     }
+//!     async fn incr(&self, id: &SessionId, key: &str, delta: i64, ttl: Duration) -> Result<i64, StoreError> {
+//!         validate_key(key, KeyKind::Store)?;
+//!         validate_ttl(ttl)?;
+//!         let mut map = self.0.lock().unwrap(); // read, decide and write under one lock
+//!         let current = Self::live(&mut map, id).and_then(|(data, _)| data.get(key).cloned());
+//!         let next = incremented(current.as_ref(), delta)?;
+//!         Self::live(&mut map, id);
+//!         let (data, at) = map.entry(*id).or_insert_with(|| (Map::new(), Instant::now()));
+//!         data.insert(key.to_owned(), next.into());
+//!         *at = Instant::now() + ttl;
+//!         Ok(next)
+//!     }
+//!     async fn compare_and_set(&self, id: &SessionId, key: &str, expected: Option<Value>, new: Value, ttl: Duration) -> Result<bool, StoreError> {
+//!         validate_key(key, KeyKind::Store)?;
+//!         validate_ttl(ttl)?;
+//!         let mut map = self.0.lock().unwrap();
+//!         if Self::live(&mut map, id).and_then(|(data, _)| data.get(key).cloned()) != expected {
+//!             return Ok(false);
+//!         }
+//!         let (data, at) = map.entry(*id).or_insert_with(|| (Map::new(), Instant::now()));
+//!         data.insert(key.to_owned(), new);
+//!         *at = Instant::now() + ttl;
+//!         Ok(true)
 //!     }
 //!     async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
 //!         let mut map = self.0.lock().unwrap();
@@ -215,6 +239,12 @@ macro_rules! __cases {
             concurrency__many_sessions_in_parallel: Core => concurrency::many_sessions_in_parallel,
             concurrency__update_racing_del_all_never_resurrects: Core => concurrency::update_racing_del_all_never_resurrects,
             concurrency__update_racing_take_loses_nothing: Core => concurrency::update_racing_take_loses_nothing,
+            atomic__get_many_reads_the_asked_keys: Core => atomic::get_many_reads_the_asked_keys,
+            atomic__incr_adds_and_creates: Core => atomic::incr_adds_and_creates,
+            atomic__incr_refuses_what_it_cannot_add: Core => atomic::incr_refuses_what_it_cannot_add,
+            atomic__incr_64_concurrent_lose_none: Core => atomic::incr_64_concurrent_lose_none,
+            atomic__compare_and_set_compares_exactly: Core => atomic::compare_and_set_compares_exactly,
+            atomic__compare_and_set_32_concurrent_one_winner: Core => atomic::compare_and_set_32_concurrent_one_winner,
             model__random_sequences_match_model: Core => model::random_sequences_match_model,
             subject__bind_and_list: SubjectIndex => subject::bind_and_list,
             subject__bind_missing_is_false: SubjectIndex => subject::bind_missing_is_false,

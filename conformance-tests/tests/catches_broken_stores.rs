@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use conformance_tests::session_core::{
-    Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, validate_key,
-    validate_ttl,
+    Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, incremented,
+    validate_key, validate_ttl,
 };
 use conformance_tests::{Outcome, Report, TestStore, case_names, run_all};
 
@@ -25,6 +25,9 @@ enum Flaw {
     ExtendCreates,
     /// `take` reads the session, yields, then removes it: a write in between is lost.
     TakeNotAtomic,
+    /// `incr` and `compare_and_set` read, yield, then write: concurrent callers lose updates, and
+    /// several win.
+    ReadThenWrite,
 }
 
 struct Entry {
@@ -65,6 +68,27 @@ impl RefStore {
             map.remove(&key);
         }
         map.get_mut(&key)
+    }
+
+    /// The entry of `id` in a locked map, created when missing or expired, its expiry moved.
+    fn entry_for_write<'a>(
+        &self,
+        map: &'a mut HashMap<Vec<u8>, Entry>,
+        id: &SessionId,
+        ttl: Duration,
+    ) -> &'a mut Entry {
+        if self.live(map, id).is_none() {
+            map.insert(
+                self.key(id),
+                Entry {
+                    data: Map::new(),
+                    expires: Instant::now(),
+                },
+            );
+        }
+        let entry = map.get_mut(&self.key(id)).unwrap();
+        entry.expires = Instant::now() + ttl;
+        entry
     }
 
     fn write(
@@ -173,6 +197,68 @@ impl Store for RefStore {
         Ok(taken)
     }
 
+    async fn incr(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> Result<i64, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        if self.flaw == Flaw::ReadThenWrite {
+            let current = self.get(id, key, None).await?;
+            let next = incremented(current.as_ref(), delta)?;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            self.write(id, ttl, true, |data| {
+                data.insert(key.to_owned(), next.into());
+            });
+            return Ok(next);
+        }
+        let mut map = self.sessions.lock().unwrap();
+        let current = self
+            .live(&mut map, id)
+            .and_then(|e| e.data.get(key).cloned());
+        let next = incremented(current.as_ref(), delta)?;
+        self.entry_for_write(&mut map, id, ttl)
+            .data
+            .insert(key.to_owned(), next.into());
+        Ok(next)
+    }
+
+    async fn compare_and_set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        if self.flaw == Flaw::ReadThenWrite {
+            if self.get(id, key, None).await? != expected {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            self.write(id, ttl, true, |data| {
+                data.insert(key.to_owned(), new);
+            });
+            return Ok(true);
+        }
+        let mut map = self.sessions.lock().unwrap();
+        let current = self
+            .live(&mut map, id)
+            .and_then(|e| e.data.get(key).cloned());
+        if current != expected {
+            return Ok(false);
+        }
+        self.entry_for_write(&mut map, id, ttl)
+            .data
+            .insert(key.to_owned(), new);
+        Ok(true)
+    }
+
     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
         validate_ttl(ttl)?;
         Ok(self.write(id, ttl, self.flaw == Flaw::ExtendCreates, |_| ()))
@@ -269,6 +355,17 @@ fn leaking_across_id_prefixes_is_caught() {
     assert_eq!(
         report.failed_names(),
         ["isolation__ids_sharing_a_prefix_are_isolated"]
+    );
+}
+
+#[test]
+fn increments_and_compare_and_set_that_are_not_atomic_are_caught() {
+    assert_fails(
+        &report(Flaw::ReadThenWrite),
+        &[
+            "atomic__incr_64_concurrent_lose_none",
+            "atomic__compare_and_set_32_concurrent_one_winner",
+        ],
     );
 }
 

@@ -10,6 +10,7 @@
 //! - `error`: [`StoreError`], the one error every store returns, and [`TokenError`].
 //! - `token`: [`Token`], the client's 256-bit secret, generated and strictly parsed.
 //! - `id`: [`SessionId`] (`SHA-256` of a token), what stores see, and its log-safe [`ShortId`].
+//! - `json`: the canonical JSON text stores keep values in, and the increment rule.
 //! - `validate`: the contract's limits and the one function each for keys, subjects and TTLs.
 //! - `sessions/`: sessions and their policy: [`SessionManager`], [`Session`], [`Config`],
 //!   [`SessionInfo`], events ([`Event`], [`PersistHook`]) and [`SessionError`]; one file each
@@ -152,6 +153,7 @@ mod capability;
 mod cleanup;
 mod error;
 mod id;
+mod json;
 mod sessions;
 mod store;
 mod token;
@@ -164,6 +166,7 @@ pub use cleanup::{
 };
 pub use error::{BoxError, StoreError, TokenError};
 pub use id::{SESSION_ID_LEN, SessionId, ShortId};
+pub use json::{canonical_json, incremented};
 pub use sessions::{
     Config, ConfigBuilder, DEFAULT_ANONYMOUS_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KEYS,
     DEFAULT_MAX_VALUE_BYTES, DEFAULT_PERSIST_EVENTS, DEFAULT_PERSIST_INTERVAL,

@@ -55,7 +55,9 @@ impl Change {
 ///
 /// **Atomicity.** Every operation on one key is atomic, and writes to different keys of one session
 /// never lose each other, under any concurrency and across processes sharing the backend. No
-/// implementation may read a whole session, change it and write it back.
+/// implementation may read a whole session, change it and write it back. [`incr`](Store::incr)
+/// and [`compare_and_set`](Store::compare_and_set) make a read-modify-write of one key safe for
+/// applications (counters, carts, quotas).
 ///
 /// **Fidelity.** Every JSON value round-trips exactly: strings with NUL, all of Unicode, `u64::MAX`,
 /// `i64::MIN`, floats, deep nesting, large values. Any key that
@@ -82,6 +84,29 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         touch: Option<Duration>,
     ) -> Result<Option<Value>, StoreError>;
+
+    /// The values of `keys` in session `id`, in order (`None` for a missing key), or `None` when
+    /// the session is missing or expired: one operation, one round trip on every backend of this
+    /// family.
+    ///
+    /// With `touch: Some(ttl)`, a live session's expiry moves to now + `ttl` in the same operation.
+    ///
+    /// The provided body reads the whole session with [`get_all`](Store::get_all): correct, only
+    /// more to read. Every key is validated first.
+    async fn get_many(
+        &self,
+        id: &SessionId,
+        keys: &[&str],
+        touch: Option<Duration>,
+    ) -> Result<Option<Vec<Option<Value>>>, StoreError> {
+        for key in keys {
+            crate::validate_key(key, crate::KeyKind::Store)?;
+        }
+        let Some(mut map) = self.get_all(id, touch).await? else {
+            return Ok(None);
+        };
+        Ok(Some(keys.iter().map(|key| map.remove(*key)).collect()))
+    }
 
     /// Every key of session `id`, or `None` when the session is missing or expired.
     ///
@@ -123,6 +148,40 @@ pub trait Store: Send + Sync + 'static {
     /// Moves a live session's expiry to now + `ttl` and returns `true`; returns `false` and creates
     /// nothing when the session is missing or expired.
     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError>;
+
+    /// Adds `delta` to the integer under `key` and returns the new value, atomically: of any
+    /// number of concurrent increments, none is lost. A missing key counts as `0`, and a missing
+    /// or expired session is created (empty, as [`set`](Store::set) does); the expiry moves to
+    /// now + `ttl`.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] when the value is not a JSON integer that fits an `i64`, or
+    /// when the sum would overflow; nothing changes then.
+    ///
+    /// Required: a default built from `get` and `set` would lose increments.
+    async fn incr(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> Result<i64, StoreError>;
+
+    /// Sets `key` to `new` only if its value is now exactly `expected` (`None`: the key is
+    /// absent, or the session missing), atomically, and returns whether it did. Values compare
+    /// as JSON exactly (`1` is not `1.0`; object key order does not matter). On success a missing
+    /// or expired session is created and the expiry moves to now + `ttl`; on failure nothing
+    /// changes, the expiry included.
+    ///
+    /// Required: a default built from `get` and `set` would let two callers both win.
+    async fn compare_and_set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
 
     /// Applies `changes` in order, as `set_many` does, but only to a live session: returns `true`
     /// when it did, and `false`, changing and creating nothing, when the session is missing or

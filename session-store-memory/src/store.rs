@@ -9,7 +9,7 @@ use session_core::{
 
 use crate::MemoryStoreBuilder;
 use crate::bound::Bound;
-use crate::shard::{self, Books, Entry, Shard, deadline, live};
+use crate::shard::{self, Books, Cache, Entry, Shard, deadline, live};
 use crate::subjects::Subjects;
 use crate::sync::lock;
 
@@ -88,16 +88,31 @@ impl MemoryStore {
         create: bool,
         apply: impl FnOnce(&mut Map) -> R,
     ) -> Option<R> {
-        let now = Instant::now();
         let shard = self.shard(id);
         let mut cache = lock(shard);
-        if live(&mut cache, self.books(), id, now).is_none() {
+        self.write_in(shard, &mut cache, id, Instant::now(), ttl, create, apply)
+    }
+
+    /// [`write`](Self::write) on a shard whose lock the caller holds (so it can read first and
+    /// decide under the same lock).
+    #[allow(clippy::too_many_arguments)] // the shard, its guard and the write's own four
+    fn write_in<R>(
+        &self,
+        shard: &Shard,
+        cache: &mut Cache,
+        id: &SessionId,
+        now: Instant,
+        ttl: Duration,
+        create: bool,
+        apply: impl FnOnce(&mut Map) -> R,
+    ) -> Option<R> {
+        if live(cache, self.books(), id, now).is_none() {
             if !create {
                 return None;
             }
             // Room first: only a full store evicts, and then exactly one session.
             while !self.bound.reserve() {
-                if !shard::evict_lru(&mut cache, self.books()) {
+                if !shard::evict_lru(cache, self.books()) {
                     self.evict_elsewhere(shard);
                 }
             }
@@ -107,7 +122,7 @@ impl MemoryStore {
                 born: now,
                 subject: None,
             };
-            shard::insert(&mut cache, *id, fresh);
+            shard::insert(cache, *id, fresh);
         }
         let entry = cache.get_mut(id)?;
         let mut expires_at = deadline(now, ttl);
@@ -116,6 +131,17 @@ impl MemoryStore {
         }
         entry.expires_at = expires_at;
         Some(apply(&mut entry.data))
+    }
+
+    /// The value of `key` in the live session `id` of a locked shard.
+    fn peek_value(
+        &self,
+        cache: &mut Cache,
+        id: &SessionId,
+        key: &str,
+        now: Instant,
+    ) -> Option<Value> {
+        live(cache, self.books(), id, now).and_then(|e| e.data.get(key).cloned())
     }
 
     /// Makes room in another shard than `held` (whose lock the caller has, and which is
@@ -225,6 +251,64 @@ impl Store for MemoryStore {
     async fn del_all(&self, id: &SessionId) -> Result<(), StoreError> {
         shard::remove(&mut lock(self.shard(id)), self.books(), id);
         Ok(())
+    }
+
+    async fn get_many(
+        &self,
+        id: &SessionId,
+        keys: &[&str],
+        touch: Option<Duration>,
+    ) -> Result<Option<Vec<Option<Value>>>, StoreError> {
+        for key in keys {
+            validate_key(key, KeyKind::Store)?;
+        }
+        touch.map(validate_ttl).transpose()?;
+        Ok(self.read(id, touch, |data| {
+            keys.iter().map(|key| data.get(*key).cloned()).collect()
+        }))
+    }
+
+    async fn incr(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> Result<i64, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let now = Instant::now();
+        let shard = self.shard(id);
+        let mut cache = lock(shard);
+        // Read, decide and write under one lock; a refused increment changes nothing.
+        let current = self.peek_value(&mut cache, id, key, now);
+        let next = session_core::incremented(current.as_ref(), delta)?;
+        self.write_in(shard, &mut cache, id, now, ttl, true, |data| {
+            data.insert(key.to_owned(), Value::from(next));
+        });
+        Ok(next)
+    }
+
+    async fn compare_and_set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let now = Instant::now();
+        let shard = self.shard(id);
+        let mut cache = lock(shard);
+        if self.peek_value(&mut cache, id, key, now) != expected {
+            return Ok(false);
+        }
+        self.write_in(shard, &mut cache, id, now, ttl, true, |data| {
+            data.insert(key.to_owned(), new);
+        });
+        Ok(true)
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {

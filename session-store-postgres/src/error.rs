@@ -25,9 +25,34 @@ fn unavailable_code(code: &str) -> bool {
     code.starts_with("08") || code.starts_with("57P") || code == "57014" || code == "53300"
 }
 
+/// The SQLSTATEs this store's own functions raise (class `SS`): a value `incr` cannot add to,
+/// a sum that overflows, a `compare_and_set` that found another value.
+pub(crate) const NOT_AN_INTEGER: &str = "SS001";
+pub(crate) const OVERFLOW: &str = "SS002";
+pub(crate) const MISMATCH: &str = "SS003";
+
 impl PgError {
+    /// The SQLSTATE of a database error.
+    pub(crate) fn code(&self) -> Option<String> {
+        match self {
+            Self::Sqlx(sqlx::Error::Database(db)) => db.code().map(|c| c.into_owned()),
+            _ => None,
+        }
+    }
+
     /// Classifies with sqlx's error variants and the server's SQLSTATE, never by message text.
     pub(crate) fn into_store_error(self, context: &str) -> StoreError {
+        match self.code().as_deref() {
+            Some(NOT_AN_INTEGER) => {
+                return StoreError::InvalidInput(format!(
+                    "{context}: the value is not an integer that fits an i64"
+                ));
+            }
+            Some(OVERFLOW) => {
+                return StoreError::InvalidInput(format!("{context}: the sum overflows an i64"));
+            }
+            _ => {}
+        }
         let unavailable = match &self {
             Self::Timeout(_) => true,
             Self::Sqlx(

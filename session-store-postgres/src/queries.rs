@@ -24,6 +24,10 @@ pub(crate) struct Queries {
     pub(crate) write: SqlStr,
     pub(crate) del_all: SqlStr,
     pub(crate) take: SqlStr,
+    pub(crate) incr: SqlStr,
+    pub(crate) cas: SqlStr,
+    pub(crate) get_many: SqlStr,
+    pub(crate) get_many_touch: SqlStr,
     pub(crate) extend: SqlStr,
     pub(crate) bind_subject: SqlStr,
     pub(crate) subject_sessions: SqlStr,
@@ -63,6 +67,21 @@ impl Queries {
             write: sql(format!("SELECT {}($1, $2, $3, $4, $5, $6)", n.write)),
             del_all: sql(format!("SELECT {}($1)", n.del_all)),
             take: sql(format!("SELECT k, v FROM {}($1)", n.take)),
+            // $1 id, $2 ttl ms, $3 key, $4 delta
+            incr: sql(format!("SELECT {}($1, $2, $3, $4)", n.incr)),
+            // $1 id, $2 ttl ms, $3 key, $4 expected (NULL: absent), $5 new
+            cas: sql(format!("SELECT {}($1, $2, $3, $4, $5)", n.cas)),
+            // $1 id, $2 keys: a row per asked key, in order, when the session is live
+            get_many: sql(format!(
+                "SELECT e.value FROM {s} s CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS k(key, ord)
+                 LEFT JOIN {e} e ON e.session_id = s.id AND e.key = k.key
+                 WHERE s.id = $1 AND s.expires_at > now() ORDER BY k.ord"
+            )),
+            // $1 id, $2 ttl ms, $3 keys
+            get_many_touch: sql(format!(
+                "{touched} SELECT e.value FROM s CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS k(key, ord)
+                 LEFT JOIN {e} e ON e.session_id = s.id AND e.key = k.key ORDER BY k.ord"
+            )),
             // $1 id, $2 ttl ms
             extend: sql(format!(
                 "UPDATE {s} SET expires_at = {expires} WHERE id = $1 AND expires_at > now()"

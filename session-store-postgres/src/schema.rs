@@ -6,7 +6,8 @@
 //! - `<table>_entries`: one row per key, `(session_id, key)` primary key, `value` as JSON `text`
 //!   (`jsonb` rejects `\u0000`; `text` keeps every JSON value exactly).
 //! - Functions `<table>_lock`, `<table>_write`, `<table>_del_all`, `<table>_take` (version 2),
-//!   `<table>_revoke`, `<table>_delete_expired`: each write is one call, so one statement and one round trip. Every
+//!   `<table>_incr` and `<table>_cas` (version 3), `<table>_revoke`, `<table>_delete_expired`:
+//!   each write is one call, so one statement and one round trip. Every
 //!   write locks its session row first (`FOR UPDATE`), so a write and a removal of the same session
 //!   never interleave, entries never outlive their session, and an expired session's old keys are
 //!   removed before it is written again.
@@ -27,6 +28,8 @@ pub(crate) struct Names {
     pub(crate) write: String,
     pub(crate) del_all: String,
     pub(crate) take: String,
+    pub(crate) incr: String,
+    pub(crate) cas: String,
     pub(crate) revoke: String,
     pub(crate) delete_expired: String,
     /// The bare schema name.
@@ -73,6 +76,8 @@ impl Names {
             write: q("_write"),
             del_all: q("_del_all"),
             take: q("_take"),
+            incr: q("_incr"),
+            cas: q("_cas"),
             revoke: q("_revoke"),
             delete_expired: q("_delete_expired"),
             schema: schema.to_owned(),
@@ -233,11 +238,68 @@ $$;
             entries = n.entries,
             take = n.take,
         ),
+        format!(
+            r#"
+-- Adds p_delta to the integer under p_key and returns the sum. The session row is locked (and
+-- created when missing) first, so increments queue and none is lost. A value that is not a JSON
+-- integer fitting a bigint (SS001) or a sum that overflows (SS002) raises, which rolls the call
+-- back whole: nothing changes.
+CREATE FUNCTION {incr}(p_id bytea, p_ttl_ms bigint, p_key text, p_delta bigint)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_text text;
+    v_sum numeric;
+BEGIN
+    PERFORM {lock}(p_id, p_ttl_ms, true);
+    SELECT value INTO v_text FROM {entries} WHERE session_id = p_id AND key = p_key;
+    IF v_text IS NULL THEN
+        v_sum := p_delta;
+    ELSIF v_text ~ '^-?(0|[1-9][0-9]{{0,18}})$' THEN
+        v_sum := v_text::numeric + p_delta;
+        IF v_text::numeric NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
+            RAISE EXCEPTION 'the value is not an integer that fits an i64' USING ERRCODE = 'SS001';
+        END IF;
+    ELSE
+        RAISE EXCEPTION 'the value is not an integer that fits an i64' USING ERRCODE = 'SS001';
+    END IF;
+    IF v_sum NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
+        RAISE EXCEPTION 'the sum overflows an i64' USING ERRCODE = 'SS002';
+    END IF;
+    INSERT INTO {entries} (session_id, key, value) VALUES (p_id, p_key, v_sum::bigint::text)
+    ON CONFLICT (session_id, key) DO UPDATE SET value = EXCLUDED.value;
+    RETURN v_sum::bigint;
+END
+$$;
+
+-- Sets p_key to p_new if its canonical JSON text is p_expected (NULL: absent), under the session
+-- row's lock (taken, and the row created when missing, first, so two callers cannot both win).
+-- A mismatch raises SS003, which rolls the call back whole: nothing changes, the expiry included.
+CREATE FUNCTION {cas}(p_id bytea, p_ttl_ms bigint, p_key text, p_expected text, p_new text)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    v_text text;
+BEGIN
+    PERFORM {lock}(p_id, p_ttl_ms, true);
+    SELECT value INTO v_text FROM {entries} WHERE session_id = p_id AND key = p_key;
+    IF v_text IS DISTINCT FROM p_expected THEN
+        RAISE EXCEPTION 'compare_and_set found another value' USING ERRCODE = 'SS003';
+    END IF;
+    INSERT INTO {entries} (session_id, key, value) VALUES (p_id, p_key, p_new)
+    ON CONFLICT (session_id, key) DO UPDATE SET value = EXCLUDED.value;
+    RETURN true;
+END
+$$;
+"#,
+            entries = n.entries,
+            lock = n.lock,
+            incr = n.incr,
+            cas = n.cas,
+        ),
     ]
 }
 
 /// The migration version this code brings a schema to.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Creates the schema if needed and applies the missing migrations, in one transaction under an
 /// advisory lock, so app instances starting together migrate once.

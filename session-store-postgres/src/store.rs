@@ -167,8 +167,7 @@ impl PostgresStore {
         for (key, value) in last {
             match value {
                 Some(value) => {
-                    let json = serde_json::to_string(&value)
-                        .map_err(|e| PgError::from(e).into_store_error(context))?;
+                    let json = session_core::canonical_json(&value);
                     if json.len() > MAX_VALUE_LEN {
                         return Err(StoreError::TooLarge {
                             what: "value",
@@ -284,6 +283,105 @@ impl Store for PostgresStore {
                 .execute(&self.pool)
                 .await?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn get_many(
+        &self,
+        id: &SessionId,
+        keys: &[&str],
+        touch: Option<Duration>,
+    ) -> std::result::Result<Option<Vec<Option<Value>>>, StoreError> {
+        for key in keys {
+            validate_key(key, KeyKind::Store)?;
+        }
+        touch.map(validate_ttl).transpose()?;
+        if keys.is_empty() {
+            // No rows to tell a live session from a missing one: ask for the session itself.
+            return Ok(self.get_all(id, touch).await?.map(|_| Vec::new()));
+        }
+        let keys: Vec<&str> = keys.to_vec();
+        self.op("get_many", async {
+            let query = match touch {
+                None => sqlx::query_scalar::<_, Option<String>>(self.queries.get_many.clone())
+                    .bind(id.as_bytes().as_slice())
+                    .bind(&keys),
+                Some(ttl) => {
+                    sqlx::query_scalar::<_, Option<String>>(self.queries.get_many_touch.clone())
+                        .bind(id.as_bytes().as_slice())
+                        .bind(ttl_ms(ttl))
+                        .bind(&keys)
+                }
+            };
+            let rows = query.fetch_all(&self.pool).await?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            rows.into_iter()
+                .map(|value| value.as_deref().map(decode).transpose())
+                .collect::<Result<Vec<_>>>()
+                .map(Some)
+        })
+        .await
+    }
+
+    async fn incr(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> std::result::Result<i64, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        self.op("incr", async {
+            let next: i64 = sqlx::query_scalar(self.queries.incr.clone())
+                .bind(id.as_bytes().as_slice())
+                .bind(ttl_ms(ttl))
+                .bind(key)
+                .bind(delta)
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn compare_and_set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> std::result::Result<bool, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let new = session_core::canonical_json(&new);
+        if new.len() > MAX_VALUE_LEN {
+            return Err(StoreError::TooLarge {
+                what: "value",
+                size: new.len(),
+                limit: MAX_VALUE_LEN,
+            });
+        }
+        let expected = expected.as_ref().map(session_core::canonical_json);
+        self.op("compare_and_set", async {
+            let done = sqlx::query_scalar::<_, bool>(self.queries.cas.clone())
+                .bind(id.as_bytes().as_slice())
+                .bind(ttl_ms(ttl))
+                .bind(key)
+                .bind(expected)
+                .bind(new)
+                .fetch_one(&self.pool)
+                .await;
+            match done.map_err(PgError::from) {
+                Ok(done) => Ok(done),
+                // Another value: the call rolled back, nothing changed.
+                Err(error) if error.code().as_deref() == Some(crate::error::MISMATCH) => Ok(false),
+                Err(error) => Err(error),
+            }
         })
         .await
     }

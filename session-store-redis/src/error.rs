@@ -18,6 +18,14 @@ impl RedisError {
     /// Classifies with redis-rs's own checks (`is_timeout`, `is_connection_dropped`, the error
     /// kind), never by message text.
     pub(crate) fn into_store_error(self, context: &str) -> StoreError {
+        // The increment script's own refusals, by their error codes.
+        if let Self::Redis(e) = &self
+            && matches!(e.code(), Some("NOTINT" | "RANGE"))
+        {
+            return StoreError::InvalidInput(format!(
+                "{context}: the value is not an integer that fits an i64, or the sum overflows"
+            ));
+        }
         let unavailable = match &self {
             Self::Timeout(_) => true,
             Self::Redis(e) => {

@@ -59,6 +59,67 @@ return {}
     )
 });
 
+/// KEYS[1] session; ARGV[1] ttl ms, or `""` for no touch; then the fields. `false` for a missing
+/// session, else the fields' values in order (nil for a missing one), the expiry moved first
+/// when asked.
+pub(crate) static GET_MANY: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local k = KEYS[1]
+if redis.call('EXISTS', k) == 0 then return false end
+if ARGV[1] ~= '' then redis.call('PEXPIRE', k, ARGV[1]) end
+if #ARGV == 1 then return {} end
+return redis.call('HMGET', k, unpack(ARGV, 2))
+"#,
+    )
+});
+
+/// KEYS[1] session; ARGV[1] ttl ms; ARGV[2] the marker field; ARGV[3] field; ARGV[4] delta.
+/// Adds delta to the integer in the field (a missing one is 0) with `HINCRBY` (exact 64-bit
+/// arithmetic), creating the session when missing, and moves the expiry; returns the new value's
+/// text. A value that is not an integer (`NOTINT`) or a sum out of range (`RANGE`) is an error
+/// and changes nothing.
+pub(crate) static INCR: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local k = KEYS[1]
+local v = redis.call('HGET', k, ARGV[3])
+if v and not string.match(v, '^%-?%d+$') then
+    return redis.error_reply('NOTINT the value is not an integer')
+end
+local sum = redis.pcall('HINCRBY', k, ARGV[3], ARGV[4])
+if type(sum) == 'table' and sum.err then
+    return redis.error_reply('RANGE the value or the sum does not fit an i64')
+end
+redis.call('HSET', k, ARGV[2], '1')
+redis.call('PEXPIRE', k, ARGV[1])
+-- The stored text, not `sum`: Lua numbers are doubles and would round a large sum.
+return redis.call('HGET', k, ARGV[3])
+"#,
+    )
+});
+
+/// KEYS[1] session; ARGV[1] ttl ms; ARGV[2] the marker field; ARGV[3] field; ARGV[4] `1` when a
+/// value is expected (else the field must be absent); ARGV[5] the expected canonical JSON text;
+/// ARGV[6] the new one. Sets the field only on a match, creating the session when missing, and
+/// moves the expiry then; returns 1 if it set, 0 (nothing changed) if not.
+pub(crate) static COMPARE_AND_SET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local k = KEYS[1]
+local v = redis.call('HGET', k, ARGV[3])
+if ARGV[4] == '1' then
+    if v ~= ARGV[5] then return 0 end
+elseif v then
+    return 0
+end
+redis.call('HSET', k, ARGV[3], ARGV[6], ARGV[2], '1')
+redis.call('PEXPIRE', k, ARGV[1])
+return 1
+"#,
+    )
+});
+
 /// KEYS[1] session. Removes the session and returns all its fields (an empty array for a missing
 /// session): one script, so no write lands between the read and the removal.
 pub(crate) static TAKE: LazyLock<Script> = LazyLock::new(|| {

@@ -186,8 +186,7 @@ impl RedisStore {
             .arg(keys::MARKER)
             .arg("1");
         for (key, value) in sets {
-            let json = serde_json::to_string(&value)
-                .map_err(|e| RedisError::from(e).into_store_error(context))?;
+            let json = session_core::canonical_json(&value);
             if json.len() > MAX_VALUE_LEN {
                 return Err(StoreError::TooLarge {
                     what: "value",
@@ -300,6 +299,98 @@ impl Store for RedisStore {
         self.op("del_all", async move {
             let _: i64 = redis::cmd("DEL").arg(&hash).query_async(&mut conn).await?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn get_many(
+        &self,
+        id: &SessionId,
+        keys: &[&str],
+        touch: Option<Duration>,
+    ) -> std::result::Result<Option<Vec<Option<Value>>>, StoreError> {
+        for key in keys {
+            validate_key(key, KeyKind::Store)?;
+        }
+        touch.map(validate_ttl).transpose()?;
+        let mut invocation = script::GET_MANY.key(self.keys.session(id));
+        invocation.arg(touch.map(|t| ttl_ms(t).to_string()).unwrap_or_default());
+        for key in keys {
+            invocation.arg(*key);
+        }
+        let mut conn = self.connection.clone();
+        self.op("get_many", async move {
+            let values: Option<Vec<Option<String>>> = invocation.invoke_async(&mut conn).await?;
+            values
+                .map(|values| {
+                    values
+                        .iter()
+                        .map(|v| v.as_deref().map(decode).transpose())
+                        .collect::<Result<Vec<_>>>()
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn incr(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> std::result::Result<i64, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let mut invocation = script::INCR.key(self.keys.session(id));
+        invocation
+            .arg(ttl_ms(ttl))
+            .arg(keys::MARKER)
+            .arg(key)
+            .arg(delta);
+        let mut conn = self.connection.clone();
+        self.op("incr", async move {
+            let sum: String = invocation.invoke_async(&mut conn).await?;
+            Ok(serde_json::from_str::<i64>(&sum)?)
+        })
+        .await
+    }
+
+    async fn compare_and_set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> std::result::Result<bool, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let new = session_core::canonical_json(&new);
+        if new.len() > MAX_VALUE_LEN {
+            return Err(StoreError::TooLarge {
+                what: "value",
+                size: new.len(),
+                limit: MAX_VALUE_LEN,
+            });
+        }
+        let mut invocation = script::COMPARE_AND_SET.key(self.keys.session(id));
+        invocation
+            .arg(ttl_ms(ttl))
+            .arg(keys::MARKER)
+            .arg(key)
+            .arg(if expected.is_some() { "1" } else { "0" })
+            .arg(
+                expected
+                    .as_ref()
+                    .map(session_core::canonical_json)
+                    .unwrap_or_default(),
+            )
+            .arg(new);
+        let mut conn = self.connection.clone();
+        self.op("compare_and_set", async move {
+            let done: i64 = invocation.invoke_async(&mut conn).await?;
+            Ok(done == 1)
         })
         .await
     }

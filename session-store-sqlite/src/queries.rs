@@ -200,6 +200,88 @@ pub(crate) fn apply(
     Ok(exists)
 }
 
+/// `Store::get_many`: liveness (and the touch) and the keys in one transaction.
+pub(crate) fn get_many(
+    conn: &mut Connection,
+    id: &SessionId,
+    keys: &[String],
+    now: i64,
+    touch_to: Option<i64>,
+) -> Result<Option<Vec<Option<Value>>>> {
+    let tx = match touch_to {
+        None => conn.transaction()?,
+        Some(_) => write_tx(conn)?,
+    };
+    let live = match touch_to {
+        None => is_live(&tx, id, now)?,
+        Some(expires) => touch(&tx, id, now, expires)?,
+    };
+    let values = if live {
+        Some(
+            keys.iter()
+                .map(|key| value_of(&tx, id, key))
+                .collect::<Result<Vec<_>>>()?,
+        )
+    } else {
+        None
+    };
+    tx.commit()?;
+    Ok(values)
+}
+
+/// `Store::incr`: read, decide and write in one `IMMEDIATE` transaction, so increments queue on
+/// the write lock and none is lost. The outer error is the database's; the inner one a refused
+/// increment (nothing written).
+pub(crate) fn incr(
+    conn: &mut Connection,
+    id: &SessionId,
+    key: &str,
+    delta: i64,
+    now: i64,
+    expires: i64,
+) -> Result<std::result::Result<i64, session_core::StoreError>> {
+    let tx = write_tx(conn)?;
+    let current = if is_live(&tx, id, now)? {
+        value_of(&tx, id, key)?
+    } else {
+        None
+    };
+    let next = match session_core::incremented(current.as_ref(), delta) {
+        Ok(next) => next,
+        Err(refused) => return Ok(Err(refused)), // the transaction rolls back
+    };
+    prepare_write(&tx, id, now, expires, true)?;
+    put(&tx, id, key, &next.to_string())?;
+    tx.commit()?;
+    Ok(Ok(next))
+}
+
+/// `Store::compare_and_set`: compare and write in one `IMMEDIATE` transaction; on a mismatch it
+/// rolls back, so nothing changes, the expiry included.
+pub(crate) fn compare_and_set(
+    conn: &mut Connection,
+    id: &SessionId,
+    key: &str,
+    expected: Option<&Value>,
+    new_json: &str,
+    now: i64,
+    expires: i64,
+) -> Result<bool> {
+    let tx = write_tx(conn)?;
+    let current = if is_live(&tx, id, now)? {
+        value_of(&tx, id, key)?
+    } else {
+        None
+    };
+    if current.as_ref() != expected {
+        return Ok(false);
+    }
+    prepare_write(&tx, id, now, expires, true)?;
+    put(&tx, id, key, new_json)?;
+    tx.commit()?;
+    Ok(true)
+}
+
 /// `Store::del_all`.
 pub(crate) fn del_all(conn: &mut Connection, id: &SessionId) -> Result<()> {
     let tx = write_tx(conn)?;
@@ -236,7 +318,7 @@ pub(crate) fn encode(changes: Vec<Change>) -> Result<Vec<(String, Option<String>
     changes
         .into_iter()
         .map(|change| match change {
-            Change::Set(key, value) => Ok((key, Some(serde_json::to_string(&value)?))),
+            Change::Set(key, value) => Ok((key, Some(session_core::canonical_json(&value)))),
             Change::Del(key) => Ok((key, None)),
         })
         .collect()

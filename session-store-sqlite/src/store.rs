@@ -186,6 +186,78 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn get_many(
+        &self,
+        id: &SessionId,
+        keys: &[&str],
+        touch: Option<Duration>,
+    ) -> std::result::Result<Option<Vec<Option<Value>>>, StoreError> {
+        for key in keys {
+            validate_key(key, KeyKind::Store)?;
+        }
+        let touch = touch_ms(touch)?;
+        let (id, keys) = (
+            *id,
+            keys.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>(),
+        );
+        self.run("get_many", move |conn| {
+            let now = now_ms();
+            queries::get_many(conn, &id, &keys, now, touch.map(|t| now.saturating_add(t)))
+        })
+        .await
+    }
+
+    async fn incr(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> std::result::Result<i64, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let (id, key, ttl) = (*id, key.to_owned(), ttl_ms(ttl));
+        self.run("incr", move |conn| {
+            let now = now_ms();
+            queries::incr(conn, &id, &key, delta, now, now.saturating_add(ttl))
+        })
+        .await?
+    }
+
+    async fn compare_and_set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> std::result::Result<bool, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let json = session_core::canonical_json(&new);
+        if json.len() > MAX_VALUE_LEN {
+            return Err(StoreError::TooLarge {
+                what: "value",
+                size: json.len(),
+                limit: MAX_VALUE_LEN,
+            });
+        }
+        let (id, key, ttl) = (*id, key.to_owned(), ttl_ms(ttl));
+        self.run("compare_and_set", move |conn| {
+            let now = now_ms();
+            queries::compare_and_set(
+                conn,
+                &id,
+                &key,
+                expected.as_ref(),
+                &json,
+                now,
+                now.saturating_add(ttl),
+            )
+        })
+        .await
+    }
+
     async fn take(&self, id: &SessionId) -> std::result::Result<Option<Map>, StoreError> {
         let id = *id;
         self.run("take", move |conn| queries::take(conn, &id, now_ms()))

@@ -112,6 +112,38 @@ impl<S: Store> Store for CountingStore<S> {
         self.counts.write();
         self.inner.del_all(id).await
     }
+    async fn get_many(
+        &self,
+        id: &SessionId,
+        keys: &[&str],
+        touch: Option<Duration>,
+    ) -> Result<Option<Vec<Option<Value>>>, StoreError> {
+        self.counts.read();
+        self.inner.get_many(id, keys, touch).await
+    }
+    async fn incr(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> Result<i64, StoreError> {
+        self.counts.write();
+        self.inner.incr(id, key, delta, ttl).await
+    }
+    async fn compare_and_set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.counts.write();
+        self.inner
+            .compare_and_set(id, key, expected, new, ttl)
+            .await
+    }
     async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
         self.counts.write();
         self.inner.take(id).await

@@ -1,6 +1,7 @@
 //! The cases, by group. Each case is one async function with a doc comment naming the rule of the
 //! contract it checks; `crate::registry` lists them all once.
 
+pub mod atomic;
 pub mod cleanup;
 pub mod concurrency;
 pub mod crud;

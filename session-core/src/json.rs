@@ -1,0 +1,110 @@
+//! JSON as stores keep it: one canonical text per value, so a store can compare values by their
+//! text (compare-and-set), and the one rule for an increment.
+
+use serde_json::Value;
+
+use crate::StoreError;
+
+/// The canonical JSON text of `value`: compact, object keys sorted (whatever order the map keeps
+/// them in, even with serde_json's `preserve_order`), numbers as serde_json writes them (`1` and
+/// `1.0` stay different). Two values are equal exactly when their canonical texts are.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// What [`Store::incr`](crate::Store::incr) stores: `current` (a missing key is `0`) plus `delta`.
+///
+/// # Errors
+/// [`StoreError::InvalidInput`] when `current` is not a JSON integer that fits an `i64`, or the
+/// sum overflows.
+pub fn incremented(current: Option<&Value>, delta: i64) -> Result<i64, StoreError> {
+    let now = match current {
+        None => 0,
+        Some(value) => value.as_i64().ok_or_else(|| {
+            StoreError::InvalidInput(format!(
+                "incr: the value is not an integer that fits an i64: {}",
+                kind(value)
+            ))
+        })?,
+    };
+    now.checked_add(delta)
+        .ok_or_else(|| StoreError::InvalidInput("incr: the sum overflows an i64".into()))
+}
+
+/// A value's kind, for error messages (never the value itself, which may be private).
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a float",
+        Value::Number(_) => "an integer out of range",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn canonical_text_sorts_keys_and_keeps_numbers_exact() {
+        let a = json!({"b": [1, {"z": 1, "a": 2}], "a": 1.0});
+        assert_eq!(canonical_json(&a), r#"{"a":1.0,"b":[1,{"a":2,"z":1}]}"#);
+        assert_ne!(canonical_json(&json!(1)), canonical_json(&json!(1.0)));
+        assert_eq!(canonical_json(&json!("a\u{0}\"")), r#""a\u0000\"""#);
+        assert_eq!(canonical_json(&json!(u64::MAX)), "18446744073709551615");
+    }
+
+    #[test]
+    fn increments() {
+        assert_eq!(incremented(None, 5).unwrap(), 5);
+        assert_eq!(incremented(Some(&json!(-3)), 5).unwrap(), 2);
+        for bad in [json!("1"), json!(1.5), json!(null), json!(u64::MAX)] {
+            assert!(matches!(
+                incremented(Some(&bad), 1),
+                Err(StoreError::InvalidInput(_))
+            ));
+        }
+        assert!(incremented(Some(&json!(i64::MAX)), 1).is_err());
+        assert_eq!(
+            incremented(Some(&json!(i64::MIN + 1)), -1).unwrap(),
+            i64::MIN
+        );
+    }
+}
