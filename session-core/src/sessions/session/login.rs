@@ -109,7 +109,7 @@ impl Session {
         let (old_id, stored, mut data, mut meta, pending) = {
             let state = self.state();
             state.writable()?;
-            let pending: Vec<(String, Option<Value>)> = state
+            let pending: Pending = state
                 .dirty
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
@@ -175,7 +175,7 @@ impl Session {
         meta.touched_ms = now;
         if let Err(error) = write_whole(self, new_id, data.clone(), &meta, ttl).await {
             if let Some((old_data, _)) = taken {
-                self.put_back(old_id, old_data, &old_meta, ttl).await;
+                self.put_back(old_id, old_data, &old_meta, now).await;
             }
             return Err(error);
         }
@@ -246,12 +246,16 @@ impl Session {
     /// Undoes a rotation whose new session could not be written: the taken session goes back
     /// under its old id, and its read-only copy goes away. Writes other requests tried in
     /// between were refused with an error, so nothing that succeeded is lost.
-    async fn put_back(&self, old: SessionId, data: Map, meta: &Meta, ttl: Duration) {
-        let store = &self.shared().store;
-        if let Err(error) = write_whole(self, old, data, meta, ttl).await {
+    async fn put_back(&self, old: SessionId, data: Map, meta: &Meta, now: u64) {
+        let shared = self.shared();
+        // With its own TTL (an anonymous session's is shorter than the login's would be); one
+        // past its absolute lifetime stays out.
+        if let Some(ttl) = shared.ttl(meta, now)
+            && let Err(error) = write_whole(self, old, data, meta, ttl).await
+        {
             tracing::error!(session = %old.short(), %error, "could not put back a session whose rotation failed: it is lost");
         }
-        if let Err(error) = store.del_all(&grace_id(&old)).await {
+        if let Err(error) = shared.store.del_all(&grace_id(&old)).await {
             tracing::warn!(session = %old.short(), %error, "could not remove the read-only copy of a session whose rotation failed");
         }
     }
