@@ -128,6 +128,10 @@ impl RedisStore {
     }
 
     /// Settings for a store on a `ConnectionManager` you already have (cheap to clone; share it).
+    ///
+    /// The connection keeps its own settings: redis 1.x gives a `ConnectionManager` a 500 ms
+    /// response timeout by default (0.x had none), and the store's operation timeout applies on
+    /// top of it.
     pub fn builder_with_manager(manager: ConnectionManager) -> RedisStoreBuilder {
         RedisStoreBuilder::connected(Connection::Single(manager))
     }
