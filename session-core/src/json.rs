@@ -44,6 +44,23 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
+/// [`canonical_json`] of `value`, refused with [`StoreError::TooLarge`] when the text is longer
+/// than `limit` bytes (a store's largest value).
+///
+/// # Errors
+/// [`StoreError::TooLarge`], naming the size and the limit.
+pub fn canonical_json_within(value: &Value, limit: usize) -> Result<String, StoreError> {
+    let json = canonical_json(value);
+    if json.len() > limit {
+        return Err(StoreError::TooLarge {
+            what: "value",
+            size: json.len(),
+            limit,
+        });
+    }
+    Ok(json)
+}
+
 /// What [`Store::incr`](crate::Store::incr) stores: `current` (a missing key is `0`) plus `delta`.
 ///
 /// # Errors

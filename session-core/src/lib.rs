@@ -166,7 +166,7 @@ pub use cleanup::{
 };
 pub use error::{BoxError, StoreError, TokenError};
 pub use id::{SESSION_ID_LEN, SessionId, ShortId};
-pub use json::{canonical_json, incremented};
+pub use json::{canonical_json, canonical_json_within, incremented};
 pub use sessions::{
     Config, ConfigBuilder, DEFAULT_ANONYMOUS_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KEYS,
     DEFAULT_MAX_VALUE_BYTES, DEFAULT_PERSIST_EVENTS, DEFAULT_PERSIST_INTERVAL,

@@ -167,14 +167,7 @@ impl PostgresStore {
         for (key, value) in last {
             match value {
                 Some(value) => {
-                    let json = session_core::canonical_json(&value);
-                    if json.len() > MAX_VALUE_LEN {
-                        return Err(StoreError::TooLarge {
-                            what: "value",
-                            size: json.len(),
-                            limit: MAX_VALUE_LEN,
-                        });
-                    }
+                    let json = session_core::canonical_json_within(&value, MAX_VALUE_LEN)?;
                     keys.push(key);
                     values.push(json);
                 }
@@ -358,14 +351,7 @@ impl Store for PostgresStore {
     ) -> std::result::Result<bool, StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
-        let new = session_core::canonical_json(&new);
-        if new.len() > MAX_VALUE_LEN {
-            return Err(StoreError::TooLarge {
-                what: "value",
-                size: new.len(),
-                limit: MAX_VALUE_LEN,
-            });
-        }
+        let new = session_core::canonical_json_within(&new, MAX_VALUE_LEN)?;
         let expected = expected.as_ref().map(session_core::canonical_json);
         self.op("compare_and_set", async {
             let done = sqlx::query_scalar::<_, bool>(self.queries.cas.clone())

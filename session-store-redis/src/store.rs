@@ -190,14 +190,7 @@ impl RedisStore {
             .arg(keys::MARKER)
             .arg("1");
         for (key, value) in sets {
-            let json = session_core::canonical_json(&value);
-            if json.len() > MAX_VALUE_LEN {
-                return Err(StoreError::TooLarge {
-                    what: "value",
-                    size: json.len(),
-                    limit: MAX_VALUE_LEN,
-                });
-            }
+            let json = session_core::canonical_json_within(&value, MAX_VALUE_LEN)?;
             invocation.arg(key).arg(json);
         }
         for key in dels {
@@ -370,14 +363,7 @@ impl Store for RedisStore {
     ) -> std::result::Result<bool, StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
-        let new = session_core::canonical_json(&new);
-        if new.len() > MAX_VALUE_LEN {
-            return Err(StoreError::TooLarge {
-                what: "value",
-                size: new.len(),
-                limit: MAX_VALUE_LEN,
-            });
-        }
+        let new = session_core::canonical_json_within(&new, MAX_VALUE_LEN)?;
         let mut invocation = script::COMPARE_AND_SET.key(self.keys.session(id));
         invocation
             .arg(ttl_ms(ttl))

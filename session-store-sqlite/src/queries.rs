@@ -313,12 +313,19 @@ pub(crate) fn extend(
     touch(conn, id, now, expires)
 }
 
-/// Serializes a batch for [`apply`]: values become JSON text before any I/O.
-pub(crate) fn encode(changes: Vec<Change>) -> Result<Vec<(String, Option<String>)>> {
+/// Serializes a batch for [`apply`]: values become canonical JSON text before any I/O, and a
+/// value longer than `limit` refuses the whole batch.
+pub(crate) fn encode(
+    changes: Vec<Change>,
+    limit: usize,
+) -> std::result::Result<Vec<(String, Option<String>)>, session_core::StoreError> {
     changes
         .into_iter()
         .map(|change| match change {
-            Change::Set(key, value) => Ok((key, Some(session_core::canonical_json(&value)))),
+            Change::Set(key, value) => Ok((
+                key,
+                Some(session_core::canonical_json_within(&value, limit)?),
+            )),
             Change::Del(key) => Ok((key, None)),
         })
         .collect()

@@ -89,18 +89,7 @@ impl SqliteStore {
         for change in &changes {
             validate_key(change.key(), KeyKind::Store)?;
         }
-        let encoded = queries::encode(changes).map_err(|e| e.into_store_error(context))?;
-        if let Some(size) = encoded
-            .iter()
-            .filter_map(|(_, v)| v.as_ref().map(String::len))
-            .find(|n| *n > MAX_VALUE_LEN)
-        {
-            return Err(StoreError::TooLarge {
-                what: "value",
-                size,
-                limit: MAX_VALUE_LEN,
-            });
-        }
+        let encoded = queries::encode(changes, MAX_VALUE_LEN)?;
         if encoded.is_empty() && may_create {
             return Ok(false); // an empty set_many changes nothing
         }
@@ -234,14 +223,7 @@ impl Store for SqliteStore {
     ) -> std::result::Result<bool, StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
-        let json = session_core::canonical_json(&new);
-        if json.len() > MAX_VALUE_LEN {
-            return Err(StoreError::TooLarge {
-                what: "value",
-                size: json.len(),
-                limit: MAX_VALUE_LEN,
-            });
-        }
+        let json = session_core::canonical_json_within(&new, MAX_VALUE_LEN)?;
         let (id, key, ttl) = (*id, key.to_owned(), ttl_ms(ttl));
         self.run("compare_and_set", move |conn| {
             let now = now_ms();
