@@ -136,8 +136,10 @@ impl LazySession {
     }
 
     /// Tries each presented token in order; the first that finds a live session wins, so a
-    /// planted cookie in front of the real one changes nothing.
+    /// planted cookie in front of the real one changes nothing. A rotated-out token (read-only)
+    /// is used only when no other finds a session: a planted old token cannot shadow the real one.
     async fn load(&self) -> Result<Slot, SessionError> {
+        let mut read_only = None;
         for (i, token) in self.0.tokens.iter().enumerate() {
             match self
                 .0
@@ -145,6 +147,9 @@ impl LazySession {
                 .load_with(token, self.0.device.as_deref())
                 .await
             {
+                Ok(Some(session)) if session.is_rotated_out() => {
+                    read_only.get_or_insert((i, session));
+                }
                 Ok(Some(session)) => {
                     let _ = self.0.used.set(i);
                     return Ok(Slot::Present(session));
@@ -156,7 +161,13 @@ impl LazySession {
                 }
             }
         }
-        Ok(Slot::Missing)
+        Ok(match read_only {
+            Some((i, session)) => {
+                let _ = self.0.used.set(i);
+                Slot::Present(session)
+            }
+            None => Slot::Missing,
+        })
     }
 
     /// Which presented token found the session, if one did.

@@ -173,3 +173,29 @@ async fn cross_origin_websocket_handshakes_are_refused() {
     let own = base.clone();
     assert_ne!(handshake(own).await.status(), 403);
 }
+
+/// A planted rotated-out token (the pre-login token a fixation attacker kept) in front of the
+/// real cookie does not make the user's requests read-only: the writable session wins.
+#[tokio::test]
+async fn a_planted_rotated_out_token_does_not_shadow_the_real_one() {
+    let base = serve(app(
+        SessionLayer::new(memory_manager(Config::default())).cookie(dev_cookie())
+    ))
+    .await;
+    let before = first_visit(&base).await;
+    let login = support::post_with(&base, "/login", &before).await;
+    let token = set_cookies(&login)
+        .iter()
+        .find_map(|c| cookie_value(c, "session"))
+        .unwrap();
+    let header = format!("session={before}; session={token}");
+    let response = with_cookie_bytes(&base, "/count", header.as_bytes()).await;
+    assert_eq!(response.status(), 200, "the write went to the real session");
+    assert!(
+        set_cookies(&response)
+            .iter()
+            .all(|c| !c.contains("Max-Age=0"))
+    );
+    let me = with_cookie_bytes(&base, "/whoami", header.as_bytes()).await;
+    assert_eq!(me.text().await.unwrap(), "alice");
+}
