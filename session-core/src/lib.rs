@@ -97,7 +97,7 @@
 //! #[async_trait]
 //! impl PersistHook for SaveToGameDb {
 //!     async fn persist(&self, session: &Session, reason: PersistReason) -> Result<(), BoxError> {
-//!         let gold: Option<u64> = session.get("gold")?;
+//!         let gold: Option<u64> = session.get("gold").await?;
 //!         println!("{reason:?}: write gold={gold:?} to the game database");
 //!         Ok(())
 //!     }
@@ -125,12 +125,12 @@
 //! // A second connection of the same player, by key or by token, shares the handle:
 //! let same = manager.resume(token.as_str()).await?.expect("live");
 //! same.set("gold", &150u64)?;
-//! assert_eq!(session.get::<u64>("gold")?, Some(150));
+//! assert_eq!(session.get::<u64>("gold").await?, Some(150));
 //!
 //! session.notify("disconnect").await?; // Persist event, the hook, then the store
 //! manager.shutdown(true).await?; // persists and releases every live session; logs nobody out
 //! let after_deploy = manager.resume(token.as_str()).await?.expect("still there");
-//! assert_eq!(after_deploy.get::<u64>("gold")?, Some(150));
+//! assert_eq!(after_deploy.get::<u64>("gold").await?, Some(150));
 //! # Ok(()) }
 //! ```
 //!

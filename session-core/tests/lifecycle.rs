@@ -35,7 +35,7 @@ async fn resume_shares_one_handle_across_connections_and_restarts(backend: Backe
     assert!(tab1.ptr_eq(&tab2), "one handle for every connection");
     tab1.set("note", &"changed in tab 1").unwrap();
     assert_eq!(
-        tab2.get::<String>("note").unwrap().as_deref(),
+        tab2.get::<String>("note").await.unwrap().as_deref(),
         Some("changed in tab 1"),
         "unsaved changes are seen at once"
     );
@@ -49,7 +49,7 @@ async fn resume_shares_one_handle_across_connections_and_restarts(backend: Backe
         .unwrap()
         .expect("resumes");
     assert_eq!(
-        after.get::<String>("note").unwrap().as_deref(),
+        after.get::<String>("note").await.unwrap().as_deref(),
         Some("changed in tab 1")
     );
     assert!(second.resume("not-a-token").await.unwrap().is_none());
@@ -94,7 +94,7 @@ async fn a_session_keeps_its_own_idle_timeout(backend: Backend) {
         .unwrap();
     let (first, second) = two_managers(backend, config, dir.path()).await;
     let short = first.create().unwrap();
-    short.set_idle_timeout(Duration::from_millis(600)).unwrap();
+    short.set_idle_timeout(Duration::from_millis(600)).await.unwrap();
     short.set("k", &1).unwrap();
     short.save().await.unwrap();
     let normal = first.create().unwrap();
@@ -115,7 +115,7 @@ async fn a_session_keeps_its_own_idle_timeout(backend: Backend) {
     );
     assert!(first.load(normal.token().as_str()).await.unwrap().is_some());
     assert!(matches!(
-        normal.set_idle_timeout(Duration::ZERO),
+        normal.set_idle_timeout(Duration::ZERO).await,
         Err(SessionError::Store(_))
     ));
 }
@@ -151,7 +151,7 @@ async fn old_tokens_are_renewed_on_load(backend: Backend) {
     };
     let renewed = renewed.expect("never renewed");
     assert!(!renewed.is_rotated_out());
-    assert_eq!(renewed.subject().as_deref(), Some("ann"));
+    assert_eq!(renewed.subject().await.unwrap().as_deref(), Some("ann"));
     let stale = manager.load(old.as_str()).await.unwrap().unwrap();
     assert!(stale.is_rotated_out(), "the old token is read-only now");
     let live: Vec<_> = manager
@@ -179,7 +179,7 @@ async fn visits_are_recorded(backend: Backend) {
     let session = manager.create().unwrap();
     session.set("k", &1).unwrap();
     session.save().await.unwrap();
-    let created = session.info().created_at;
+    let created = session.info().await.unwrap().created_at;
     let token = session.token();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let mut visits = 0;
@@ -187,7 +187,7 @@ async fn visits_are_recorded(backend: Backend) {
         let visit = manager.load(token.as_str()).await.unwrap().unwrap();
         visit.save().await.unwrap();
         visits += 1;
-        let info = manager.load(token.as_str()).await.unwrap().unwrap().info();
+        let info = manager.load(token.as_str()).await.unwrap().unwrap().info().await.unwrap();
         if info.previous_visit > created {
             break;
         }
@@ -200,11 +200,11 @@ async fn visits_are_recorded(backend: Backend) {
 
     // A resume of a live session records a visit too.
     let live = manager.resume(token.as_str()).await.unwrap().unwrap();
-    let before = live.info().latest_visit;
+    let before = live.info().await.unwrap().latest_visit;
     tokio::time::sleep(Duration::from_millis(5)).await;
     let again = manager.resume(token.as_str()).await.unwrap().unwrap();
     assert!(again.ptr_eq(&live));
-    assert!(again.info().latest_visit > before);
+    assert!(again.info().await.unwrap().latest_visit > before);
     assert!(again.is_dirty(), "the visit is written by the next save");
     manager.shutdown(true).await.unwrap();
 }
@@ -274,9 +274,9 @@ async fn locals_by_name_and_user_data(backend: Backend) {
     assert!(other.local::<u32>("missing").is_none());
     assert_eq!(session.remove_local::<u32>("client").as_deref(), Some(&42));
     assert!(other.local::<u32>("client").is_none());
-    assert_eq!(session.user_data(), None);
+    assert_eq!(session.user_data().await.unwrap(), None);
     session.login("lu", json!({"level": 3})).await.unwrap();
-    assert_eq!(session.user_data(), Some(json!({"level": 3})));
+    assert_eq!(session.user_data().await.unwrap(), Some(json!({"level": 3})));
     manager.shutdown(false).await.unwrap();
 }
 

@@ -18,7 +18,7 @@ struct Recorder(Arc<Mutex<Vec<(PersistReason, Instant)>>>);
 #[async_trait]
 impl PersistHook for Recorder {
     async fn persist(&self, session: &Session, reason: PersistReason) -> Result<(), BoxError> {
-        let _: Option<u32> = session.get("score")?; // the hook may read the session
+        let _: Option<u32> = session.get("score").await?; // the hook may read the session
         tokio::time::sleep(Duration::from_millis(100)).await;
         self.0.lock().unwrap().push((reason, Instant::now()));
         Ok(())
@@ -61,7 +61,7 @@ async fn live_handles_are_shared(backend: Backend) {
     assert!(session.ptr_eq(&other), "one handle per live session");
     other.set("hp", &90).unwrap();
     assert_eq!(
-        session.get::<u32>("hp").unwrap(),
+        session.get::<u32>("hp").await.unwrap(),
         Some(90),
         "connections see each other's changes"
     );
@@ -85,7 +85,7 @@ async fn live_handles_are_shared(backend: Backend) {
         reloaded.typed_local::<Socket>().is_none(),
         "local resources are never persisted"
     );
-    assert_eq!(reloaded.get_all().len(), 1);
+    assert_eq!(reloaded.get_all().await.unwrap().len(), 1);
     assert!(session.remove_typed_local::<Socket>().is_some());
     assert!(other.typed_local::<Socket>().is_none());
 }
@@ -110,7 +110,7 @@ async fn named_events_persist(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.get::<u32>("level").unwrap(), Some(2));
+    assert_eq!(stored.get::<u32>("level").await.unwrap(), Some(2));
 }
 
 /// A deploy is not a logout: shutdown persists and releases every live session, and each one
@@ -134,7 +134,7 @@ async fn shutdown_is_not_logout(backend: Backend) {
             .unwrap()
             .expect("still stored");
         assert_eq!(
-            session.get::<usize>("k").unwrap(),
+            session.get::<usize>("k").await.unwrap(),
             Some(i),
             "persisted at shutdown"
         );
@@ -220,11 +220,10 @@ async fn interval_persistence_fires(backend: Backend) {
     session.set("score", &7u32).unwrap();
     let token = session.token();
     let saved = eventually(Duration::from_secs(10), || async {
-        manager
-            .load(token.as_str())
-            .await
-            .unwrap()
-            .is_some_and(|s| s.get::<u32>("score").unwrap() == Some(7))
+        match manager.load(token.as_str()).await.unwrap() {
+            Some(s) => s.get::<u32>("score").await.unwrap() == Some(7),
+            None => false,
+        }
     })
     .await;
     assert!(saved, "the interval never persisted the change");

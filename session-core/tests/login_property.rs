@@ -157,7 +157,7 @@ async fn run(manager: &SessionManager, world: &World, op: &Op, n: u64) -> Result
         }
         Op::EndOthers { handle: h } => {
             let session = handle(h);
-            let Some(subject) = session.subject() else {
+            let Some(subject) = session.subject().await.unwrap() else {
                 return Ok(Effect::None);
             };
             let mut ended = Vec::new();
@@ -267,7 +267,7 @@ async fn check(manager: &SessionManager, store: &dyn Store, world: &World) -> Re
         else {
             continue;
         };
-        if let Some(subject) = session.subject()
+        if let Some(subject) = session.subject().await.unwrap()
             && !listed[subject.as_str()].contains(&session.id())
         {
             return Err(format!(
@@ -344,7 +344,11 @@ async fn one_case(backend: Backend, seed: u64) -> Result<(), String> {
                     .load(token.as_str())
                     .await
                     .map_err(|e| e.to_string())?;
-                if loaded.is_some_and(|s| s.subject().as_deref() == Some(SUBJECTS[subject])) {
+                let subject_now = match loaded {
+                    Some(s) => s.subject().await.map_err(|e| e.to_string())?,
+                    None => None,
+                };
+                if subject_now.as_deref() == Some(SUBJECTS[subject]) {
                     return Err(fail(format!(
                         "a token still loads as {} after revoke_all",
                         SUBJECTS[subject]

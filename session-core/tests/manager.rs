@@ -37,14 +37,14 @@ async fn lifecycle_and_typed_access(backend: Backend) {
         .await
         .unwrap()
         .expect("loads");
-    assert_eq!(loaded.get::<Cart>("cart").unwrap(), Some(cart));
-    assert_eq!(loaded.get::<u32>("visits").unwrap(), Some(1));
+    assert_eq!(loaded.get::<Cart>("cart").await.unwrap(), Some(cart));
+    assert_eq!(loaded.get::<u32>("visits").await.unwrap(), Some(1));
     assert!(
-        matches!(loaded.get::<u32>("cart"), Err(SessionError::Serde(_))),
+        matches!(loaded.get::<u32>("cart").await, Err(SessionError::Serde(_))),
         "wrong type is an error"
     );
     assert_eq!(
-        loaded.get_all().len(),
+        loaded.get_all().await.unwrap().len(),
         2,
         "metadata never shows among the keys"
     );
@@ -56,15 +56,15 @@ async fn lifecycle_and_typed_access(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(again.get::<u32>("visits").unwrap(), None);
-    again.clear().unwrap();
+    assert_eq!(again.get::<u32>("visits").await.unwrap(), None);
+    again.clear().await.unwrap();
     again.save().await.unwrap();
     let emptied = manager
         .load(session.token().as_str())
         .await
         .unwrap()
         .expect("a cleared session lives on");
-    assert!(emptied.get_all().is_empty());
+    assert!(emptied.get_all().await.unwrap().is_empty());
 
     emptied.destroy(false).await.unwrap();
     assert!(
@@ -163,7 +163,7 @@ async fn read_only_touches_are_throttled(backend: Backend) {
             .await
             .unwrap()
             .unwrap();
-        let _: Option<u32> = s.get("k").unwrap();
+        let _: Option<u32> = s.get("k").await.unwrap();
         s.save().await.unwrap();
     }
     assert_eq!(
@@ -289,9 +289,9 @@ async fn rotation_keeps_data_and_retires_the_old_token(backend: Backend) {
         .await
         .unwrap()
         .expect("the new token works");
-    assert_eq!(moved.get::<String>("k").unwrap().as_deref(), Some("v"));
+    assert_eq!(moved.get::<String>("k").await.unwrap().as_deref(), Some("v"));
     assert_eq!(
-        moved.get::<bool>("pending").unwrap(),
+        moved.get::<bool>("pending").await.unwrap(),
         Some(true),
         "pending changes move too"
     );
@@ -300,7 +300,7 @@ async fn rotation_keeps_data_and_retires_the_old_token(backend: Backend) {
         .await
         .unwrap()
         .expect("the old token works inside the grace");
-    assert_eq!(in_flight.get::<String>("k").unwrap().as_deref(), Some("v"));
+    assert_eq!(in_flight.get::<String>("k").await.unwrap().as_deref(), Some("v"));
     assert!(in_flight.is_rotated_out());
     assert!(
         matches!(in_flight.set("late", &1), Err(SessionError::RotatedOut)),
@@ -474,7 +474,7 @@ async fn limits_are_enforced_before_any_io(backend: Backend) {
         "{reserved:?}"
     );
     assert!(matches!(
-        session.get::<u8>(""),
+        session.get::<u8>("").await,
         Err(SessionError::Store(StoreError::InvalidInput(_)))
     ));
     assert_eq!(counting.operations(), 0, "refused before any I/O");
@@ -494,7 +494,7 @@ async fn metadata_tracks_visits(backend: Backend) {
         .unwrap();
     session.set("k", &1).unwrap();
     session.save().await.unwrap();
-    let created = session.info().created_at;
+    let created = session.info().await.unwrap().created_at;
     tokio::time::sleep(Duration::from_millis(20)).await;
     let second = manager
         .load(session.token().as_str())
@@ -508,7 +508,7 @@ async fn metadata_tracks_visits(backend: Backend) {
         .await
         .unwrap()
         .unwrap()
-        .info();
+        .info().await.unwrap();
     assert_eq!(third.created_at, created);
     assert!(
         third.previous_visit > created && third.latest_visit > third.previous_visit,

@@ -89,7 +89,7 @@ pub enum PersistReason {
 /// #[async_trait]
 /// impl PersistHook for SaveScore {
 ///     async fn persist(&self, session: &Session, reason: PersistReason) -> Result<(), BoxError> {
-///         let score: Option<u64> = session.get("score")?;
+///         let score: Option<u64> = session.get("score").await?;
 ///         println!("saving score {score:?} because of {reason:?}");
 ///         Ok(())
 ///     }

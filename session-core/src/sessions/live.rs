@@ -28,7 +28,7 @@ impl SessionManager {
     /// // Another connection of the same player:
     /// let same = manager.find_by_key("player-42").expect("registered");
     /// same.set("level", &3)?;
-    /// assert_eq!(session.get::<u32>("level")?, Some(3));
+    /// assert_eq!(session.get::<u32>("level").await?, Some(3));
     ///
     /// session.notify("disconnect").await?; // persists: "disconnect" is a default persist event
     /// manager.shutdown(true).await?; // persists and releases; the session stays in the store
@@ -75,6 +75,8 @@ impl SessionManager {
         let Some(session) = self.load(token).await? else {
             return Ok(None);
         };
+        // A live session is held whole: its connections read it from memory.
+        session.get_all().await?;
         if session.is_rotated_out() {
             return Ok(Some(session));
         }

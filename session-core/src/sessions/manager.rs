@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
-use super::grace::grace_id;
 use super::meta::{Meta, SessionInfo, now_ms, split};
+use super::open::{end, find};
 use super::registry::Registry;
 use super::shared::{EVENT_BUFFER, Shared, lock};
 use super::{Config, Event, EventKind, PersistHook, SessionError};
-use crate::{Map, Session, SessionId, Store, SubjectIndex, Token, Value};
+use super::session::Opening;
+use crate::{Session, SessionId, Store, SubjectIndex, Token, Value};
 
 /// Creates, loads and ends sessions over any [`Store`], with one [`Config`].
 ///
@@ -36,7 +37,7 @@ use crate::{Map, Session, SessionId, Store, SubjectIndex, Token, Value};
 ///
 /// // A later request:
 /// let session = manager.load(token.as_str()).await?.expect("a live session");
-/// let cart: Option<Vec<String>> = session.get("cart")?;
+/// let cart: Option<Vec<String>> = session.get("cart").await?;
 /// assert_eq!(cart, Some(vec!["apple".to_string()]));
 ///
 /// // Unknown or malformed tokens are simply no session:
@@ -166,8 +167,7 @@ impl SessionManager {
     ) -> Result<Session, SessionError> {
         let token = Token::generate()?;
         let meta = Meta::new(now_ms(), device, client_data);
-        let id = token.id();
-        let session = Session::new(self.shared.clone(), token, id, Map::new(), meta, false);
+        let session = Session::fresh(self.shared.clone(), token, meta);
         session.emit(EventKind::Created);
         Ok(session)
     }
@@ -196,68 +196,74 @@ impl SessionManager {
         let Ok(token) = Token::parse(token) else {
             return Ok(None);
         };
-        let token_id = token.id();
-        // A token's own session, else the read-only copy kept while it is rotated out.
-        let (id, map) = match self.shared.store.get_all(&token_id, None).await? {
-            Some(map) => (token_id, map),
-            None => {
-                let copy = grace_id(&token_id);
-                match self.shared.store.get_all(&copy, None).await? {
-                    Some(map) => (copy, map),
-                    None => return Ok(None),
-                }
-            }
-        };
-        let now = now_ms();
-        let (data, mut meta, meta_missing) = split(map, now);
-        if self.shared.past_lifetime(&meta, now) {
-            self.end(&id).await?;
+        let Some(found) = find(&self.shared, &token, device, &[]).await? else {
             return Ok(None);
-        }
-        // Only a load that names a device context is checked: one that supplies none (server
-        // code resuming a session by token) never ends a session.
-        if let (true, Some(recorded), Some(presented)) = (
-            self.shared.config.device_binding,
-            meta.device.as_deref(),
-            device,
-        ) && recorded != presented
-        {
-            self.end(&id).await?;
-            return Err(SessionError::DeviceMismatch);
-        }
-        let renew = !meta.rotated
-            && self
-                .shared
-                .config
-                .renew_after
-                .is_some_and(|age| now.saturating_sub(meta.issued()) >= age.as_millis() as u64);
-        if !meta.rotated {
-            meta.previous_visit_ms = meta.latest_visit_ms;
-            meta.latest_visit_ms = now;
-        }
-        let session = Session::new(self.shared.clone(), token, id, data, meta, true);
-        if meta_missing {
-            session.mark_meta_dirty();
-        }
-        if renew {
-            match session.rotate().await {
-                // Renewed: the handle has the new token (the HTTP layer sends it).
-                Ok(_) => {}
-                // Another request renewed it first: this handle reads, read-only.
-                Err(SessionError::RotatedOut) => {}
-                Err(SessionError::Destroyed) => return Ok(None),
-                Err(error) => return Err(error),
-            }
-        }
-        Ok(Some(session))
+        };
+        let session = Session::found(self.shared.clone(), found);
+        Ok(session.renew_if_due().await?.then_some(session))
+    }
+
+    /// The session of a request, read on first use: a handle that does no I/O until something
+    /// is read, written or saved through it. Then the request's tokens (every cookie of the
+    /// session's name, a header...) are tried in order with one `get_many` each, which also
+    /// reads the keys first asked for ([`Session::get`], [`Session::preload`]): the first token
+    /// whose session is found wins, a rotated-out token's read-only copy only when no other finds
+    /// one (so a planted old token cannot make the user's requests read-only), a token whose
+    /// session was created from another device context is skipped (with device binding on, that
+    /// session is ended), and with no session found the handle becomes a new one with a fresh
+    /// token ([`Session::is_new`]). Malformed tokens are dropped at once; with none left the
+    /// handle is simply new.
+    ///
+    /// This is what the HTTP layer hands a handler: a request that never touches its session
+    /// costs nothing, and one that reads a key costs one round trip.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_core::SessionManager;
+    /// use session_store_memory::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), session_core::SessionError> {
+    /// let manager = SessionManager::new(MemoryStore::new());
+    /// let first = manager.create()?;
+    /// first.set("lang", "fr")?;
+    /// first.save().await?;
+    ///
+    /// let session = manager.open(["planted-garbage", first.token().as_str()], None)?;
+    /// assert!(session.is_unread());
+    /// assert_eq!(session.get::<String>("lang").await?.as_deref(), Some("fr"));
+    /// assert_eq!(session.opened_with(), Some(1));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SessionError::Randomness`] when no token is well-formed and the OS has no randomness
+    /// for a new one.
+    pub fn open<I, T>(&self, tokens: I, device: Option<String>) -> Result<Session, SessionError>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        let candidates: Vec<(usize, Token)> = tokens
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((i, Token::parse(t.as_ref()).ok()?)))
+            .collect();
+        let Some((_, first)) = candidates.first() else {
+            return self.create_with(device, None);
+        };
+        let first = first.clone();
+        Ok(Session::opened(
+            self.shared.clone(),
+            Opening { candidates, device },
+            first,
+        ))
     }
 
     /// Removes session `id` from the store, retires its live handle if it has one, and tells
     /// observers.
     async fn end(&self, id: &SessionId) -> Result<(), SessionError> {
-        self.shared.store.del_all(id).await?;
-        self.shared.ended(*id);
-        Ok(())
+        end(&self.shared, id).await
     }
 
     fn index(&self) -> Result<&Arc<dyn SubjectIndex>, SessionError> {
@@ -289,7 +295,7 @@ impl SessionManager {
         let live: Vec<Session> = lock(&self.shared.live).sessions();
         for session in live
             .into_iter()
-            .filter(|s| s.subject().as_deref() == Some(subject))
+            .filter(|s| s.known_subject().as_deref() == Some(subject))
         {
             // Already gone from the store; this only retires the handle.
             session.retire_handle();

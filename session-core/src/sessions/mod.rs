@@ -7,6 +7,7 @@ mod grace;
 mod live;
 pub(crate) mod manager;
 mod meta;
+mod open;
 mod registry;
 mod session;
 mod shared;

@@ -55,7 +55,7 @@ impl Session {
     /// let after = session.login("alice", serde_json::json!({ "name": "Alice" })).await?;
     /// assert_ne!(before, after);
     /// let old = manager.load(before.as_str()).await?.expect("inside the rotation grace");
-    /// assert!(old.is_rotated_out() && old.subject().is_none());
+    /// assert!(old.is_rotated_out() && old.subject().await?.is_none());
     /// assert_eq!(manager.sessions_of("alice").await?.len(), 1);
     /// # Ok(()) }
     /// ```
@@ -78,6 +78,7 @@ impl Session {
         let user_data = identity.user_data.clone();
         let token = {
             let _io = self.0.io.lock().await;
+            self.open_locked(&[]).await?;
             self.rotate_locked(Some(identity)).await?
         };
         self.identified(subject, user_data).await?;
@@ -99,6 +100,7 @@ impl Session {
     /// put back under its old token (requests racing the attempt were refused with an error).
     pub async fn rotate(&self) -> Result<Token, SessionError> {
         let _io = self.0.io.lock().await;
+        self.open_locked(&[]).await?;
         self.rotate_locked(None).await
     }
 
@@ -117,7 +119,7 @@ impl Session {
             (
                 state.id,
                 state.stored,
-                state.data.clone(),
+                state.data(),
                 state.meta.clone(),
                 pending,
             )
@@ -184,6 +186,33 @@ impl Session {
         Ok(token)
     }
 
+    /// Renews a session just read when it is older than the configured renewal age (the caller
+    /// holds the I/O lock), and returns whether the session is still there: renewed, renewed
+    /// by another request first (this handle then reads, read-only), or not due.
+    pub(crate) async fn renew_if_due(&self) -> Result<bool, SessionError> {
+        let _io = self.0.io.lock().await;
+        self.renew_if_due_locked().await
+    }
+
+    /// As `renew_if_due`, the caller holding the I/O lock.
+    pub(super) async fn renew_if_due_locked(&self) -> Result<bool, SessionError> {
+        let due = {
+            let state = self.state();
+            !state.meta.rotated
+                && self.shared().config.renew_after.is_some_and(|age| {
+                    now_ms().saturating_sub(state.meta.issued()) >= age.as_millis() as u64
+                })
+        };
+        if !due {
+            return Ok(true);
+        }
+        match self.rotate_locked(None).await {
+            Ok(_) | Err(SessionError::RotatedOut) => Ok(true),
+            Err(SessionError::Destroyed) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Gives this handle its new token and id; after a write, the data and metadata that were
     /// written, keeping any change made since the snapshot pending.
     fn rename(&self, token: Token, id: SessionId, written: Option<(Map, Meta, Pending)>) {
@@ -203,14 +232,14 @@ impl Session {
                     state.dirty.remove(&key);
                 }
             }
-            let mut data = data;
+            let mut cache: std::collections::HashMap<String, Option<Value>> =
+                data.into_iter().map(|(k, v)| (k, Some(v))).collect();
             for (key, value) in &state.dirty {
-                match value {
-                    Some(value) => data.insert(key.clone(), value.clone()),
-                    None => data.remove(key),
-                };
+                cache.insert(key.clone(), value.clone());
             }
-            state.data = data;
+            // The whole session was just written: the handle knows every key.
+            state.cache = cache;
+            state.complete = true;
             state.meta = meta;
             state.stored = true;
             state.meta_dirty = false;
@@ -219,7 +248,7 @@ impl Session {
 
     /// The error for a session that was not in the store when this handle went to move it:
     /// another request rotated it out (the handle becomes read-only), or it is gone.
-    async fn gone(&self, id: SessionId) -> Result<SessionError, SessionError> {
+    pub(super) async fn gone(&self, id: SessionId) -> Result<SessionError, SessionError> {
         if was_rotated_out(self.shared(), &id).await? {
             self.state().meta.rotated = true;
             return Ok(SessionError::RotatedOut);

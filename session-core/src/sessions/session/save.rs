@@ -7,6 +7,18 @@ use crate::sessions::shared::lock;
 use crate::sessions::{EventKind, PersistReason, SessionError};
 use crate::{Change, Value};
 
+/// What a save writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flush {
+    /// The changes, and a touch when one is due; nothing for a session never given data.
+    IfChanged,
+    /// As `IfChanged`, and a stored session with nothing to write is touched all the same.
+    Touch,
+    /// As `Touch`, and a new session is stored even with no data (before an atomic operation,
+    /// which must find it in the store).
+    Store,
+}
+
 impl Session {
     /// Writes the changed keys (and the metadata) to the store in one `update` (one `set_many`
     /// for a session the store does not have yet), moving the expiry. With no changes it writes
@@ -24,7 +36,7 @@ impl Session {
     /// token back its power).
     pub async fn save(&self) -> Result<bool, SessionError> {
         let _io = self.0.io.lock().await;
-        self.save_locked(false).await
+        self.save_locked(Flush::IfChanged).await
     }
 
     /// As [`save`](Session::save), and a stored session with nothing to write is touched all the
@@ -32,16 +44,29 @@ impl Session {
     /// another instance, expired), and leaves the registry if not.
     pub(crate) async fn save_touching(&self) -> Result<bool, SessionError> {
         let _io = self.0.io.lock().await;
-        self.save_locked(true).await
+        self.save_locked(Flush::Touch).await
     }
 
-    async fn save_locked(&self, force_touch: bool) -> Result<bool, SessionError> {
+    /// Saves (the caller holds the I/O lock); an unread handle with changes reads its session
+    /// first, so they go to the session the request has.
+    pub(super) async fn save_locked(&self, flush: Flush) -> Result<bool, SessionError> {
+        if self.is_unread() {
+            if !self.is_dirty() && flush != Flush::Store {
+                return Ok(false); // nothing read, nothing changed: no I/O at all
+            }
+            self.open_locked(&[]).await?;
+        }
         let shared = self.shared();
         let now = now_ms();
+        let force_touch = flush != Flush::IfChanged;
         let plan = {
             let mut state = self.state();
             state.writable()?;
-            if !state.stored && state.data.is_empty() && state.meta.subject.is_none() {
+            if !state.stored
+                && !state.has_data()
+                && state.meta.subject.is_none()
+                && flush != Flush::Store
+            {
                 // Never written: nothing to store, and removals of keys it never had are moot.
                 state.dirty.clear();
                 return Ok(false);
@@ -185,6 +210,8 @@ impl Session {
         };
         {
             let _io = self.0.io.lock().await;
+            // An unread handle learns which session it is, so the right one ends.
+            self.open_locked(&[]).await?;
             if self.is_destroyed() {
                 return hooked;
             }
