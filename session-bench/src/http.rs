@@ -50,10 +50,12 @@ async fn read_ours(
     session: LazySession,
     Path(key): Path<String>,
 ) -> Result<Result<String, StatusCode>, SessionRejection> {
-    let Some(session) = session.existing().await? else {
-        return Ok(Err(StatusCode::NOT_FOUND));
-    };
-    Ok(session.get::<String>(&key)?.ok_or(StatusCode::NOT_FOUND))
+    // One round trip: the session's metadata and the key, read together.
+    let session = session.get().await?;
+    Ok(session
+        .get::<String>(&key)
+        .await?
+        .ok_or(StatusCode::NOT_FOUND))
 }
 
 impl OursLayer {

@@ -103,9 +103,9 @@ impl<S: Store> Adapter for WholeSessionPath<S> {
     }
 }
 
-/// The manager path: the handle is the client's token; every request parses it, loads the
-/// session, works on it, and saves it (which writes only when something changed or a touch is
-/// due).
+/// The manager path: the handle is the client's token; every request opens it (as the HTTP
+/// layer does: the first read brings the metadata with the key), works on it, and saves it (which
+/// writes only when something changed or a touch is due).
 pub struct ManagerPath(pub SessionManager);
 
 #[async_trait]
@@ -120,24 +120,23 @@ impl Adapter for ManagerPath {
     }
 
     async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
-        let session = self
-            .0
-            .load(handle)
-            .await?
-            .ok_or_else(|| missing("session"))?;
-        let value: String = session.get(key)?.ok_or_else(|| missing("key"))?;
+        // As the HTTP layer does: the handle reads the metadata and the key in one round trip.
+        let session = self.0.open([handle], None)?;
+        let value: Option<String> = session.get(key).await?;
+        if session.is_new() {
+            return Err(missing("session"));
+        }
         session.save().await?;
-        Ok(value)
+        value.ok_or_else(|| missing("key"))
     }
 
     async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error> {
-        let session = self
-            .0
-            .load(handle)
-            .await?
-            .ok_or_else(|| missing("session"))?;
+        let session = self.0.open([handle], None)?;
         session.set(key, value)?;
         session.save().await?;
+        if session.opened_with().is_none() {
+            return Err(missing("session"));
+        }
         Ok(())
     }
 }

@@ -94,7 +94,10 @@ async fn a_session_keeps_its_own_idle_timeout(backend: Backend) {
         .unwrap();
     let (first, second) = two_managers(backend, config, dir.path()).await;
     let short = first.create().unwrap();
-    short.set_idle_timeout(Duration::from_millis(600)).await.unwrap();
+    short
+        .set_idle_timeout(Duration::from_millis(600))
+        .await
+        .unwrap();
     short.set("k", &1).unwrap();
     short.save().await.unwrap();
     let normal = first.create().unwrap();
@@ -187,7 +190,14 @@ async fn visits_are_recorded(backend: Backend) {
         let visit = manager.load(token.as_str()).await.unwrap().unwrap();
         visit.save().await.unwrap();
         visits += 1;
-        let info = manager.load(token.as_str()).await.unwrap().unwrap().info().await.unwrap();
+        let info = manager
+            .load(token.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .info()
+            .await
+            .unwrap();
         if info.previous_visit > created {
             break;
         }
@@ -276,7 +286,10 @@ async fn locals_by_name_and_user_data(backend: Backend) {
     assert!(other.local::<u32>("client").is_none());
     assert_eq!(session.user_data().await.unwrap(), None);
     session.login("lu", json!({"level": 3})).await.unwrap();
-    assert_eq!(session.user_data().await.unwrap(), Some(json!({"level": 3})));
+    assert_eq!(
+        session.user_data().await.unwrap(),
+        Some(json!({"level": 3}))
+    );
     manager.shutdown(false).await.unwrap();
 }
 

@@ -289,7 +289,10 @@ async fn rotation_keeps_data_and_retires_the_old_token(backend: Backend) {
         .await
         .unwrap()
         .expect("the new token works");
-    assert_eq!(moved.get::<String>("k").await.unwrap().as_deref(), Some("v"));
+    assert_eq!(
+        moved.get::<String>("k").await.unwrap().as_deref(),
+        Some("v")
+    );
     assert_eq!(
         moved.get::<bool>("pending").await.unwrap(),
         Some(true),
@@ -300,7 +303,10 @@ async fn rotation_keeps_data_and_retires_the_old_token(backend: Backend) {
         .await
         .unwrap()
         .expect("the old token works inside the grace");
-    assert_eq!(in_flight.get::<String>("k").await.unwrap().as_deref(), Some("v"));
+    assert_eq!(
+        in_flight.get::<String>("k").await.unwrap().as_deref(),
+        Some("v")
+    );
     assert!(in_flight.is_rotated_out());
     assert!(
         matches!(in_flight.set("late", &1), Err(SessionError::RotatedOut)),
@@ -508,7 +514,9 @@ async fn metadata_tracks_visits(backend: Backend) {
         .await
         .unwrap()
         .unwrap()
-        .info().await.unwrap();
+        .info()
+        .await
+        .unwrap();
     assert_eq!(third.created_at, created);
     assert!(
         third.previous_visit > created && third.latest_visit > third.previous_visit,

@@ -2,7 +2,7 @@
 //! by its cookie) and sees a shared value change as any tab changes it. The value persists on the
 //! manager's interval and when a tab disconnects, so it survives a restart on a persistent store.
 
-use std::sync::Mutex;
+use tokio::sync::Mutex;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
@@ -29,13 +29,14 @@ fn channel(session: &Session) -> Option<std::sync::Arc<Channel>> {
     })
 }
 
-fn value(session: &Session) -> i64 {
-    session.get(SHARED).ok().flatten().unwrap_or(0)
+async fn value(session: &Session) -> i64 {
+    session.get(SHARED).await.ok().flatten().unwrap_or(0)
 }
 
 /// `GET /live`: the page (and the session's cookie, so the socket can present it).
 pub(crate) async fn page(lazy: LazySession) -> Result<Html<String>, SessionRejection> {
     let session = lazy.get().await?;
+    session.preload(&[SHARED]).await?;
     if session.is_new() {
         // Stored now, so the browser gets its cookie before the socket opens.
         session.set("live", &true)?;
@@ -53,7 +54,7 @@ pub(crate) async fn page(lazy: LazySession) -> Result<Html<String>, SessionRejec
          ws.onmessage = e => document.getElementById('shared').textContent = e.data;\
          document.getElementById('inc').onclick = () => ws.send('inc');\
          </script>",
-        value(&session)
+        value(&session).await
     );
     Ok(Html(crate::html::page("Live session", &body)))
 }
@@ -76,7 +77,7 @@ async fn connected(session: Session, socket: WebSocket) {
     let mut changes = channel.changes.subscribe();
     let (mut to_tab, mut from_tab) = socket.split();
     if to_tab
-        .send(Message::Text(value(&session).to_string().into()))
+        .send(Message::Text(value(&session).await.to_string().into()))
         .await
         .is_err()
     {
@@ -87,8 +88,8 @@ async fn connected(session: Session, socket: WebSocket) {
             message = from_tab.next() => match message {
                 Some(Ok(Message::Text(text))) if text.as_str() == "inc" => {
                     let next = {
-                        let _one_at_a_time = channel.update.lock().unwrap_or_else(|e| e.into_inner());
-                        let next = value(&session) + 1;
+                        let _one_at_a_time = channel.update.lock().await;
+                        let next = value(&session).await + 1;
                         if session.set(SHARED, &next).is_err() {
                             break;
                         }
@@ -106,7 +107,7 @@ async fn connected(session: Session, socket: WebSocket) {
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let now = value(&session).to_string();
+                    let now = value(&session).await.to_string();
                     if to_tab.send(Message::Text(now.into())).await.is_err() {
                         break;
                     }

@@ -70,19 +70,20 @@ async fn home(
 ) -> Result<Html<String>, SessionRejection> {
     let signed_out = lazy.had_token() && lazy.existing().await?.is_none();
     let session = lazy.get().await?;
-    let mut visits: u64 = session.get(VISITS)?.unwrap_or(0);
-    // A request still holding a token rotated out at login reads the page as it was; it counts
-    // nothing (it can change nothing).
-    if !session.is_rotated_out() {
-        visits += 1;
-        session.set(VISITS, &visits)?;
-    }
+    // Counted by the store, atomically: concurrent requests of one browser lose no visit.
+    let visits: i64 = match session.incr(VISITS, 1).await {
+        Ok(visits) => visits,
+        // A request still holding a token rotated out at login reads the page as it was; it
+        // counts nothing (it can change nothing).
+        Err(SessionError::RotatedOut) => session.get(VISITS).await?.unwrap_or(0),
+        Err(error) => return Err(error.into()),
+    };
     let mut body = notice_html(query.notice.as_deref(), signed_out);
     body.push_str(&format!(
         "<div class=card><p id=\"visits\">Visits in this session: <b>{visits}</b></p>\
          <p><a href=/live>The live page</a>: every tab of this browser shares one live session.</p></div>"
     ));
-    match session.subject() {
+    match session.subject().await? {
         None => body.push_str(&format!(
             "<div class=card><form method=post action=/login>\
              <label>Name <input name=name id=name required maxlength={MAX_NAME} autocomplete=username></label> \
@@ -183,7 +184,7 @@ struct End {
 
 async fn end_one(lazy: LazySession, Form(form): Form<End>) -> Result<Redirect, SessionRejection> {
     if let (Some(session), Ok(id)) = (lazy.existing().await?, SessionId::from_hex(&form.id))
-        && let Some(user) = session.subject()
+        && let Some(user) = session.subject().await?
     {
         // Only one of the user's own sessions can be ended.
         lazy.manager().end_session_of(&user, &id).await?;
@@ -193,7 +194,7 @@ async fn end_one(lazy: LazySession, Form(form): Form<End>) -> Result<Redirect, S
 
 async fn end_others(lazy: LazySession) -> Result<Redirect, SessionRejection> {
     if let Some(session) = lazy.existing().await?
-        && let Some(user) = session.subject()
+        && let Some(user) = session.subject().await?
     {
         for info in lazy.manager().sessions_of(&user).await? {
             if info.id != session.id() {

@@ -27,15 +27,18 @@ async fn flow(store: ConnectedStore, backend: &str) {
         .unwrap();
 
     let again = manager.load(token.as_str()).await.unwrap().expect("live");
-    assert_eq!(again.subject().as_deref(), Some(user.as_str()));
     assert_eq!(
-        again.get::<Vec<String>>("cart").unwrap(),
+        again.subject().await.unwrap().as_deref(),
+        Some(user.as_str())
+    );
+    assert_eq!(
+        again.get::<Vec<String>>("cart").await.unwrap(),
         Some(vec!["apple".to_string()])
     );
     again.set("visits", &2).unwrap();
     assert!(again.save().await.unwrap());
     let third = manager.load(token.as_str()).await.unwrap().expect("live");
-    assert_eq!(third.get::<u32>("visits").unwrap(), Some(2));
+    assert_eq!(third.get::<u32>("visits").await.unwrap(), Some(2));
 
     let listed = manager.sessions_of(&user).await.unwrap();
     assert_eq!(

@@ -13,6 +13,7 @@ pub struct Counts {
     reads: AtomicUsize,
     writes: AtomicUsize,
     batches: Mutex<Vec<Vec<String>>>,
+    calls: Mutex<Vec<String>>,
 }
 
 impl Counts {
@@ -37,6 +38,21 @@ impl Counts {
             .lock()
             .map(|b| b.last().cloned().unwrap_or_default())
             .unwrap_or_default()
+    }
+
+    /// Every call that reached the store since the last [`take_calls`](Counts::take_calls), in
+    /// order, as the operation's name (a `get_many` with its keys: `get_many[k1,k2]`).
+    pub fn take_calls(&self) -> Vec<String> {
+        self.calls
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
+    }
+
+    fn call(&self, name: String) {
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.push(name);
+        }
     }
 
     fn read(&self) {
@@ -83,6 +99,7 @@ impl<S: Store> Store for CountingStore<S> {
         key: &str,
         touch: Option<Duration>,
     ) -> Result<Option<Value>, StoreError> {
+        self.counts.call("get".to_owned());
         self.counts.read();
         self.inner.get(id, key, touch).await
     }
@@ -91,6 +108,7 @@ impl<S: Store> Store for CountingStore<S> {
         id: &SessionId,
         touch: Option<Duration>,
     ) -> Result<Option<Map>, StoreError> {
+        self.counts.call("get_all".to_owned());
         self.counts.read();
         self.inner.get_all(id, touch).await
     }
@@ -101,14 +119,17 @@ impl<S: Store> Store for CountingStore<S> {
         value: Value,
         ttl: Duration,
     ) -> Result<(), StoreError> {
+        self.counts.call("set".to_owned());
         self.counts.write();
         self.inner.set(id, key, value, ttl).await
     }
     async fn del(&self, id: &SessionId, key: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.counts.call("del".to_owned());
         self.counts.write();
         self.inner.del(id, key, ttl).await
     }
     async fn del_all(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.counts.call("del_all".to_owned());
         self.counts.write();
         self.inner.del_all(id).await
     }
@@ -118,6 +139,7 @@ impl<S: Store> Store for CountingStore<S> {
         keys: &[&str],
         touch: Option<Duration>,
     ) -> Result<Option<Vec<Option<Value>>>, StoreError> {
+        self.counts.call(format!("get_many[{}]", keys.join(",")));
         self.counts.read();
         self.inner.get_many(id, keys, touch).await
     }
@@ -128,6 +150,7 @@ impl<S: Store> Store for CountingStore<S> {
         delta: i64,
         ttl: Duration,
     ) -> Result<i64, StoreError> {
+        self.counts.call("incr".to_owned());
         self.counts.write();
         self.inner.incr(id, key, delta, ttl).await
     }
@@ -139,16 +162,19 @@ impl<S: Store> Store for CountingStore<S> {
         new: Value,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
+        self.counts.call("compare_and_set".to_owned());
         self.counts.write();
         self.inner
             .compare_and_set(id, key, expected, new, ttl)
             .await
     }
     async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
+        self.counts.call("take".to_owned());
         self.counts.write();
         self.inner.take(id).await
     }
     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+        self.counts.call("extend".to_owned());
         self.counts.write();
         self.inner.extend(id, ttl).await
     }
@@ -158,6 +184,7 @@ impl<S: Store> Store for CountingStore<S> {
         changes: Vec<Change>,
         ttl: Duration,
     ) -> Result<(), StoreError> {
+        self.counts.call("set_many".to_owned());
         self.counts.batch(&changes);
         self.inner.set_many(id, changes, ttl).await
     }
@@ -167,6 +194,7 @@ impl<S: Store> Store for CountingStore<S> {
         changes: Vec<Change>,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
+        self.counts.call("update".to_owned());
         self.counts.batch(&changes);
         self.inner.update(id, changes, ttl).await
     }

@@ -7,8 +7,8 @@ use session_core::{Session, SessionError, SessionManager};
 
 /// The session of one request, loaded on first use.
 ///
-/// A handler that never calls [`get`](LazySession::get) or [`existing`](LazySession::existing)
-/// costs no store I/O. The layer saves whatever the handler changed once, after the response is
+/// A handler that never reads or writes through the session costs no store I/O, and one that
+/// reads a key costs one round trip (the session's metadata comes with the key). The layer saves whatever the handler changed once, after the response is
 /// produced, and sets or clears the cookie.
 #[derive(Clone)]
 pub struct LazySession(Arc<Inner>);
@@ -29,11 +29,11 @@ struct Inner {
 /// What the request knows about its session so far.
 #[derive(Clone)]
 pub(crate) enum Slot {
-    /// Nobody asked: nothing was loaded.
+    /// Nobody asked for the session.
     Untouched,
     /// Looked up: the request has no live session (no token, unknown, expired, ended).
     Missing,
-    /// Loaded or created.
+    /// Handed out (maybe not read yet: [`Session::is_unread`]), or created.
     Present(Session),
 }
 
@@ -61,15 +61,20 @@ impl LazySession {
         }))
     }
 
-    /// The request's session, loaded from the store on first use; a new one (stored only once
-    /// something is written to it) when the request has none.
+    /// The request's session, read from the store on first use: no I/O happens here. The
+    /// handle reads the session (trying each token the request presented, see
+    /// [`SessionManager::open`]) together with the first keys the handler reads, in one round
+    /// trip; when the request has none, it is a new session, stored only once something is
+    /// written to it.
     ///
     /// # Errors
-    /// [`SessionError::Store`] when the store fails; the layer then answers 503.
+    /// [`SessionError::Randomness`] when a new token cannot be made. A store error surfaces from
+    /// the first read through the handle; the layer then answers 503.
     pub async fn get(&self) -> Result<Session, SessionError> {
         let mut slot = self.0.slot.lock().await;
         if let Slot::Untouched = *slot {
-            *slot = self.load().await?;
+            let session = self.0.manager.open(&self.0.tokens, self.0.device.clone())?;
+            *slot = Slot::Present(session);
         }
         if let Slot::Present(session) = &*slot
             && !session.is_destroyed()
@@ -82,19 +87,35 @@ impl LazySession {
         Ok(session)
     }
 
-    /// The request's session if it has a live one; never creates one.
+    /// The request's session if it has a live one; never creates one. Reads the session's
+    /// metadata now (one round trip), unless the request already did.
     ///
     /// # Errors
-    /// As [`get`](LazySession::get).
+    /// As [`get`](LazySession::get), and [`SessionError::Store`] when the store fails.
     pub async fn existing(&self) -> Result<Option<Session>, SessionError> {
         let mut slot = self.0.slot.lock().await;
-        if let Slot::Untouched = *slot {
-            *slot = self.load().await?;
+        let (session, opened_now) = match &*slot {
+            Slot::Untouched => (
+                self.0.manager.open(&self.0.tokens, self.0.device.clone())?,
+                true,
+            ),
+            Slot::Missing => return Ok(None),
+            Slot::Present(session) => (session.clone(), false),
+        };
+        if let Err(error) = session.preload(&[]).await {
+            self.0.failed.store(true, Ordering::SeqCst);
+            return Err(error);
         }
-        Ok(match &*slot {
-            Slot::Present(session) if !session.is_destroyed() => Some(session.clone()),
-            _ => None,
-        })
+        if opened_now && session.is_new() {
+            // The request brought no session; the new handle the read made is dropped.
+            *slot = Slot::Missing;
+            return Ok(None);
+        }
+        if session.is_destroyed() {
+            return Ok(None);
+        }
+        *slot = Slot::Present(session.clone());
+        Ok(Some(session))
     }
 
     /// The request's session as a live session, for a connection that stays open (a WebSocket
@@ -135,44 +156,15 @@ impl LazySession {
         !self.0.tokens.is_empty()
     }
 
-    /// Tries each presented token in order; the first that finds a live session wins, so a
-    /// planted cookie in front of the real one changes nothing. A rotated-out token (read-only)
-    /// is used only when no other finds a session: a planted old token cannot shadow the real one.
-    async fn load(&self) -> Result<Slot, SessionError> {
-        let mut read_only = None;
-        for (i, token) in self.0.tokens.iter().enumerate() {
-            match self
-                .0
-                .manager
-                .load_with(token, self.0.device.as_deref())
-                .await
-            {
-                Ok(Some(session)) if session.is_rotated_out() => {
-                    read_only.get_or_insert((i, session));
-                }
-                Ok(Some(session)) => {
-                    let _ = self.0.used.set(i);
-                    return Ok(Slot::Present(session));
-                }
-                Ok(None) | Err(SessionError::DeviceMismatch) => continue,
-                Err(error) => {
-                    self.0.failed.store(true, Ordering::SeqCst);
-                    return Err(error);
-                }
-            }
-        }
-        Ok(match read_only {
-            Some((i, session)) => {
-                let _ = self.0.used.set(i);
-                Slot::Present(session)
-            }
-            None => Slot::Missing,
-        })
-    }
-
     /// Which presented token found the session, if one did.
-    pub(crate) fn used(&self) -> Option<usize> {
-        self.0.used.get().copied()
+    pub(crate) async fn used(&self) -> Option<usize> {
+        if let Some(i) = self.0.used.get() {
+            return Some(*i);
+        }
+        match &*self.0.slot.lock().await {
+            Slot::Present(session) => session.opened_with(),
+            _ => None,
+        }
     }
 
     /// What happened to the session during the request.

@@ -62,9 +62,15 @@
 //!
 //! async fn counter(session: LazySession) -> Result<String, SessionRejection> {
 //!     let session = session.get().await?;
-//!     let visits: u64 = session.get("visits")?.unwrap_or(0) + 1;
-//!     session.set("visits", &visits)?;
+//!     // Atomic in the store: concurrent requests of one browser lose no visit.
+//!     let visits = session.incr("visits", 1).await?;
 //!     Ok(format!("visit number {visits}"))
+//! }
+//!
+//! async fn theme(session: LazySession) -> Result<String, SessionRejection> {
+//!     // One round trip: the session's metadata and this key, nothing else.
+//!     let theme: Option<String> = session.get().await?.get("theme").await?;
+//!     Ok(theme.unwrap_or_else(|| "light".into()))
 //! }
 //!
 //! async fn health() -> &'static str {
@@ -74,6 +80,7 @@
 //! let manager = SessionManager::new(MemoryStore::new());
 //! let app: Router = Router::new()
 //!     .route("/", get(counter))
+//!     .route("/theme", get(theme))
 //!     .route("/health", get(health))
 //!     .layer(SessionLayer::new(manager));
 //! ```

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use cookie::Cookie;
 use http::header::{CACHE_CONTROL, SET_COOKIE};
@@ -133,21 +133,13 @@ fn outgoing(settings: &Settings, token: &str) -> String {
     }
 }
 
-/// How long the cookie should live: the session's idle timeout (its own, else the manager's), cut
-/// short by the absolute lifetime.
+/// How long the cookie should live: as long as the session would without another visit (its
+/// idle timeout, cut short by the absolute lifetime); with no session, the manager's idle timeout.
 fn max_age(settings: &Settings, session: Option<&Session>) -> Duration {
-    let config = settings.manager.config();
-    let idle = session.map_or(config.idle_timeout(), Session::idle_timeout);
-    match (config.absolute_lifetime(), session) {
-        (Some(lifetime), Some(session)) => {
-            let end = session.info().created_at + lifetime;
-            idle.min(
-                end.duration_since(SystemTime::now())
-                    .unwrap_or(Duration::ZERO),
-            )
-        }
-        _ => idle,
-    }
+    session.map_or(
+        settings.manager.config().idle_timeout(),
+        Session::expires_in,
+    )
 }
 
 /// Saves the session once and sets, refreshes or clears the token.
@@ -160,6 +152,7 @@ async fn finish<B: From<String>>(
     // The token the session came from, else the first one presented.
     let presented = lazy
         .used()
+        .await
         .and_then(|i| presented.get(i))
         .or(presented.first())
         .cloned();
@@ -170,7 +163,12 @@ async fn finish<B: From<String>>(
     let header_mode = presented
         .as_ref()
         .is_some_and(|p| p.source == Source::Header);
-    match lazy.slot().await {
+    let slot = match lazy.slot().await {
+        // Handed out but never read or changed: as if never asked for.
+        Slot::Present(session) if session.is_unread() && !session.is_dirty() => Slot::Untouched,
+        slot => slot,
+    };
+    match slot {
         Slot::Untouched => {
             if let Some(p) = presented.filter(|p| p.resign) {
                 send_token(settings, &mut response, &p.token, None, header_mode);

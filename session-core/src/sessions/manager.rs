@@ -8,9 +8,9 @@ use tokio::sync::broadcast;
 use super::meta::{Meta, SessionInfo, now_ms, split};
 use super::open::{end, find};
 use super::registry::Registry;
+use super::session::Opening;
 use super::shared::{EVENT_BUFFER, Shared, lock};
 use super::{Config, Event, EventKind, PersistHook, SessionError};
-use super::session::Opening;
 use crate::{Session, SessionId, Store, SubjectIndex, Token, Value};
 
 /// Creates, loads and ends sessions over any [`Store`], with one [`Config`].

@@ -2,10 +2,10 @@
 //! token; the metadata and the asked keys in one `get_many`; the manager's checks (lifetime,
 //! device) before anything is handed out.
 
+use super::SessionError;
 use super::grace::grace_id;
 use super::meta::{META_KEY, Meta, now_ms};
 use super::shared::Shared;
-use super::SessionError;
 use crate::{SessionId, Token, Value};
 
 /// A session found in the store, with the keys read with its metadata.

@@ -14,7 +14,7 @@ use session_tower::{LazySession, SessionLayer, SessionRejection};
 
 async fn count(lazy: LazySession) -> Result<String, SessionRejection> {
     let session = lazy.get().await?;
-    let n: u64 = session.get("n")?.unwrap_or(0) + 1;
+    let n: u64 = session.get("n").await?.unwrap_or(0) + 1;
     session.set("n", &n)?;
     Ok(n.to_string())
 }
@@ -29,7 +29,10 @@ async fn set_three(lazy: LazySession) -> Result<&'static str, SessionRejection> 
 
 async fn whoami(lazy: LazySession) -> Result<String, SessionRejection> {
     Ok(match lazy.existing().await? {
-        Some(session) => session.subject().unwrap_or_else(|| "anonymous".into()),
+        Some(session) => session
+            .subject()
+            .await?
+            .unwrap_or_else(|| "anonymous".into()),
         None => "nobody".into(),
     })
 }
@@ -58,6 +61,7 @@ async fn logout(lazy: LazySession) -> Result<&'static str, SessionRejection> {
 
 async fn slow(lazy: LazySession) -> Result<&'static str, SessionRejection> {
     let session = lazy.get().await?;
+    session.preload(&[]).await?; // loads the session now
     // Long enough for a logout to land in the middle.
     tokio::time::sleep(Duration::from_millis(2)).await;
     session.set("late", &true)?;
@@ -66,7 +70,7 @@ async fn slow(lazy: LazySession) -> Result<&'static str, SessionRejection> {
 
 async fn remember(lazy: LazySession) -> Result<&'static str, SessionRejection> {
     let session = lazy.get().await?;
-    session.set_idle_timeout(Duration::from_secs(120))?;
+    session.set_idle_timeout(Duration::from_secs(120)).await?;
     session.set("remembered", &true)?;
     Ok("remembered")
 }

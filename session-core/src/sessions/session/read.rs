@@ -192,10 +192,8 @@ impl Session {
         let token = Token::generate()?;
         {
             let mut state = self.state();
-            let mut fresh = State::new_session(
-                token,
-                Meta::new(now_ms(), opening.device.clone(), None),
-            );
+            let mut fresh =
+                State::new_session(token, Meta::new(now_ms(), opening.device.clone(), None));
             fresh.dirty = std::mem::take(&mut state.dirty);
             fresh.cache = std::mem::take(&mut state.cache);
             fresh.live_key = state.live_key.take();
