@@ -39,7 +39,21 @@ pub trait Adapter: Send + Sync {
     async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error>;
     /// Loads the session, sets `key`, and saves it with the expiry reset.
     async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error>;
+    /// Adds one to the integer under `key` (missing: 0) the way the library's users would: an
+    /// atomic increment where the library has one, else a read then a write.
+    async fn increment(&self, handle: &Handle, key: &str) -> Result<(), Error> {
+        let _ = (handle, key);
+        Err(UNSUPPORTED.into())
+    }
+    /// The integer under `key` (missing: 0).
+    async fn count(&self, handle: &Handle, key: &str) -> Result<i64, Error> {
+        let _ = (handle, key);
+        Err(UNSUPPORTED.into())
+    }
 }
+
+/// The error of an operation an adapter does not offer.
+pub const UNSUPPORTED: &str = "not offered by this row";
 
 /// Makes fresh adapters (on an emptied backend) for one row.
 #[async_trait]

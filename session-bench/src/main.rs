@@ -51,7 +51,7 @@ use report::Row;
 use workload::{Measured, Phase, Pools, Workload};
 
 const USAGE: &str = "usage: session-bench [--all] [--mode workload,scale,http] [--smoke] [--only a,b] \
-[--workloads mixed,create] [--concurrency 1,32] [--duration SECS] [--warmup SECS] [--rounds N] [--sessions N] [--redis-url URL] [--database-url URL]";
+[--workloads mixed,create,counter] [--concurrency 1,32] [--duration SECS] [--warmup SECS] [--rounds N] [--sessions N] [--redis-url URL] [--database-url URL]";
 
 /// The three modes: the workload's rows, how cost grows, and the HTTP layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +93,7 @@ fn options() -> Result<Options, Error> {
         modes: vec![Mode::Workload],
         scale: scale::ScaleOptions::full(),
         only: Vec::new(),
-        workloads: vec![Workload::Mixed, Workload::Create],
+        workloads: vec![Workload::Mixed, Workload::Create, Workload::Counter],
         concurrency: vec![1, 32],
         duration: Duration::from_secs(5),
         warmup: Duration::from_secs(1),
@@ -133,6 +133,7 @@ fn options() -> Result<Options, Error> {
                 o.workloads = list(&value()?, |s| match s {
                     "mixed" => Some(Workload::Mixed),
                     "create" => Some(Workload::Create),
+                    "counter" => Some(Workload::Counter),
                     _ => None,
                 })?
             }
@@ -167,6 +168,10 @@ async fn measure_row(
     out: &mut BTreeMap<Key, Vec<Measured>>,
 ) -> Result<(), Error> {
     for &workload in workloads {
+        if workload == Workload::Counter {
+            measure_counter(factory, o, pools, round, out).await?;
+            continue;
+        }
         let mut adapter: Option<Arc<dyn adapter::Adapter>> = None;
         let mut handles = Arc::new(Vec::new());
         for &concurrency in &o.concurrency {
@@ -208,6 +213,50 @@ async fn measure_row(
     Ok(())
 }
 
+/// The counter phase: `COUNTER_TASKS` tasks increment one key of one session; afterwards the
+/// final count says how many successful increments were lost. Rows that offer no increment are
+/// skipped.
+async fn measure_counter(
+    factory: &dyn Factory,
+    o: &Options,
+    pools: &Arc<Pools>,
+    round: usize,
+    out: &mut BTreeMap<Key, Vec<Measured>>,
+) -> Result<(), Error> {
+    let adapter: Arc<dyn adapter::Adapter> = Arc::from(factory.make().await?);
+    let handles = Arc::new(workload::populate(adapter.clone(), pools.clone(), 1).await?);
+    match adapter.count(&handles[0], workload::COUNTER_KEY).await {
+        Err(e) if e.to_string() == adapter::UNSUPPORTED => return Ok(()),
+        other => other?,
+    };
+    let phase = Phase {
+        workload: Workload::Counter,
+        concurrency: workload::COUNTER_TASKS,
+        warmup: o.warmup,
+        measure: o.duration,
+        seed: 42 + round as u64,
+    };
+    let mut m = workload::run(adapter.clone(), pools.clone(), handles.clone(), phase).await;
+    let counted = adapter.count(&handles[0], workload::COUNTER_KEY).await?;
+    m.lost = Some(m.completed as i64 - counted);
+    eprintln!(
+        "round {round}: {} {} counter: {:.0} req/s, {} of {} increments lost",
+        factory.library(),
+        factory.backend(),
+        (m.reads + m.writes) as f64 / m.elapsed.as_secs_f64(),
+        m.completed as i64 - counted,
+        m.completed,
+    );
+    let key = (
+        factory.library().to_owned(),
+        factory.backend().to_owned(),
+        Workload::Counter.as_str(),
+        workload::COUNTER_TASKS,
+    );
+    out.entry(key).or_default().push(m);
+    Ok(())
+}
+
 fn summarize(factories: &[Box<dyn Factory>], results: BTreeMap<Key, Vec<Measured>>) -> Vec<Row> {
     let mut rows = Vec::new();
     for ((library, backend, workload, concurrency), mut runs) in results {
@@ -240,6 +289,7 @@ fn summarize(factories: &[Box<dyn Factory>], results: BTreeMap<Key, Vec<Measured
             mean_us: h.mean() / 1000.0,
             max_us: us(h.max()),
             first_error: median.first_error.clone(),
+            lost: median.lost,
         });
     }
     rows.sort_by(|a, b| {
@@ -308,7 +358,18 @@ async fn bench(o: Options) -> Result<(), Error> {
         let factories = selected(known, &o.only);
         if !factories.is_empty() {
             let measured = measure(&factories, &o.workloads, &o, &pools).await?;
-            tables.push(format!("## Workload\n\n{}", report::markdown(&measured)));
+            let (counter, other): (Vec<Row>, Vec<Row>) = measured
+                .iter()
+                .cloned()
+                .partition(|r| r.workload == Workload::Counter.as_str());
+            tables.push(format!("## Workload\n\n{}", report::markdown(&other)));
+            if !counter.is_empty() {
+                tables.push(format!(
+                    "## Counter ({} tasks incrementing one key of one session)\n\n{}",
+                    workload::COUNTER_TASKS,
+                    report::counter_markdown(&counter)
+                ));
+            }
             rows.extend(measured);
         }
     }

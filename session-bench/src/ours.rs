@@ -38,6 +38,22 @@ impl<S: Store> Adapter for StorePath<S> {
         let id = SessionId::from_hex(handle)?;
         Ok(self.0.set(&id, key, value.into(), TTL).await?)
     }
+
+    async fn increment(&self, handle: &Handle, key: &str) -> Result<(), Error> {
+        let id = SessionId::from_hex(handle)?;
+        self.0.incr(&id, key, 1, TTL).await?;
+        Ok(())
+    }
+
+    async fn count(&self, handle: &Handle, key: &str) -> Result<i64, Error> {
+        let id = SessionId::from_hex(handle)?;
+        Ok(self
+            .0
+            .get(&id, key, None)
+            .await?
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0))
+    }
 }
 
 /// The store calls a manager request makes, without the manager: a read loads the whole session
@@ -138,6 +154,21 @@ impl Adapter for ManagerPath {
             return Err(missing("session"));
         }
         Ok(())
+    }
+
+    async fn increment(&self, handle: &Handle, key: &str) -> Result<(), Error> {
+        let session = self.0.open([handle], None)?;
+        session.incr(key, 1).await?;
+        if session.opened_with().is_none() {
+            return Err(missing("session"));
+        }
+        session.save().await?;
+        Ok(())
+    }
+
+    async fn count(&self, handle: &Handle, key: &str) -> Result<i64, Error> {
+        let session = self.0.open([handle], None)?;
+        Ok(session.get(key).await?.unwrap_or(0))
     }
 }
 

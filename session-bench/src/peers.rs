@@ -66,6 +66,24 @@ impl<S: SessionStore> Adapter for Peer<S> {
         self.0.save(&record).await?;
         Ok(())
     }
+
+    /// tower-sessions has no atomic increment: its users read, add and write back, as its
+    /// middleware's session does (load the record, change it, save it whole).
+    async fn increment(&self, handle: &Handle, key: &str) -> Result<(), Error> {
+        let id = Id::from_str(handle)?;
+        let mut record = self.0.load(&id).await?.ok_or_else(|| missing("session"))?;
+        let now = record.data.get(key).and_then(|v| v.as_i64()).unwrap_or(0);
+        record.data.insert(key.to_owned(), (now + 1).into());
+        record.expiry_date = expiry();
+        self.0.save(&record).await?;
+        Ok(())
+    }
+
+    async fn count(&self, handle: &Handle, key: &str) -> Result<i64, Error> {
+        let id = Id::from_str(handle)?;
+        let record = self.0.load(&id).await?.ok_or_else(|| missing("session"))?;
+        Ok(record.data.get(key).and_then(|v| v.as_i64()).unwrap_or(0))
+    }
 }
 
 /// tower-sessions' Redis store on a flushed database, over a fred pool of one connection.

@@ -25,6 +25,8 @@ pub struct Row {
     pub mean_us: f64,
     pub max_us: f64,
     pub first_error: Option<String>,
+    /// Of a counter row: increments that succeeded but are missing from the final count.
+    pub lost: Option<i64>,
 }
 
 impl Row {
@@ -37,6 +39,9 @@ impl Row {
             "p50_us": self.p50_us, "p99_us": self.p99_us, "p999_us": self.p999_us,
             "mean_us": self.mean_us, "max_us": self.max_us,
         });
+        if let Some(lost) = self.lost {
+            value["lost"] = json!(lost);
+        }
         if let Some(error) = &self.first_error {
             value["first_error"] = json!(error);
         }
@@ -107,6 +112,28 @@ pub fn markdown(rows: &[Row]) -> String {
             ratio(row.rps, floor),
             ratio(row.rps, peer),
             manager,
+        ));
+    }
+    out
+}
+
+/// The counter table: each row's rate, the increments that succeeded, and how many of them the
+/// final count is missing.
+pub fn counter_markdown(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| library | backend | req/s | p50 µs | p99 µs | errors | lost increments |\n\
+         |---|---|---:|---:|---:|---:|---:|\n",
+    );
+    for row in rows {
+        out.push_str(&format!(
+            "| {} | {} | {:.0} | {:.1} | {:.1} | {} | {} |\n",
+            row.library,
+            row.backend,
+            row.rps,
+            row.p50_us,
+            row.p99_us,
+            row.errors,
+            row.lost.map_or("-".into(), |l| l.to_string()),
         ));
     }
     out

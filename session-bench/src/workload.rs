@@ -1,5 +1,5 @@
 //! The workload of `shared/bench/WORKLOAD.md`: pools built before the clock starts, the
-//! pre-population, the `mixed` and `create` phases, and the timing.
+//! pre-population, the `mixed`, `create` and `counter` phases, and the timing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,6 +61,8 @@ pub enum Workload {
     Create,
     /// Reads only, of one random key (the HTTP mode).
     Read,
+    /// 16 tasks incrementing one key of one session (lost increments are counted).
+    Counter,
 }
 
 impl Workload {
@@ -69,6 +71,7 @@ impl Workload {
             Self::Mixed => "mixed",
             Self::Create => "create",
             Self::Read => "read",
+            Self::Counter => "counter",
         }
     }
 }
@@ -81,7 +84,17 @@ pub struct Measured {
     pub errors: u64,
     pub first_error: Option<String>,
     pub elapsed: Duration,
+    /// Requests that succeeded, warm-up included (what a counter must end at).
+    pub completed: u64,
+    /// Of a counter phase: increments that succeeded but are not in the final count.
+    pub lost: Option<i64>,
 }
+
+/// The key the counter phase increments.
+pub const COUNTER_KEY: &str = "counter";
+
+/// The tasks of the counter phase.
+pub const COUNTER_TASKS: usize = 16;
 
 /// Creates `count` sessions with 32 concurrent tasks, through the library's own create path.
 pub async fn populate(
@@ -149,6 +162,7 @@ pub async fn run(
                     StdRng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 let mut histogram = Histogram::<u64>::new(3).expect("3 significant digits");
                 let (mut reads, mut writes, mut errors, mut first_error) = (0, 0, 0, None);
+                let mut completed = 0u64;
                 loop {
                     let began = Instant::now();
                     if began >= window_end {
@@ -158,6 +172,9 @@ pub async fn run(
                         Workload::Create => {
                             let data = &pools.data_sets[rng.random_range(0..pools.data_sets.len())];
                             (adapter.create(data).await.map(drop), true)
+                        }
+                        Workload::Counter => {
+                            (adapter.increment(&handles[0], COUNTER_KEY).await, true)
                         }
                         Workload::Mixed | Workload::Read => {
                             let handle = &handles[rng.random_range(0..handles.len())];
@@ -171,6 +188,7 @@ pub async fn run(
                         }
                     };
                     let took = began.elapsed();
+                    completed += u64::from(result.is_ok());
                     if began >= window_start {
                         match result {
                             Ok(()) => {
@@ -188,9 +206,7 @@ pub async fn run(
                 }
                 (
                     histogram,
-                    reads,
-                    writes,
-                    errors,
+                    (reads, writes, errors, completed),
                     first_error,
                     Instant::now(),
                 )
@@ -204,10 +220,13 @@ pub async fn run(
         errors: 0,
         first_error: None,
         elapsed: measure,
+        completed: 0,
+        lost: None,
     };
     let mut last_end = window_end;
     for task in tasks {
-        let Ok((histogram, reads, writes, errors, first_error, ended)) = task.await else {
+        let Ok((histogram, (reads, writes, errors, completed), first_error, ended)) = task.await
+        else {
             measured.errors += 1;
             continue;
         };
@@ -215,6 +234,7 @@ pub async fn run(
         measured.reads += reads;
         measured.writes += writes;
         measured.errors += errors;
+        measured.completed += completed;
         if measured.first_error.is_none() {
             measured.first_error = first_error;
         }
