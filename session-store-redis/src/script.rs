@@ -59,15 +59,15 @@ return {}
     )
 });
 
-/// KEYS[1] session; ARGV[1] ttl ms, or `""` for no touch; then the fields. `false` for a missing
-/// session, else the fields' values in order (nil for a missing one), the expiry moved first
-/// when asked.
+/// KEYS[1] session; ARGV[1] ttl ms; then the fields. `false` for a missing session, else the
+/// fields' values in order (nil for a missing one), the expiry moved first. (A read without a
+/// touch is a plain `HMGET`.)
 pub(crate) static GET_MANY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local k = KEYS[1]
 if redis.call('EXISTS', k) == 0 then return false end
-if ARGV[1] ~= '' then redis.call('PEXPIRE', k, ARGV[1]) end
+redis.call('PEXPIRE', k, ARGV[1])
 if #ARGV == 1 then return {} end
 return redis.call('HMGET', k, unpack(ARGV, 2))
 "#,

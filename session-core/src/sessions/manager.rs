@@ -196,7 +196,7 @@ impl SessionManager {
         let Ok(token) = Token::parse(token) else {
             return Ok(None);
         };
-        let Some(found) = find(&self.shared, &token, device, &[]).await? else {
+        let Some(found) = find(&self.shared, &token, token.id(), device, &[]).await? else {
             return Ok(None);
         };
         let session = Session::found(self.shared.clone(), found);
@@ -244,19 +244,24 @@ impl SessionManager {
         I: IntoIterator<Item = T>,
         T: AsRef<str>,
     {
-        let candidates: Vec<(usize, Token)> = tokens
+        let candidates: Vec<(usize, Token, SessionId)> = tokens
             .into_iter()
             .enumerate()
-            .filter_map(|(i, t)| Some((i, Token::parse(t.as_ref()).ok()?)))
+            .filter_map(|(i, t)| {
+                let token = Token::parse(t.as_ref()).ok()?;
+                let id = token.id();
+                Some((i, token, id))
+            })
             .collect();
-        let Some((_, first)) = candidates.first() else {
+        let Some((_, first, id)) = candidates.first() else {
             return self.create_with(device, None);
         };
-        let first = first.clone();
+        let (first, id) = (first.clone(), *id);
         Ok(Session::opened(
             self.shared.clone(),
             Opening { candidates, device },
             first,
+            id,
         ))
     }
 

@@ -17,7 +17,7 @@ pub(crate) struct Found {
     pub(crate) values: Vec<(String, Option<Value>)>,
 }
 
-/// The session `token` names, with `keys`, or `None` when it has none: unknown, expired, past
+/// The session `token` (whose id is `token_id`) names, with `keys`, or `None` when it has none: unknown, expired, past
 /// its absolute lifetime (it is ended then), or with no metadata (only the manager's own
 /// sessions are sessions: a record some other writer left under an id, such as a key an `incr`
 /// re-created after the session ended, is never handed out as one).
@@ -28,13 +28,13 @@ pub(crate) struct Found {
 pub(crate) async fn find(
     shared: &Shared,
     token: &Token,
+    token_id: SessionId,
     device: Option<&str>,
     keys: &[&str],
 ) -> Result<Option<Found>, SessionError> {
     let mut asked = Vec::with_capacity(keys.len() + 1);
     asked.push(META_KEY);
     asked.extend_from_slice(keys);
-    let token_id = token.id();
     for id in [token_id, grace_id(&token_id)] {
         let Some(mut values) = shared.store.get_many(&id, &asked, None).await? else {
             continue;

@@ -196,14 +196,7 @@ impl Session {
 
     /// As `renew_if_due`, the caller holding the I/O lock.
     pub(super) async fn renew_if_due_locked(&self) -> Result<bool, SessionError> {
-        let due = {
-            let state = self.state();
-            !state.meta.rotated
-                && self.shared().config.renew_after.is_some_and(|age| {
-                    now_ms().saturating_sub(state.meta.issued()) >= age.as_millis() as u64
-                })
-        };
-        if !due {
+        if !self.renewal_due() {
             return Ok(true);
         }
         match self.rotate_locked(None).await {
@@ -211,6 +204,15 @@ impl Session {
             Err(SessionError::Destroyed) => Ok(false),
             Err(error) => Err(error),
         }
+    }
+
+    /// Whether the session is older than the configured renewal age (and can be renewed).
+    pub(super) fn renewal_due(&self) -> bool {
+        let state = self.state();
+        !state.meta.rotated
+            && self.shared().config.renew_after.is_some_and(|age| {
+                now_ms().saturating_sub(state.meta.issued()) >= age.as_millis() as u64
+            })
     }
 
     /// Gives this handle its new token and id; after a write, the data and metadata that were

@@ -90,8 +90,12 @@ struct State {
 impl State {
     /// A session the store does not have yet: every key of it is in the (empty) cache.
     fn new_session(token: Token, meta: Meta) -> Self {
+        Self::with_id(token.id(), token, meta)
+    }
+
+    fn with_id(id: SessionId, token: Token, meta: Meta) -> Self {
         Self {
-            id: token.id(),
+            id,
             token,
             cache: HashMap::new(),
             complete: true,
@@ -170,16 +174,21 @@ impl Session {
 
     /// A handle on a session found in the store, knowing the keys read with it.
     pub(crate) fn found(shared: Arc<Shared>, found: Found) -> Self {
-        let mut state = State::new_session(found.token.clone(), found.meta.clone());
+        let mut state = State::with_id(found.id, found.token.clone(), found.meta.clone());
         state.adopt(found);
         Self::from_state(shared, state)
     }
 
     /// A handle opened from a request's tokens, read on first use: until then it goes by the
     /// first token, and knows nothing.
-    pub(crate) fn opened(shared: Arc<Shared>, opening: Opening, first: Token) -> Self {
-        let meta = Meta::new(now_ms(), opening.device.clone(), None);
-        let mut state = State::new_session(first, meta);
+    pub(crate) fn opened(
+        shared: Arc<Shared>,
+        opening: Opening,
+        first: Token,
+        id: SessionId,
+    ) -> Self {
+        let meta = Meta::new(0, None, None); // replaced when read
+        let mut state = State::with_id(id, first, meta);
         state.complete = false;
         state.meta_dirty = false;
         state.opening = Some(Arc::new(opening));

@@ -7,12 +7,12 @@ use super::{Session, State};
 use crate::sessions::meta::{Meta, now_ms};
 use crate::sessions::open::find;
 use crate::sessions::{EventKind, SessionError};
-use crate::{KeyKind, Map, RESERVED_KEY_PREFIX, Token, Value, validate_key};
+use crate::{KeyKind, Map, RESERVED_KEY_PREFIX, SessionId, Token, Value, validate_key};
 
 /// The tokens a handle was opened from, tried in order when it is first read.
 pub(crate) struct Opening {
-    /// The well-formed tokens, with their position among those presented.
-    pub(crate) candidates: Vec<(usize, Token)>,
+    /// The well-formed tokens, with their position among those presented and their ids.
+    pub(crate) candidates: Vec<(usize, Token, SessionId)>,
     pub(crate) device: Option<String>,
 }
 
@@ -154,14 +154,15 @@ impl Session {
         };
         let shared = self.shared().clone();
         let mut read_only = None;
-        for (position, token) in &opening.candidates {
-            match find(&shared, token, opening.device.as_deref(), keys).await {
+        for (position, token, id) in &opening.candidates {
+            match find(&shared, token, *id, opening.device.as_deref(), keys).await {
                 Ok(Some(found)) if found.meta.rotated => {
                     read_only.get_or_insert((*position, found));
                 }
                 Ok(Some(found)) => {
                     self.adopt(found, *position);
-                    if self.renew_if_due_locked().await? {
+                    // Boxed: the rotation's state is large, and renewal is rare.
+                    if !self.renewal_due() || Box::pin(self.renew_if_due_locked()).await? {
                         return Ok(());
                     }
                     // Gone while being renewed: as if it had not been found.

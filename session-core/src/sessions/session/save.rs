@@ -54,7 +54,7 @@ impl Session {
             if !self.is_dirty() && flush != Flush::Store {
                 return Ok(false); // nothing read, nothing changed: no I/O at all
             }
-            self.open_locked(&[]).await?;
+            Box::pin(self.open_locked(&[])).await?;
         }
         let shared = self.shared();
         let now = now_ms();
