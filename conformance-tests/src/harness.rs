@@ -119,6 +119,10 @@ impl<S: Store> TestStoreBuilder<S> {
 /// The future runs on the suite's shared multi-thread runtime, so it may connect to servers. A
 /// factory that cannot make its store should panic with a message that says why; the case then
 /// fails with that message.
+///
+/// It is called once per case, and may hand out stores on one shared backend (one server, one
+/// database, one key prefix): every case works on fresh random session ids and subjects and never
+/// assumes the backend is empty, so cases run in parallel. A fresh backend per call is fine too.
 pub trait Factory: Send + Sync {
     /// One store for one run.
     fn make(&self) -> Pin<Box<dyn Future<Output = TestStore> + Send + 'static>>;

@@ -17,18 +17,25 @@
 //! ```ignore
 //! use conformance_tests::TestStore;
 //!
-//! conformance_tests::store_suite!(
-//!     || async { TestStore::builder(MyStore::new()).subject_index().build() },
-//!     subject_index: yes, cleanup: no, enumerate: no
-//! );
+//! conformance_tests::store_suite! {
+//!     factory: || async { TestStore::builder(MyStore::new()).subject_index().build() },
+//!     subject_index: true,
+//! }
 //! ```
 //!
-//! This expands to a module `conformance` with one `#[test]` per case, named by group
-//! (`conformance::crud__overwrite`, `conformance::ttl__get_expires`, ...). The cases run on one
-//! shared multi-thread tokio runtime, so the caller needs no tokio macros. Cases of a capability
-//! declared `no` are `#[ignore]`d with the reason, so `cargo test` lists them as ignored by name
-//! instead of passing silently; `suite__capabilities_declared` checks the declaration against what
-//! the factory's [`TestStore`] has.
+//! This expands to a module `conformance` (or the `name:` given) with one `#[test]` per case,
+//! named by group (`conformance::crud__overwrite`, `conformance::ttl__get_expires`, ...). The
+//! cases run on one shared multi-thread tokio runtime, so the caller needs no tokio macros. Cases
+//! of a capability not declared `true` are `#[ignore]`d with the reason, so `cargo test` lists
+//! them as ignored by name instead of passing silently; `suite__capabilities_declared` checks the
+//! declaration against what the factory's [`TestStore`] has.
+//!
+//! From outside this repository, depend on the kit by git (it is not on crates.io):
+//!
+//! ```toml
+//! [dev-dependencies]
+//! conformance-tests = { git = "https://example.invalid/session-stores" } # this repository (the workspace's `repository`)
+//! ```
 //!
 //! [`run_all`] runs every case against one store and returns a [`Report`] with all failures.
 //!
@@ -160,9 +167,9 @@
 //! }
 //!
 //! // In a test file this is all it takes (a doctest's tests do not run, so here it only compiles):
-//! conformance_tests::store_suite!(|| async {
-//!     conformance_tests::TestStore::builder(MyStore::default()).build()
-//! });
+//! conformance_tests::store_suite! {
+//!     factory: || async { conformance_tests::TestStore::builder(MyStore::default()).build() },
+//! }
 //! # fn main() {
 //! #     // Run the whole suite here instead, and show it passes.
 //! #     let report = conformance_tests::run_all(&|| async {
@@ -210,6 +217,7 @@ macro_rules! __cases {
             crud__set_many_applies_a_large_batch: Core => crud::set_many_applies_a_large_batch,
             crud__update_applies_to_a_live_session: Core => crud::update_applies_to_a_live_session,
             crud__update_never_creates: Core => crud::update_never_creates,
+            crud__update_applies_in_order: Core => crud::update_applies_in_order,
             ttl__get_expires: Core => ttl::get_expires,
             ttl__get_all_expires: Core => ttl::get_all_expires,
             ttl__set_on_expired_starts_empty: Core => ttl::set_on_expired_starts_empty,
@@ -252,6 +260,8 @@ macro_rules! __cases {
             subject__revoke_ends_all: SubjectIndex => subject::revoke_ends_all,
             subject__dead_sessions_not_listed: SubjectIndex => subject::dead_sessions_not_listed,
             subject__subjects_are_not_patterns: SubjectIndex => subject::subjects_are_not_patterns,
+            subject__binding_ends_with_the_session: SubjectIndex => subject::binding_ends_with_the_session,
+            subject__revoke_counts_only_live_sessions: SubjectIndex => subject::revoke_counts_only_live_sessions,
             cleanup__removes_only_expired_in_batches: Cleanup => cleanup::removes_only_expired_in_batches,
             cleanup__cleanup_spares_extended_sessions: Cleanup => cleanup::cleanup_spares_extended_sessions,
             enumerate__lists_live_sessions: Enumerate => enumerate::lists_live_sessions,
@@ -259,44 +269,163 @@ macro_rules! __cases {
     };
 }
 
-/// Expands to a module `conformance` with one `#[test]` per conformance case, for the store the
-/// factory expression makes.
+/// Expands to a module with one `#[test]` per conformance case, for the store the factory
+/// makes.
 ///
 /// ```ignore
-/// // A store with no optional capability:
-/// conformance_tests::store_suite!(|| async { TestStore::builder(MyStore::new()).build() });
+/// conformance_tests::store_suite! {
+///     factory: || async { TestStore::builder(MyStore::new()).subject_index().build() },
+///     subject_index: true,
+/// }
 ///
-/// // Declaring each capability (every one must be named, `yes` or `no`):
-/// conformance_tests::store_suite!(
-///     || async { TestStore::builder(MyStore::new()).subject_index().enumerate().build() },
-///     subject_index: yes, cleanup: no, enumerate: yes
-/// );
+/// // Options, in any order; only `factory` is required:
+/// conformance_tests::store_suite! {
+///     name: my_store_on_replica,   // the module's name; `conformance` when left out
+///     factory: || async { TestStore::builder(MyStore::replica()).enumerate().build() },
+///     subject_index: false,        // each capability: `true` or `false`; left out is `false`
+///     cleanup: false,
+///     enumerate: true,
+/// }
 /// ```
 ///
 /// The factory is any `Fn() -> impl Future<Output = TestStore>` (see [`Factory`]); it is called
-/// once per test. Cases of a capability declared `no` are generated `#[ignore]`d with the reason.
+/// once per test. Cases of a capability that is not declared `true` are generated `#[ignore]`d
+/// with the reason, so `cargo test` lists them by name. Several suites in one file need
+/// different `name`s. A misspelt option, a value other than `true`/`false`, or a missing
+/// `factory` is a compile error that says so.
+///
+/// The first form of this macro is still accepted: a factory expression, then
+/// `subject_index: yes|no, cleanup: yes|no, enumerate: yes|no` in that order.
+///
+/// These do not compile, each with a message naming the mistake:
+///
+/// ```compile_fail
+/// # use conformance_tests::TestStore;
+/// # fn store() -> TestStore { unimplemented!() }
+/// // "`subject_index` takes `true` or `false`, not `yes`"
+/// conformance_tests::store_suite! { factory: || async { store() }, subject_index: yes }
+/// ```
+///
+/// ```compile_fail
+/// # use conformance_tests::TestStore;
+/// # fn store() -> TestStore { unimplemented!() }
+/// // "unknown option `subject_idx`"
+/// conformance_tests::store_suite! { factory: || async { store() }, subject_idx: true }
+/// ```
+///
+/// ```compile_fail
+/// // "`factory: ...` is required"
+/// conformance_tests::store_suite! { name: no_factory, cleanup: true }
+/// ```
 #[macro_export]
 macro_rules! store_suite {
+    // Named options: collected one by one (any order), then checked, then expanded.
+    ($option:ident : $($rest:tt)*) => {
+        $crate::__suite_options!(
+            [name: conformance] [factory:] [si: no] [cl: no] [en: no]
+            $option : $($rest)*
+        );
+    };
     ($factory:expr $(,)?) => {
-        $crate::store_suite!($factory, subject_index: no, cleanup: no, enumerate: no);
+        $crate::__suite_module!(conformance, $factory, no, no, no);
     };
     ($factory:expr, subject_index: $si:ident, cleanup: $cl:ident, enumerate: $en:ident $(,)?) => {
+        $crate::__suite_module!(conformance, $factory, $si, $cl, $en);
+    };
+}
+
+/// Collects [`store_suite!`]'s named options.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __suite_options {
+    // Done: the factory is required.
+    ([name: $n:ident] [factory:] [si: $si:ident] [cl: $cl:ident] [en: $en:ident] $(,)?) => {
+        compile_error!("store_suite!: `factory: || async { TestStore::builder(...).build() }` is required");
+    };
+    ([name: $n:ident] [factory: $f:expr] [si: $si:ident] [cl: $cl:ident] [en: $en:ident] $(,)?) => {
+        $crate::__suite_module!($n, $f, $si, $cl, $en);
+    };
+    ([name: $_n:ident] $f:tt $si:tt $cl:tt $en:tt name : $n:ident $(, $($rest:tt)*)?) => {
+        $crate::__suite_options!([name: $n] $f $si $cl $en $($($rest)*)?);
+    };
+    ($n:tt [factory:] $si:tt $cl:tt $en:tt factory : $f:expr $(, $($rest:tt)*)?) => {
+        $crate::__suite_options!($n [factory: $f] $si $cl $en $($($rest)*)?);
+    };
+    ($n:tt [factory: $_f:expr] $si:tt $cl:tt $en:tt factory : $($rest:tt)*) => {
+        compile_error!("store_suite!: `factory` is given twice");
+    };
+    ($n:tt $f:tt [si: $_v:ident] $cl:tt $en:tt subject_index : true $(, $($rest:tt)*)?) => {
+        $crate::__suite_options!($n $f [si: yes] $cl $en $($($rest)*)?);
+    };
+    ($n:tt $f:tt [si: $_v:ident] $cl:tt $en:tt subject_index : false $(, $($rest:tt)*)?) => {
+        $crate::__suite_options!($n $f [si: no] $cl $en $($($rest)*)?);
+    };
+    ($n:tt $f:tt $si:tt [cl: $_v:ident] $en:tt cleanup : true $(, $($rest:tt)*)?) => {
+        $crate::__suite_options!($n $f $si [cl: yes] $en $($($rest)*)?);
+    };
+    ($n:tt $f:tt $si:tt [cl: $_v:ident] $en:tt cleanup : false $(, $($rest:tt)*)?) => {
+        $crate::__suite_options!($n $f $si [cl: no] $en $($($rest)*)?);
+    };
+    ($n:tt $f:tt $si:tt $cl:tt [en: $_v:ident] enumerate : true $(, $($rest:tt)*)?) => {
+        $crate::__suite_options!($n $f $si $cl [en: yes] $($($rest)*)?);
+    };
+    ($n:tt $f:tt $si:tt $cl:tt [en: $_v:ident] enumerate : false $(, $($rest:tt)*)?) => {
+        $crate::__suite_options!($n $f $si $cl [en: no] $($($rest)*)?);
+    };
+    ($n:tt $f:tt $si:tt $cl:tt $en:tt subject_index : $other:tt $($rest:tt)*) => {
+        compile_error!(concat!("store_suite!: `subject_index` takes `true` or `false`, not `", stringify!($other), "`"));
+    };
+    ($n:tt $f:tt $si:tt $cl:tt $en:tt cleanup : $other:tt $($rest:tt)*) => {
+        compile_error!(concat!("store_suite!: `cleanup` takes `true` or `false`, not `", stringify!($other), "`"));
+    };
+    ($n:tt $f:tt $si:tt $cl:tt $en:tt enumerate : $other:tt $($rest:tt)*) => {
+        compile_error!(concat!("store_suite!: `enumerate` takes `true` or `false`, not `", stringify!($other), "`"));
+    };
+    ($n:tt $f:tt $si:tt $cl:tt $en:tt name : $other:tt $($rest:tt)*) => {
+        compile_error!(concat!("store_suite!: `name` takes a module name, not `", stringify!($other), "`"));
+    };
+    ($n:tt $f:tt $si:tt $cl:tt $en:tt $option:ident : $($rest:tt)*) => {
+        compile_error!(concat!(
+            "store_suite!: unknown option `", stringify!($option),
+            "` (the options: name, factory, subject_index, cleanup, enumerate)"
+        ));
+    };
+    ($n:tt $f:tt $si:tt $cl:tt $en:tt $($rest:tt)+) => {
+        compile_error!(concat!(
+            "store_suite!: expected `option: value`, found `", stringify!($($rest)+), "`"
+        ));
+    };
+}
+
+/// The module [`store_suite!`] expands to.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __suite_module {
+    ($name:ident, $factory:expr, $si:ident, $cl:ident, $en:ident) => {
         #[allow(non_snake_case)]
-        mod conformance {
+        mod $name {
             #[allow(unused_imports)]
             use super::*;
 
             /// The capabilities declared here are the ones the factory's `TestStore` has.
             #[test]
             fn suite__capabilities_declared() {
-                $crate::check_declared(&$factory, [
-                    ($crate::Capability::SubjectIndex, $crate::__flag!($si)),
-                    ($crate::Capability::Cleanup, $crate::__flag!($cl)),
-                    ($crate::Capability::Enumerate, $crate::__flag!($en)),
-                ]);
+                $crate::check_declared(
+                    &$factory,
+                    [
+                        ($crate::Capability::SubjectIndex, $crate::__flag!($si)),
+                        ($crate::Capability::Cleanup, $crate::__flag!($cl)),
+                        ($crate::Capability::Enumerate, $crate::__flag!($en)),
+                    ],
+                );
             }
 
-            $crate::__cases!(tests { $factory, $si, $cl, $en });
+            $crate::__cases!(tests {
+                $factory,
+                $si,
+                $cl,
+                $en
+            });
         }
     };
 }
@@ -331,19 +460,19 @@ macro_rules! __store_suite_test {
         $crate::__store_suite_test!(@run { $f } $name);
     };
     (SubjectIndex { $f:expr, no, $cl:ident, $en:ident } $name:ident) => {
-        $crate::__store_suite_test!(@ignored "capability SubjectIndex declared `no`" { $f } $name);
+        $crate::__store_suite_test!(@ignored "capability SubjectIndex not declared" { $f } $name);
     };
     (Cleanup { $f:expr, $si:ident, yes, $en:ident } $name:ident) => {
         $crate::__store_suite_test!(@run { $f } $name);
     };
     (Cleanup { $f:expr, $si:ident, no, $en:ident } $name:ident) => {
-        $crate::__store_suite_test!(@ignored "capability ExpiredCleanup declared `no`" { $f } $name);
+        $crate::__store_suite_test!(@ignored "capability ExpiredCleanup not declared" { $f } $name);
     };
     (Enumerate { $f:expr, $si:ident, $cl:ident, yes } $name:ident) => {
         $crate::__store_suite_test!(@run { $f } $name);
     };
     (Enumerate { $f:expr, $si:ident, $cl:ident, no } $name:ident) => {
-        $crate::__store_suite_test!(@ignored "capability Enumerate declared `no`" { $f } $name);
+        $crate::__store_suite_test!(@ignored "capability Enumerate not declared" { $f } $name);
     };
     (@run { $f:expr $(, $rest:ident)* } $name:ident) => {
         #[test]

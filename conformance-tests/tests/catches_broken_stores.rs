@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use conformance_tests::session_core::{
-    Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, incremented,
-    validate_key, validate_ttl,
+    Change, KeyKind, Map, SessionId, Store, StoreError, SubjectIndex, Value, async_trait,
+    incremented, validate_key, validate_subject, validate_ttl,
 };
 use conformance_tests::{Outcome, Report, TestStore, case_names, run_all};
 
@@ -28,16 +28,36 @@ enum Flaw {
     /// `incr` and `compare_and_set` read, yield, then write: concurrent callers lose updates, and
     /// several win.
     ReadThenWrite,
+    /// `update` applies a batch's sets first, then its removals.
+    UpdateSetsFirst,
+    /// Subject bindings live beside the sessions, keyed by id: one outlives its session's expiry,
+    /// `del_all` or `take`, and comes back when a `set` starts a session under the same id; a
+    /// revoke counts every binding, dead ones too.
+    BindingOutlivesSession,
 }
 
 struct Entry {
     data: Map,
     expires: Instant,
+    /// The subject this session is bound to: it ends with the session.
+    subject: Option<String>,
+}
+
+impl Entry {
+    fn empty() -> Self {
+        Self {
+            data: Map::new(),
+            expires: Instant::now(),
+            subject: None,
+        }
+    }
 }
 
 struct RefStore {
     flaw: Flaw,
     sessions: Mutex<HashMap<Vec<u8>, Entry>>,
+    /// With `Flaw::BindingOutlivesSession`, the bindings, by session key.
+    bindings: Mutex<HashMap<Vec<u8>, String>>,
 }
 
 impl RefStore {
@@ -45,6 +65,7 @@ impl RefStore {
         Self {
             flaw,
             sessions: Mutex::new(HashMap::new()),
+            bindings: Mutex::new(HashMap::new()),
         }
     }
 
@@ -78,13 +99,7 @@ impl RefStore {
         ttl: Duration,
     ) -> &'a mut Entry {
         if self.live(map, id).is_none() {
-            map.insert(
-                self.key(id),
-                Entry {
-                    data: Map::new(),
-                    expires: Instant::now(),
-                },
-            );
+            map.insert(self.key(id), Entry::empty());
         }
         let entry = map.get_mut(&self.key(id)).unwrap();
         entry.expires = Instant::now() + ttl;
@@ -103,13 +118,7 @@ impl RefStore {
             if !create {
                 return false;
             }
-            map.insert(
-                self.key(id),
-                Entry {
-                    data: Map::new(),
-                    expires: Instant::now(),
-                },
-            );
+            map.insert(self.key(id), Entry::empty());
         }
         let entry = map.get_mut(&self.key(id)).unwrap();
         entry.expires = Instant::now() + ttl;
@@ -276,6 +285,10 @@ impl Store for RefStore {
         }
         Ok(
             self.write(id, ttl, self.flaw == Flaw::ExtendCreates, |data| {
+                let mut changes = changes;
+                if self.flaw == Flaw::UpdateSetsFirst {
+                    changes.sort_by_key(|c| matches!(c, Change::Del(_)));
+                }
                 for change in changes {
                     match change {
                         Change::Set(key, value) => data.insert(key, value),
@@ -287,8 +300,86 @@ impl Store for RefStore {
     }
 }
 
+#[async_trait]
+impl SubjectIndex for RefStore {
+    async fn bind_subject(&self, id: &SessionId, subject: &str) -> Result<bool, StoreError> {
+        validate_subject(subject)?;
+        let mut map = self.sessions.lock().unwrap();
+        let Some(entry) = self.live(&mut map, id) else {
+            return Ok(false);
+        };
+        if self.flaw == Flaw::BindingOutlivesSession {
+            self.bindings
+                .lock()
+                .unwrap()
+                .insert(self.key(id), subject.to_owned());
+        } else {
+            entry.subject = Some(subject.to_owned());
+        }
+        Ok(true)
+    }
+
+    async fn subject_sessions(&self, subject: &str) -> Result<Vec<SessionId>, StoreError> {
+        validate_subject(subject)?;
+        let mut map = self.sessions.lock().unwrap();
+        let now = Instant::now();
+        let id_of = |key: &Vec<u8>| SessionId::from_bytes(key.as_slice().try_into().unwrap());
+        if self.flaw == Flaw::BindingOutlivesSession {
+            let bindings = self.bindings.lock().unwrap();
+            return Ok(bindings
+                .iter()
+                .filter(|(key, s)| {
+                    s.as_str() == subject && map.get(*key).is_some_and(|e| e.expires > now)
+                })
+                .map(|(key, _)| id_of(key))
+                .collect());
+        }
+        map.retain(|_, e| e.expires > now);
+        Ok(map
+            .iter()
+            .filter(|(_, e)| e.subject.as_deref() == Some(subject))
+            .map(|(key, _)| id_of(key))
+            .collect())
+    }
+
+    async fn revoke_subject(&self, subject: &str) -> Result<u64, StoreError> {
+        validate_subject(subject)?;
+        if self.flaw == Flaw::BindingOutlivesSession {
+            let mut bindings = self.bindings.lock().unwrap();
+            let mut map = self.sessions.lock().unwrap();
+            let keys: Vec<Vec<u8>> = bindings
+                .iter()
+                .filter(|(_, s)| s.as_str() == subject)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in &keys {
+                bindings.remove(key);
+                map.remove(key);
+            }
+            return Ok(keys.len() as u64);
+        }
+        let ids = self.subject_sessions(subject).await?;
+        let mut map = self.sessions.lock().unwrap();
+        for id in &ids {
+            map.remove(&self.key(id));
+        }
+        Ok(ids.len() as u64)
+    }
+}
+
 fn report(flaw: Flaw) -> Report {
     let report = run_all(&move || async move { TestStore::builder(RefStore::new(flaw)).build() });
+    println!("{report}");
+    report
+}
+
+/// As [`report`], the store declaring its subject index.
+fn report_with_subjects(flaw: Flaw) -> Report {
+    let report = run_all(&move || async move {
+        TestStore::builder(RefStore::new(flaw))
+            .subject_index()
+            .build()
+    });
     println!("{report}");
     report
 }
@@ -375,6 +466,40 @@ fn a_take_that_is_not_atomic_is_caught() {
     assert_eq!(
         report.failed_names(),
         ["concurrency__update_racing_take_loses_nothing"]
+    );
+}
+
+#[test]
+fn an_update_that_reorders_its_batch_is_caught() {
+    let report = report(Flaw::UpdateSetsFirst);
+    assert_fails(&report, &["crud__update_applies_in_order"]);
+    // The model case, which calls `update` with random batches, may catch it too; nothing else.
+    for name in report.failed_names() {
+        assert!(
+            [
+                "crud__update_applies_in_order",
+                "model__random_sequences_match_model"
+            ]
+            .contains(&name),
+            "{name} failed:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn a_correct_subject_index_passes() {
+    report_with_subjects(Flaw::None).assert_success();
+}
+
+#[test]
+fn a_binding_that_outlives_its_session_is_caught() {
+    let report = report_with_subjects(Flaw::BindingOutlivesSession);
+    assert_eq!(
+        report.failed_names(),
+        [
+            "subject__binding_ends_with_the_session",
+            "subject__revoke_counts_only_live_sessions",
+        ]
     );
 }
 

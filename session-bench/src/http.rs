@@ -18,12 +18,14 @@ use axum::routing::get;
 use http_body_util::BodyExt;
 use session_core::{SessionManager, Store};
 use session_store_memory::MemoryStore;
+use session_store_postgres::PostgresStore;
 use session_store_redis::RedisStore;
+use session_store_sqlite::SqliteStore;
 use session_tower::{CookieConfig, LazySession, SessionLayer, SessionRejection};
 use tower::ServiceExt;
 
 use crate::adapter::{Adapter, Error, Factory, Handle, Kind};
-use crate::backends::{Servers, flushed_redis, row};
+use crate::backends::{Servers, flushed_redis, pg_schema, row, sqlite_path};
 
 /// Sends `GET /{key}` with `cookie` through `router`; the body is the value.
 async fn request(router: &Router, cookie: &str, key: &str) -> Result<String, Error> {
@@ -114,7 +116,7 @@ fn no_layer() -> Box<dyn Adapter> {
     Box::new(NoLayer(router))
 }
 
-/// The HTTP rows for memory and Redis.
+/// The HTTP rows: memory and Redis with the peer beside us, SQLite and PostgreSQL without.
 pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
     let mut rows = vec![
         row("ours-layer", "memory", Kind::Ours, || async {
@@ -135,6 +137,26 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
             let conn = flushed_redis(&url).await?;
             let store = Arc::new(RedisStore::builder_with_manager(conn).connect().await?);
             Ok(Box::new(OursLayer::new(store)?) as Box<dyn Adapter>)
+        }
+    }));
+    // Our layer on the SQL stores. tower-sessions' sqlx stores cannot be built beside ours
+    // (Cargo.toml says why), so these rows have no peer beside them.
+    let s = servers.clone();
+    rows.push(row("ours-layer", "sqlite", Kind::Ours, move || {
+        let path = sqlite_path(&s, "ours-layer");
+        async move {
+            let store = Arc::new(SqliteStore::open(path).await?);
+            Ok(Box::new(OursLayer::new(store)?) as Box<dyn Adapter>)
+        }
+    }));
+    let s = servers.clone();
+    rows.push(row("ours-layer", "postgres", Kind::Ours, move || {
+        let url = s.postgres_url.clone();
+        async move {
+            let (pool, schema) = pg_schema(&url, "ours_layer").await?;
+            let store = PostgresStore::builder().schema(schema).build(pool)?;
+            store.migrate().await?;
+            Ok(Box::new(OursLayer::new(Arc::new(store))?) as Box<dyn Adapter>)
         }
     }));
     #[cfg(feature = "peers")]

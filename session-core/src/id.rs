@@ -16,7 +16,9 @@ pub const SESSION_ID_LEN: usize = 32;
 /// token a client could present. It is opaque to stores: they key on [`SessionId::as_bytes`] or
 /// [`SessionId::to_hex`] as a whole and never on a part of it.
 ///
-/// `Debug` and `Display` print only the short, log-safe form ([`SessionId::short`]).
+/// `Display` prints the whole id as lowercase hex (as [`SessionId::to_hex`]), so
+/// `id.to_string()` is a correct storage key; `Debug` prints only the short form
+/// ([`SessionId::short`]), which is what logs should name a session by.
 #[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct SessionId([u8; SESSION_ID_LEN]);
 
@@ -87,9 +89,14 @@ impl fmt::Debug for SessionId {
     }
 }
 
+// The full id, as lowercase hex (what `to_hex` gives): `id.to_string()` is a safe storage key.
+// Logs use `short()`; `Debug` shows only that prefix.
 impl fmt::Display for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.short(), f)
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
     }
 }
 
@@ -130,9 +137,24 @@ mod tests {
     }
 
     #[test]
-    fn debug_and_display_show_only_the_short_form() {
-        let id = SessionId::from_bytes([0xab; 32]);
-        assert_eq!(id.to_string(), "abababab");
-        assert_eq!(format!("{id:?}"), "SessionId(abababab)");
+    fn display_is_the_whole_id_and_debug_the_short_form() {
+        let id = SessionId::from_bytes(std::array::from_fn(|i| i as u8));
+        assert_eq!(id.to_string(), id.to_hex());
+        assert_eq!(id.to_string().len(), 64);
+        assert_ne!(
+            SessionId::from_bytes([0xab; 32]).to_string(),
+            SessionId::from_bytes(
+                [[0xab; 4].as_slice(), &[0; 28]]
+                    .concat()
+                    .try_into()
+                    .unwrap()
+            )
+            .to_string(),
+            "ids sharing the short prefix differ in Display"
+        );
+        assert_eq!(
+            format!("{:?}", SessionId::from_bytes([0xab; 32])),
+            "SessionId(abababab)"
+        );
     }
 }

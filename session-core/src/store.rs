@@ -46,7 +46,10 @@ impl Change {
 /// answer `Ok(None)`, never an error. `get_all` of a live session with no keys left answers
 /// `Ok(Some(empty map))`. `del`, `del_all`, `take` and `extend` never create a session.
 ///
-/// **Expiry.** Expiry is per session. `set`, `del`, `set_many`, `update` and `extend` move it to
+/// **Expiry.** Expiry is per session, on one clock for every instance: the backend's (the
+/// database or cache server's own time) where there is a server, else the process's (the memory
+/// store; SQLite files, which several processes on one machine share, use the system clock).
+/// Instances on machines whose clocks differ must not decide expiry by their own clocks. `set`, `del`, `set_many`, `update` and `extend` move it to
 /// now + `ttl` (when the session exists after the operation); `get` and `get_all` move it only when
 /// `touch` is `Some(ttl)`, so a read need not be a write. Expired data is never returned, whether or
 /// not any cleanup ran, and a `set` on an expired session starts an empty session: nothing from
@@ -54,10 +57,14 @@ impl Change {
 /// creates nothing.
 ///
 /// **Atomicity.** Every operation on one key is atomic, and writes to different keys of one session
-/// never lose each other, under any concurrency and across processes sharing the backend. No
-/// implementation may read a whole session, change it and write it back. [`incr`](Store::incr)
-/// and [`compare_and_set`](Store::compare_and_set) make a read-modify-write of one key safe for
-/// applications (counters, carts, quotas).
+/// never lose each other, under any concurrency, across processes and across store instances
+/// sharing the backend. Reading a session (or a key), changing it and writing it back is allowed
+/// only where the backend serializes it for every writer: a row lock, a server-side script or
+/// transaction, a lock every process takes (a file lock, say). A lock held only inside one store
+/// instance does not count: a second instance, in another process or the same one, does not take
+/// it, and the two lose each other's writes; unserialized read-change-write is the bug this rule
+/// forbids. [`incr`](Store::incr) and [`compare_and_set`](Store::compare_and_set) make a
+/// read-modify-write of one key safe for applications (counters, carts, quotas).
 ///
 /// **Fidelity.** Every JSON value round-trips exactly: strings with NUL, all of Unicode, `u64::MAX`,
 /// `i64::MIN`, floats, deep nesting, large values. Any key that
@@ -72,7 +79,10 @@ impl Change {
 /// [`StoreError::InvalidInput`] or [`StoreError::TooLarge`] and changes nothing.
 ///
 /// **Errors.** Failures are [`StoreError`] kinds a caller can act on; an operation never panics and
-/// never hangs past the store's configured timeout.
+/// never hangs. The trait has no timeout of its own: each store that does I/O bounds its
+/// operations with its own timeout (a setting of the store, with a default it documents) and
+/// answers [`StoreError::Unavailable`] when it passes; a store without I/O (the memory store)
+/// needs none.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The value of `key` in session `id`, or `None` when the session or the key is missing.
@@ -85,8 +95,8 @@ pub trait Store: Send + Sync + 'static {
         touch: Option<Duration>,
     ) -> Result<Option<Value>, StoreError>;
 
-    /// The values of `keys` in session `id`, in order (`None` for a missing key), or `None` when
-    /// the session is missing or expired: one operation, one round trip on every backend of this
+    /// The values of `keys` in session `id`, in order (`None` for a missing key; a key asked twice
+    /// answers twice), or `None` when the session is missing or expired: one operation, one round trip on every backend of this
     /// family.
     ///
     /// With `touch: Some(ttl)`, a live session's expiry moves to now + `ttl` in the same operation.
@@ -102,10 +112,13 @@ pub trait Store: Send + Sync + 'static {
         for key in keys {
             crate::validate_key(key, crate::KeyKind::Store)?;
         }
-        let Some(mut map) = self.get_all(id, touch).await? else {
+        let Some(map) = self.get_all(id, touch).await? else {
             return Ok(None);
         };
-        Ok(Some(keys.iter().map(|key| map.remove(*key)).collect()))
+        // Cloned, not taken: a key asked twice answers twice.
+        Ok(Some(
+            keys.iter().map(|key| map.get(*key).cloned()).collect(),
+        ))
     }
 
     /// Every key of session `id`, or `None` when the session is missing or expired.

@@ -44,8 +44,11 @@ impl RedisError {
                         ) | ErrorKind::ClusterConnectionNotFound
                     )
                     // `maxmemory` reached with `noeviction`: the server refuses writes until
-                    // memory frees up; nothing of the refused write was applied.
-                    || e.code() == Some("OOM")
+                    // memory frees up; nothing of the refused write was applied (a refused
+                    // command inside `MULTI` aborts the whole transaction).
+                    || e.clone().into_server_errors().is_some_and(|errors| {
+                        errors.iter().any(|(_, error)| error.code() == "OOM")
+                    })
             }
             Self::Json(_) => false,
         };

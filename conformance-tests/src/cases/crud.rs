@@ -333,6 +333,34 @@ pub async fn update_applies_to_a_live_session(t: TestStore) -> CaseResult {
     Ok(())
 }
 
+/// `update` applies its batch in the order given: a removal before a set of the same key leaves
+/// the key set, a set before a removal leaves it removed (not "sets first, then removals", nor
+/// the reverse).
+pub async fn update_applies_in_order(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "x", json!(0), LONG).await?;
+    t.store.set(&id, "y", json!(0), LONG).await?;
+    let changes = vec![
+        Change::Del("x".into()),
+        Change::Set("x".into(), json!(1)),
+        Change::Set("y".into(), json!(1)),
+        Change::Del("y".into()),
+        Change::Set("z".into(), json!(1)),
+        Change::Set("z".into(), json!(2)),
+    ];
+    ensure!(
+        t.store.update(&id, changes, LONG).await?,
+        "update of a live session returned false"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        Some(map(json!({"x": 1, "z": 2}))),
+        "after [del x, set x=1, set y=1, del y, set z=1, set z=2] (the contract: \
+         `update` applies changes in order)"
+    );
+    Ok(())
+}
+
 /// `update` on a missing, removed or expired session returns `false` and creates nothing.
 pub async fn update_never_creates(t: TestStore) -> CaseResult {
     let id = fresh_id();

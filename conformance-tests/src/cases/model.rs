@@ -29,6 +29,11 @@ enum Op {
     DelAll(usize),
     Extend(usize),
     SetMany(usize, Vec<(&'static str, Option<i64>)>),
+    Update(usize, Vec<(&'static str, Option<i64>)>),
+    Take(usize),
+    GetMany(usize, Vec<&'static str>),
+    Incr(usize, &'static str, i64),
+    CompareAndSet(usize, &'static str, Option<i64>, i64),
 }
 
 /// What one step answered.
@@ -38,30 +43,46 @@ enum Answer {
     One(Option<Value>),
     All(Option<Map>),
     Extended(bool),
+    Many(Option<Vec<Option<Value>>>),
+    Counted(i64),
+    Swapped(bool),
 }
 
 fn random_op(rng: &mut StdRng) -> Op {
     let s = rng.random_range(0..SESSIONS);
     let key = |rng: &mut StdRng| KEYS[rng.random_range(0..KEYS.len())];
+    let changes = |rng: &mut StdRng| -> Vec<(&'static str, Option<i64>)> {
+        let n = rng.random_range(0..4);
+        (0..n)
+            .map(|_| {
+                (
+                    key(rng),
+                    rng.random_bool(0.7).then(|| rng.random_range(-5..100)),
+                )
+            })
+            .collect()
+    };
     match rng.random_range(0..100) {
-        0..20 => Op::Get(s, key(rng), rng.random_bool(0.3)),
-        20..30 => Op::GetAll(s, rng.random_bool(0.3)),
-        30..60 => Op::Set(s, key(rng), rng.random_range(-5..100)),
-        60..72 => Op::Del(s, key(rng)),
-        72..78 => Op::DelAll(s),
-        78..86 => Op::Extend(s),
-        _ => {
+        0..14 => Op::Get(s, key(rng), rng.random_bool(0.3)),
+        14..20 => Op::GetAll(s, rng.random_bool(0.3)),
+        20..26 => {
             let n = rng.random_range(0..4);
-            let changes = (0..n)
-                .map(|_| {
-                    (
-                        key(rng),
-                        rng.random_bool(0.7).then(|| rng.random_range(-5..100)),
-                    )
-                })
-                .collect();
-            Op::SetMany(s, changes)
+            Op::GetMany(s, (0..n).map(|_| key(rng)).collect())
         }
+        26..46 => Op::Set(s, key(rng), rng.random_range(-5..100)),
+        46..55 => Op::Del(s, key(rng)),
+        55..60 => Op::DelAll(s),
+        60..65 => Op::Extend(s),
+        65..72 => Op::SetMany(s, changes(rng)),
+        72..80 => Op::Update(s, changes(rng)),
+        80..84 => Op::Take(s),
+        84..92 => Op::Incr(s, key(rng), rng.random_range(-3..4)),
+        _ => Op::CompareAndSet(
+            s,
+            key(rng),
+            rng.random_bool(0.8).then(|| rng.random_range(-5..10)),
+            rng.random_range(-5..10),
+        ),
     }
 }
 
@@ -101,8 +122,49 @@ impl Model {
                 }
                 Answer::Done
             }
+            Op::Update(s, changes) => {
+                let live = self.0.contains_key(s);
+                if live {
+                    self.apply(&Op::SetMany(*s, changes.clone()));
+                }
+                Answer::Extended(live)
+            }
+            Op::Take(s) => Answer::All(self.0.remove(s)),
+            Op::GetMany(s, keys) => Answer::Many(
+                self.0
+                    .get(s)
+                    .map(|m| keys.iter().map(|k| m.get(*k).cloned()).collect()),
+            ),
+            Op::Incr(s, k, delta) => {
+                let now = self
+                    .0
+                    .get(s)
+                    .and_then(|m| m.get(*k))
+                    .and_then(Value::as_i64);
+                let next = now.unwrap_or(0) + delta;
+                self.apply(&Op::Set(*s, k, next));
+                Answer::Counted(next)
+            }
+            Op::CompareAndSet(s, k, expected, new) => {
+                let now = self.0.get(s).and_then(|m| m.get(*k)).cloned();
+                if now != expected.map(|e| json!(e)) {
+                    return Answer::Swapped(false);
+                }
+                self.apply(&Op::Set(*s, k, *new));
+                Answer::Swapped(true)
+            }
         }
     }
+}
+
+fn changes_of(changes: &[(&'static str, Option<i64>)]) -> Vec<Change> {
+    changes
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => Change::Set(k.to_string(), json!(v)),
+            None => Change::Del(k.to_string()),
+        })
+        .collect()
 }
 
 async fn run_op(store: &dyn Store, ids: &[SessionId], op: &Op) -> Result<Answer, Failure> {
@@ -117,19 +179,21 @@ async fn run_op(store: &dyn Store, ids: &[SessionId], op: &Op) -> Result<Answer,
         Op::Del(s, k) => store.del(&ids[*s], k, LONG).await.map(|_| Answer::Done)?,
         Op::DelAll(s) => store.del_all(&ids[*s]).await.map(|_| Answer::Done)?,
         Op::Extend(s) => Answer::Extended(store.extend(&ids[*s], LONG).await?),
-        Op::SetMany(s, changes) => {
-            let changes = changes
-                .iter()
-                .map(|(k, v)| match v {
-                    Some(v) => Change::Set(k.to_string(), json!(v)),
-                    None => Change::Del(k.to_string()),
-                })
-                .collect();
-            store
-                .set_many(&ids[*s], changes, LONG)
-                .await
-                .map(|_| Answer::Done)?
+        Op::SetMany(s, changes) => store
+            .set_many(&ids[*s], changes_of(changes), LONG)
+            .await
+            .map(|_| Answer::Done)?,
+        Op::Update(s, changes) => {
+            Answer::Extended(store.update(&ids[*s], changes_of(changes), LONG).await?)
         }
+        Op::Take(s) => Answer::All(store.take(&ids[*s]).await?),
+        Op::GetMany(s, keys) => Answer::Many(store.get_many(&ids[*s], keys, None).await?),
+        Op::Incr(s, k, delta) => Answer::Counted(store.incr(&ids[*s], k, *delta, LONG).await?),
+        Op::CompareAndSet(s, k, expected, new) => Answer::Swapped(
+            store
+                .compare_and_set(&ids[*s], k, expected.map(|e| json!(e)), json!(new), LONG)
+                .await?,
+        ),
     })
 }
 

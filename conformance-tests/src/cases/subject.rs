@@ -194,3 +194,82 @@ pub async fn subjects_are_not_patterns(t: TestStore) -> CaseResult {
     );
     Ok(())
 }
+
+/// A binding ends with its session: a session that expired, was removed by `del_all` or taken
+/// (rotated away), then started again under the same id by a `set`, is not listed under the old
+/// subject (the contract: only live sessions bound to the subject are listed).
+pub async fn binding_ends_with_the_session(t: TestStore) -> CaseResult {
+    let index = index(&t)?;
+    let subject = fresh_subject();
+    let (expired, removed, taken) = (fresh_id(), fresh_id(), fresh_id());
+    t.store.set(&expired, "k", json!(1), SHORT).await?;
+    for id in [&removed, &taken] {
+        t.store.set(id, "k", json!(1), LONG).await?;
+    }
+    for id in [&expired, &removed, &taken] {
+        ensure!(
+            index.bind_subject(id, &subject).await?,
+            "bind of a live session returned false"
+        );
+    }
+    t.store.del_all(&removed).await?;
+    t.store.take(&taken).await?;
+    let gone = eventually!(t.store.get(&expired, "k", None).await?.is_none());
+    ensure!(gone, "the short session never expired");
+    for id in [&expired, &removed, &taken] {
+        t.store.set(id, "k", json!(2), LONG).await?;
+    }
+    ensure_eq!(
+        listed(&*index, &subject).await?,
+        HashSet::new(),
+        "sessions started again under ids whose bound sessions ended"
+    );
+    ensure_eq!(
+        index.revoke_subject(&subject).await?,
+        0,
+        "revoke_subject counted sessions that ended before it"
+    );
+    for id in [&expired, &removed, &taken] {
+        ensure_eq!(
+            t.store.get(id, "k", None).await?,
+            Some(json!(2)),
+            "a revoke of the old subject ended a session started again since"
+        );
+    }
+    Ok(())
+}
+
+/// `revoke_subject` counts exactly the live sessions it ended: not expired ones, not removed
+/// ones, not another subject's.
+pub async fn revoke_counts_only_live_sessions(t: TestStore) -> CaseResult {
+    let index = index(&t)?;
+    let (subject, other) = (fresh_subject(), fresh_subject());
+    let (live, expired, removed, others) = (fresh_id(), fresh_id(), fresh_id(), fresh_id());
+    t.store.set(&expired, "k", json!(1), SHORT).await?;
+    for id in [&live, &removed, &others] {
+        t.store.set(id, "k", json!(1), LONG).await?;
+    }
+    for id in [&live, &expired, &removed] {
+        index.bind_subject(id, &subject).await?;
+    }
+    index.bind_subject(&others, &other).await?;
+    t.store.del_all(&removed).await?;
+    let gone = eventually!(t.store.get(&expired, "k", None).await?.is_none());
+    ensure!(gone, "the short session never expired");
+    ensure_eq!(
+        index.revoke_subject(&subject).await?,
+        1,
+        "revoke_subject's count (one live session, one expired, one removed)"
+    );
+    ensure_eq!(
+        t.store.get(&live, "k", None).await?,
+        None,
+        "the revoked session"
+    );
+    ensure_eq!(
+        t.store.get(&others, "k", None).await?,
+        Some(json!(1)),
+        "another subject's session"
+    );
+    Ok(())
+}
