@@ -10,6 +10,7 @@ use session_core::{
     validate_ttl,
 };
 use sqlx::PgPool;
+use sqlx::Row as _;
 
 use crate::PostgresStoreBuilder;
 use crate::error::{PgError, Result};
@@ -293,6 +294,28 @@ impl Store for PostgresStore {
         if keys.is_empty() {
             // No rows to tell a live session from a missing one: ask for the session itself.
             return Ok(self.get_all(id, touch).await?.map(|_| Vec::new()));
+        }
+        if touch.is_none()
+            && let Some(statement) = self.queries.get_many_fixed.get(keys.len() - 1)
+        {
+            return self
+                .op("get_many", async {
+                    let mut query = sqlx::query(statement.clone()).bind(id.as_bytes().as_slice());
+                    for key in keys {
+                        query = query.bind(*key);
+                    }
+                    let Some(row) = query.fetch_optional(&self.pool).await? else {
+                        return Ok(None);
+                    };
+                    (0..keys.len())
+                        .map(|i| {
+                            let text: Option<String> = row.try_get(i)?;
+                            text.as_deref().map(decode).transpose()
+                        })
+                        .collect::<Result<Vec<_>>>()
+                        .map(Some)
+                })
+                .await;
         }
         let keys: Vec<&str> = keys.to_vec();
         self.op("get_many", async {
