@@ -149,6 +149,15 @@ async fn finish<B: From<String>>(
     presented: Vec<Presented>,
     mut response: Response<B>,
 ) -> Response<B> {
+    // Changed before any read: read now (the save would), so which token found the session,
+    // and whether it came by cookie or header, is known before answering.
+    if let Slot::Present(session) = lazy.slot().await
+        && session.is_unread()
+        && session.is_dirty()
+        && let Err(error) = session.preload(&[]).await
+    {
+        return unavailable(settings, &error);
+    }
     // The token the session came from, else the first one presented.
     let presented = lazy
         .used()

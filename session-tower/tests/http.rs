@@ -248,6 +248,54 @@ async fn tokens_come_from_the_cookie_or_the_header_never_the_url() {
     assert_eq!(by_url.text().await.unwrap(), "nobody");
 }
 
+/// A handler that writes without reading first: the layer still learns which presented token
+/// found the session before answering, so a session found by the header is answered in the
+/// header, not handed to the client as a cookie.
+#[tokio::test]
+async fn a_blind_write_answers_where_the_token_came_from() {
+    let manager = SessionManager::new(session_store_memory::MemoryStore::new());
+    let layer = SessionLayer::new(manager)
+        .cookie(dev_cookie())
+        .header(http::HeaderName::from_static("x-session"));
+    let base = serve(app(layer)).await;
+    let client = bare();
+    let first = client.get(format!("{base}/count")).send().await.unwrap();
+    let token = cookie_value(&set_cookies(&first)[0], "session").unwrap();
+    let stranger = session_core::Token::generate().unwrap();
+    let written = client
+        .get(format!("{base}/set3"))
+        .header("cookie", format!("session={}", stranger.as_str()))
+        .header("x-session", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(written.status(), 200);
+    assert_eq!(
+        written
+            .headers()
+            .get("x-session")
+            .and_then(|v| v.to_str().ok()),
+        Some(token.as_str()),
+        "the session came by the header: the answer goes in the header"
+    );
+    assert!(
+        set_cookies(&written).is_empty(),
+        "no cookie for a session found by the header: {:?}",
+        set_cookies(&written)
+    );
+    let counted = client
+        .get(format!("{base}/count"))
+        .header("x-session", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        counted.text().await.unwrap(),
+        "2",
+        "the write went to that session"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_store_is_a_503_never_an_anonymous_request() {
     let mut server = session_test_support::RedisServer::start();
