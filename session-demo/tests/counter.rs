@@ -8,13 +8,6 @@ use std::sync::Arc;
 
 use reqwest::header::{COOKIE, SET_COOKIE};
 use session_core::{Config, SessionManager};
-use session_store_memory::MemoryStore;
-use session_store_postgres::PostgresStore;
-use session_store_redis::RedisStore;
-use session_store_sqlite::SqliteStore;
-use session_test_support::{
-    drop_schema_after_run, postgres_url, redis_cluster_urls, redis_url, unique_schema,
-};
 
 const CONCURRENT: usize = 16;
 const REQUESTS: usize = 400;
@@ -79,60 +72,25 @@ async fn no_visit_is_lost(manager: SessionManager, label: &str) {
     );
 }
 
-fn with_index<S: session_core::Store + session_core::SubjectIndex>(store: S) -> SessionManager {
-    SessionManager::builder(store)
-        .config(Config::default())
-        .subject_index()
-        .build()
-        .unwrap()
+/// One test per backend.
+macro_rules! on_every_backend {
+    ($($name:ident: $backend:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (manager, _dir) =
+                    support::manager_on(support::Backend::$backend, "counter", Config::default())
+                        .await;
+                no_visit_is_lost(manager, stringify!($backend)).await;
+            }
+        )*
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counter_memory() {
-    no_visit_is_lost(with_index(MemoryStore::new()), "memory").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counter_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("demo.db")).await.unwrap();
-    no_visit_is_lost(with_index(store), "sqlite").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counter_redis() {
-    let store = RedisStore::builder(redis_url())
-        .prefix(format!("test:{}:demo-counter:", std::process::id()))
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("Redis at {}: {e}", redis_url()));
-    no_visit_is_lost(with_index(store), "redis").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counter_redis_cluster() {
-    let urls = redis_cluster_urls();
-    let store = RedisStore::cluster_builder(urls.iter().cloned())
-        .prefix(format!("test:{}:demo-counter:", std::process::id()))
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("Redis Cluster at {urls:?}: {e}"));
-    no_visit_is_lost(with_index(store), "redis cluster").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counter_postgres() {
-    let schema = unique_schema("demo_counter");
-    let store = PostgresStore::builder()
-        .schema(&schema)
-        .connect(postgres_url())
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {}: {e}", postgres_url()));
-    drop_schema_after_run(store.pool(), postgres_url(), &schema).await;
-    store.migrate().await.unwrap();
-    let manager = SessionManager::builder_from_arc(Arc::new(store))
-        .subject_index()
-        .build()
-        .unwrap();
-    no_visit_is_lost(manager, "postgres").await;
-}
+on_every_backend!(
+    counter_memory: Memory,
+    counter_sqlite: Sqlite,
+    counter_redis: Redis,
+    counter_redis_cluster: RedisCluster,
+    counter_postgres: Postgres,
+);

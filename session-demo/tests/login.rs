@@ -5,16 +5,9 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use session_core::{Config, SessionManager};
-use session_store_memory::MemoryStore;
-use session_store_postgres::PostgresStore;
-use session_store_redis::RedisStore;
-use session_store_sqlite::SqliteStore;
-use session_test_support::{drop_schema_after_run, postgres_url, redis_url, unique_schema};
 
 /// The demo over `manager`; its base URL.
 async fn serve(manager: SessionManager) -> String {
@@ -156,62 +149,26 @@ fn config() -> Config {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fixation_memory() {
-    let manager = SessionManager::builder(MemoryStore::new())
-        .config(config())
-        .subject_index()
-        .build()
-        .unwrap();
-    fixation_through_the_demo(manager, "memory").await;
+/// One test per backend.
+macro_rules! on_every_backend {
+    ($($name:ident: $backend:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (manager, _dir) =
+                    support::manager_on(support::Backend::$backend, "login", config()).await;
+                fixation_through_the_demo(manager, stringify!($backend)).await;
+            }
+        )*
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fixation_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("demo.db")).await.unwrap();
-    let manager = SessionManager::builder(store)
-        .config(config())
-        .subject_index()
-        .build()
-        .unwrap();
-    fixation_through_the_demo(manager, "sqlite").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fixation_redis() {
-    let prefix = format!("test:{}:demo-login:", std::process::id());
-    let store = RedisStore::builder(redis_url())
-        .prefix(prefix)
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("Redis at {}: {e}", redis_url()));
-    let manager = SessionManager::builder(store)
-        .config(config())
-        .subject_index()
-        .build()
-        .unwrap();
-    fixation_through_the_demo(manager, "redis").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fixation_postgres() {
-    let schema = unique_schema("demo_login");
-    let store = PostgresStore::builder()
-        .schema(&schema)
-        .connect(postgres_url())
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {}: {e}", postgres_url()));
-    drop_schema_after_run(store.pool(), postgres_url(), &schema).await;
-    store.migrate().await.unwrap();
-    let store = Arc::new(store);
-    let manager = SessionManager::builder_from_arc(store)
-        .config(config())
-        .subject_index()
-        .build()
-        .unwrap();
-    fixation_through_the_demo(manager, "postgres").await;
-}
+on_every_backend!(
+    fixation_memory: Memory,
+    fixation_sqlite: Sqlite,
+    fixation_redis: Redis,
+    fixation_postgres: Postgres,
+);
 
 /// The subject the session of `token` is bound to, if it loads.
 async fn subject_of(manager: &session_core::SessionManager, token: &str) -> Option<String> {

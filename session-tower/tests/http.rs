@@ -223,8 +223,9 @@ async fn logout_clears_the_cookie_and_ends_the_session() {
     assert_eq!(after.text().await.unwrap(), "nobody");
 }
 
-#[tokio::test]
-async fn tokens_come_from_the_cookie_or_the_header_never_the_url() {
+/// The test app with the token also accepted from the `x-session` header, one session made by a
+/// first visit, and a cookie-less client: the base URL, the client and the session's token.
+async fn header_app_with_a_session() -> (String, reqwest::Client, String) {
     let manager = SessionManager::new(session_store_memory::MemoryStore::new());
     let layer = SessionLayer::new(manager)
         .cookie(dev_cookie())
@@ -233,6 +234,12 @@ async fn tokens_come_from_the_cookie_or_the_header_never_the_url() {
     let client = bare();
     let first = client.get(format!("{base}/count")).send().await.unwrap();
     let token = cookie_value(&set_cookies(&first)[0], "session").unwrap();
+    (base, client, token)
+}
+
+#[tokio::test]
+async fn tokens_come_from_the_cookie_or_the_header_never_the_url() {
+    let (base, client, token) = header_app_with_a_session().await;
     let by_header = client
         .get(format!("{base}/count"))
         .header("x-session", &token)
@@ -253,14 +260,7 @@ async fn tokens_come_from_the_cookie_or_the_header_never_the_url() {
 /// header, not handed to the client as a cookie.
 #[tokio::test]
 async fn a_blind_write_answers_where_the_token_came_from() {
-    let manager = SessionManager::new(session_store_memory::MemoryStore::new());
-    let layer = SessionLayer::new(manager)
-        .cookie(dev_cookie())
-        .header(http::HeaderName::from_static("x-session"));
-    let base = serve(app(layer)).await;
-    let client = bare();
-    let first = client.get(format!("{base}/count")).send().await.unwrap();
-    let token = cookie_value(&set_cookies(&first)[0], "session").unwrap();
+    let (base, client, token) = header_app_with_a_session().await;
     let stranger = session_core::Token::generate().unwrap();
     let written = client
         .get(format!("{base}/set3"))

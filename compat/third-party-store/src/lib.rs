@@ -56,6 +56,17 @@ impl Shard {
         self.deadlines.insert(*id, Instant::now() + ttl);
     }
 
+    /// Whether session `id` is live for a read, its expiry moved when the read touches.
+    fn read(&mut self, id: &SessionId, touch: Option<Duration>) -> bool {
+        if !self.live(id) {
+            return false;
+        }
+        if let Some(ttl) = touch {
+            self.touch(id, ttl);
+        }
+        true
+    }
+
     fn get(&self, id: &SessionId, key: &str) -> Option<Value> {
         self.values.get(&(*id, key.to_owned())).cloned()
     }
@@ -93,23 +104,21 @@ impl Store for ShardedStore {
         validate_key(key, KeyKind::Store)?;
         touch.map(validate_ttl).transpose()?;
         let mut shard = self.shard(id);
-        if !shard.live(id) {
+        if !shard.read(id, touch) {
             return Ok(None);
-        }
-        if let Some(ttl) = touch {
-            shard.touch(id, ttl);
         }
         Ok(shard.get(id, key))
     }
 
-    async fn get_all(&self, id: &SessionId, touch: Option<Duration>) -> Result<Option<Map>, StoreError> {
+    async fn get_all(
+        &self,
+        id: &SessionId,
+        touch: Option<Duration>,
+    ) -> Result<Option<Map>, StoreError> {
         touch.map(validate_ttl).transpose()?;
         let mut shard = self.shard(id);
-        if !shard.live(id) {
+        if !shard.read(id, touch) {
             return Ok(None);
-        }
-        if let Some(ttl) = touch {
-            shard.touch(id, ttl);
         }
         Ok(Some(
             shard
@@ -119,7 +128,13 @@ impl Store for ShardedStore {
         ))
     }
 
-    async fn set(&self, id: &SessionId, key: &str, value: Value, ttl: Duration) -> Result<(), StoreError> {
+    async fn set(
+        &self,
+        id: &SessionId,
+        key: &str,
+        value: Value,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
         let mut shard = self.shard(id);
@@ -162,12 +177,22 @@ impl Store for ShardedStore {
         Ok(true)
     }
 
-    async fn incr(&self, id: &SessionId, key: &str, delta: i64, ttl: Duration) -> Result<i64, StoreError> {
+    async fn incr(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> Result<i64, StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
         // Read, add and write under the shard's lock, which every writer of this session takes.
         let mut shard = self.shard(id);
-        let current = if shard.live(id) { shard.get(id, key) } else { None };
+        let current = if shard.live(id) {
+            shard.get(id, key)
+        } else {
+            None
+        };
         let next = incremented(current.as_ref(), delta)?;
         shard.touch(id, ttl);
         shard.values.insert((*id, key.to_owned()), next.into());
@@ -185,7 +210,11 @@ impl Store for ShardedStore {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
         let mut shard = self.shard(id);
-        let current = if shard.live(id) { shard.get(id, key) } else { None };
+        let current = if shard.live(id) {
+            shard.get(id, key)
+        } else {
+            None
+        };
         if current != expected {
             return Ok(false);
         }
@@ -194,7 +223,12 @@ impl Store for ShardedStore {
         Ok(true)
     }
 
-    async fn update(&self, id: &SessionId, changes: Vec<Change>, ttl: Duration) -> Result<bool, StoreError> {
+    async fn update(
+        &self,
+        id: &SessionId,
+        changes: Vec<Change>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
         validate_ttl(ttl)?;
         for change in &changes {
             validate_key(change.key(), KeyKind::Store)?;
