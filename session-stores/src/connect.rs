@@ -171,21 +171,15 @@ async fn open(target: Target) -> Result<Backend, ConnectError> {
         }
         #[cfg(feature = "redis")]
         Target::Redis { url, prefix } => {
-            let mut builder = session_store_redis::RedisStore::builder(url);
-            if let Some(prefix) = prefix {
-                builder = builder.prefix(prefix);
-            }
-            let store = builder.connect().await.map_err(failed("redis"))?;
-            Ok(Backend::Redis(Arc::new(store)))
+            redis(session_store_redis::RedisStore::builder(url), prefix).await
         }
         #[cfg(feature = "redis")]
         Target::RedisCluster { nodes, prefix } => {
-            let mut builder = session_store_redis::RedisStore::cluster_builder(nodes);
-            if let Some(prefix) = prefix {
-                builder = builder.prefix(prefix);
-            }
-            let store = builder.connect().await.map_err(failed("redis"))?;
-            Ok(Backend::Redis(Arc::new(store)))
+            redis(
+                session_store_redis::RedisStore::cluster_builder(nodes),
+                prefix,
+            )
+            .await
         }
         #[allow(unreachable_patterns)] // every backend's feature on: nothing is left
         other => Err(ConnectError::FeatureDisabled {
@@ -193,6 +187,20 @@ async fn open(target: Target) -> Result<Backend, ConnectError> {
             feature: other.feature(),
         }),
     }
+}
+
+/// A Redis store (standalone or cluster, as the builder says) with the URL's key prefix.
+#[cfg(feature = "redis")]
+async fn redis(
+    builder: session_store_redis::RedisStoreBuilder,
+    prefix: Option<String>,
+) -> Result<Backend, ConnectError> {
+    let builder = match prefix {
+        Some(prefix) => builder.prefix(prefix),
+        None => builder,
+    };
+    let store = builder.connect().await.map_err(failed("redis"))?;
+    Ok(Backend::Redis(Arc::new(store)))
 }
 
 fn scheme_of(target: &Target) -> &'static str {

@@ -151,7 +151,8 @@ async fn finish<B: From<String>>(
 ) -> Response<B> {
     // Changed before any read: read now (the save would), so which token found the session,
     // and whether it came by cookie or header, is known before answering.
-    if let Slot::Present(session) = lazy.slot().await
+    let slot = lazy.slot().await;
+    if let Slot::Present(session) = &slot
         && session.is_unread()
         && session.is_dirty()
         && let Err(error) = session.preload(&[]).await
@@ -172,7 +173,7 @@ async fn finish<B: From<String>>(
     let header_mode = presented
         .as_ref()
         .is_some_and(|p| p.source == Source::Header);
-    let slot = match lazy.slot().await {
+    let slot = match slot {
         // Handed out but never read or changed: as if never asked for.
         Slot::Present(session) if session.is_unread() && !session.is_dirty() => Slot::Untouched,
         slot => slot,

@@ -22,7 +22,9 @@ async fn with_cookie_bytes(base: &str, path: &str, cookie: &[u8]) -> reqwest::Re
         .unwrap()
 }
 
-async fn logged_in_app() -> (String, String) {
+/// The test app and a browser that logged in: the base URL, the token from before login (rotated
+/// out, read-only for the grace) and the logged-in one.
+async fn logged_in_app() -> (String, String, String) {
     let base = serve(app(
         SessionLayer::new(memory_manager(Config::default())).cookie(dev_cookie())
     ))
@@ -33,13 +35,13 @@ async fn logged_in_app() -> (String, String) {
         .iter()
         .find_map(|c| cookie_value(c, "session"))
         .unwrap();
-    (base, token)
+    (base, before, token)
 }
 
 /// Finding 1: a byte >= 0x80 in another cookie logged the user out and overwrote the cookie.
 #[tokio::test]
 async fn other_cookies_bytes_never_log_anyone_out() {
-    let (base, token) = logged_in_app().await;
+    let (base, _, token) = logged_in_app().await;
     for other in [
         "lang=Jos\u{e9}".as_bytes().to_vec(),
         b"weird=\xff\xfe\x80".to_vec(),
@@ -57,7 +59,7 @@ async fn other_cookies_bytes_never_log_anyone_out() {
 /// the user out; now each is tried and the live one wins, and the working cookie is left alone.
 #[tokio::test]
 async fn a_planted_cookie_never_replaces_a_working_one() {
-    let (base, token) = logged_in_app().await;
+    let (base, _, token) = logged_in_app().await;
     let unknown = session_core::Token::generate().unwrap();
     for planted in ["garbage", unknown.as_str(), "a.b.c"] {
         let header = format!("session={planted}; session={token}");
@@ -77,7 +79,7 @@ async fn a_planted_cookie_never_replaces_a_working_one() {
 /// same-origin ones, and safe methods, go through.
 #[tokio::test]
 async fn cross_site_unsafe_requests_are_refused() {
-    let (base, token) = logged_in_app().await;
+    let (base, _, token) = logged_in_app().await;
     let post = |headers: Vec<(&'static str, String)>| {
         let (base, token) = (base.clone(), token.clone());
         async move {
@@ -154,7 +156,7 @@ async fn trusted_origins_and_turning_it_off() {
 /// though it is a `GET`; from the page's own origin it goes through.
 #[tokio::test]
 async fn cross_origin_websocket_handshakes_are_refused() {
-    let (base, token) = logged_in_app().await;
+    let (base, _, token) = logged_in_app().await;
     let handshake = |origin: String| {
         let (base, token) = (base.clone(), token.clone());
         async move {
@@ -178,16 +180,7 @@ async fn cross_origin_websocket_handshakes_are_refused() {
 /// real cookie does not make the user's requests read-only: the writable session wins.
 #[tokio::test]
 async fn a_planted_rotated_out_token_does_not_shadow_the_real_one() {
-    let base = serve(app(
-        SessionLayer::new(memory_manager(Config::default())).cookie(dev_cookie())
-    ))
-    .await;
-    let before = first_visit(&base).await;
-    let login = support::post_with(&base, "/login", &before).await;
-    let token = set_cookies(&login)
-        .iter()
-        .find_map(|c| cookie_value(c, "session"))
-        .unwrap();
+    let (base, before, token) = logged_in_app().await;
     let header = format!("session={before}; session={token}");
     let response = with_cookie_bytes(&base, "/count", header.as_bytes()).await;
     assert_eq!(response.status(), 200, "the write went to the real session");
