@@ -1,8 +1,14 @@
-//! `TestStore`: the store under test and the capabilities its factory declares.
+//! `TestStore`: the store under test and the capabilities its factory declares; the [`Factory`]
+//! that makes it, per case [`Namespace`].
 
+use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use rand::RngExt;
+use tokio::sync::OnceCell;
 
 use session_core::{Enumerate, ExpiredCleanup, Store, SubjectIndex};
 
@@ -113,27 +119,120 @@ impl<S: Store> TestStoreBuilder<S> {
     }
 }
 
-/// Makes the store for a run: any `Fn() -> impl Future<Output = TestStore>`, such as
-/// `|| async { TestStore::builder(MyStore::new()).build() }`.
+/// The name of one case's own corner of the backend: a table, a key prefix, a file, a database.
+///
+/// Every case gets a fresh one, and a store the factory makes for it must see nothing outside it:
+/// nothing another case wrote, nothing an earlier run left. That is what lets cases check counts,
+/// lists and cleanup limits exactly while they run in parallel.
+///
+/// It is short ASCII: a lowercase letter, then lowercase letters, digits and `_` (at most 16
+/// bytes), so it fits in a table name, a key prefix or a file name as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Namespace(String);
+
+impl Namespace {
+    /// A namespace no other case or run uses.
+    pub fn fresh() -> Self {
+        Self(format!("ns_{:012x}", rand::rng().random::<u64>() >> 16))
+    }
+
+    /// The name, e.g. `ns_3fa9c0d1e2b4`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Makes the stores for a case: any `Fn(Namespace) -> impl Future<Output = TestStore>`, such as
+/// `|ns: Namespace| async move { TestStore::builder(MyStore::connect(&url, ns.as_str()).await).build() }`.
+///
+/// The rules a factory keeps:
+///
+/// - **One namespace, one backend.** Called with a namespace, it returns a store that sees only
+///   the data written under that namespace (a table, key prefix, file or database named after
+///   it; the same server for every namespace is fine).
+/// - **Called again with the same namespace, it returns another instance on the same data**: a
+///   new client, connection pool or handle, as a second process or app server would have. The
+///   cases named `instances__...` (and the model case) spread one session's operations over two
+///   such instances, which is how a store that serializes writes with a lock inside one instance
+///   is caught. A store whose data lives in the process itself (a map in memory) has no second
+///   instance to give: wrap its factory in [`in_process`], which hands out the same store for a
+///   namespace.
 ///
 /// The future runs on the suite's shared multi-thread runtime, so it may connect to servers. A
 /// factory that cannot make its store should panic with a message that says why; the case then
 /// fails with that message.
-///
-/// It is called once per case, and may hand out stores on one shared backend (one server, one
-/// database, one key prefix): every case works on fresh random session ids and subjects and never
-/// assumes the backend is empty, so cases run in parallel. A fresh backend per call is fine too.
 pub trait Factory: Send + Sync {
-    /// One store for one run.
-    fn make(&self) -> Pin<Box<dyn Future<Output = TestStore> + Send + 'static>>;
+    /// One store instance for the case that owns `namespace`.
+    fn make(
+        &self,
+        namespace: Namespace,
+    ) -> Pin<Box<dyn Future<Output = TestStore> + Send + 'static>>;
 }
 
 impl<F, Fut> Factory for F
 where
-    F: Fn() -> Fut + Send + Sync,
+    F: Fn(Namespace) -> Fut + Send + Sync,
     Fut: Future<Output = TestStore> + Send + 'static,
 {
-    fn make(&self) -> Pin<Box<dyn Future<Output = TestStore> + Send + 'static>> {
-        Box::pin(self())
+    fn make(
+        &self,
+        namespace: Namespace,
+    ) -> Pin<Box<dyn Future<Output = TestStore> + Send + 'static>> {
+        Box::pin(self(namespace))
+    }
+}
+
+/// A [`Factory`] for a store that keeps its data in the process: `make()` runs once per
+/// namespace, and both instances a case asks for are that one store. See [`in_process`].
+pub struct InProcess<F> {
+    make: Arc<F>,
+    made: Arc<Mutex<HashMap<Namespace, Arc<OnceCell<TestStore>>>>>,
+}
+
+/// Wraps the factory of an in-process store (one that takes no namespace, since each store it
+/// makes is empty and private): each case gets a store of its own, and a case's second instance
+/// is the same store.
+///
+/// ```
+/// # use conformance_tests::{in_process, TestStore};
+/// # fn my_store() -> TestStore { unimplemented!() }
+/// let factory = in_process(|| async { my_store() });
+/// # let _ = factory;
+/// ```
+pub fn in_process<F, Fut>(make: F) -> InProcess<F>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = TestStore> + Send + 'static,
+{
+    InProcess {
+        make: Arc::new(make),
+        made: Arc::default(),
+    }
+}
+
+impl<F, Fut> Factory for InProcess<F>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = TestStore> + Send + 'static,
+{
+    fn make(
+        &self,
+        namespace: Namespace,
+    ) -> Pin<Box<dyn Future<Output = TestStore> + Send + 'static>> {
+        let cell = self
+            .made
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(namespace)
+            .or_default()
+            .clone();
+        let make = self.make.clone();
+        Box::pin(async move { cell.get_or_init(|| make()).await.clone() })
     }
 }

@@ -6,20 +6,42 @@ use std::pin::Pin;
 use crate::check::CaseResult;
 use crate::{Capability, TestStore, cases};
 
+type CaseFuture = Pin<Box<dyn Future<Output = CaseResult> + Send>>;
+
+/// How a case takes its stores.
+pub(crate) enum Run {
+    /// One instance.
+    One(fn(TestStore) -> CaseFuture),
+    /// Two instances on one backend (the factory called twice with one namespace).
+    Two(fn(TestStore, TestStore) -> CaseFuture),
+}
+
 /// One case of the suite.
 pub(crate) struct Case {
     pub(crate) name: &'static str,
     pub(crate) capability: Capability,
-    pub(crate) run: fn(TestStore) -> Pin<Box<dyn Future<Output = CaseResult> + Send>>,
+    /// The contract sentence the case checks, named by its rule.
+    pub(crate) rule: &'static str,
+    pub(crate) run: Run,
+}
+
+macro_rules! run {
+    (twice $path:path) => {
+        Run::Two(|a, b| Box::pin($path(a, b)))
+    };
+    ($path:path) => {
+        Run::One(|a| Box::pin($path(a)))
+    };
 }
 
 macro_rules! registry {
-    ({} $($name:ident : $cap:ident => $($path:ident)::+),* $(,)?) => {
+    ({} $($name:ident : $cap:ident $($twice:ident)? => $($path:ident)::+ $rule:literal),* $(,)?) => {
         pub(crate) static CASES: &[Case] = &[$(
             Case {
                 name: stringify!($name),
                 capability: Capability::$cap,
-                run: |t| Box::pin(cases::$($path)::+(t)),
+                rule: $rule,
+                run: run!($($twice)? cases::$($path)::+),
             }
         ),*];
     };

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use tokio::runtime::Runtime;
 
-use crate::registry::{CASES, Case};
-use crate::{Capability, Factory, TestStore};
+use crate::registry::{CASES, Case, Run};
+use crate::{Capability, Factory, Namespace, TestStore};
 
 /// How long one case may take before it counts as a hang and fails.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -44,6 +44,9 @@ pub enum Outcome {
 pub struct CaseReport {
     /// The stable case name, e.g. `crud__overwrite`.
     pub name: &'static str,
+    /// The contract sentence the case checks, e.g. `Atomicity: every operation on one key is
+    /// atomic; ...`.
+    pub rule: &'static str,
     /// How it ended.
     pub outcome: Outcome,
     /// How long it ran.
@@ -96,7 +99,11 @@ impl fmt::Display for Report {
             match &case.outcome {
                 Outcome::Passed => writeln!(f, "ok      {} ({:?})", case.name, case.elapsed)?,
                 Outcome::Skipped(why) => writeln!(f, "SKIPPED {}: {why}", case.name)?,
-                Outcome::Failed(why) => writeln!(f, "FAILED  {}: {why}", case.name)?,
+                Outcome::Failed(why) => writeln!(
+                    f,
+                    "FAILED  {}: {why}\n        the contract: {}",
+                    case.name, case.rule
+                )?,
             }
         }
         let failed = self.failures().count();
@@ -120,12 +127,19 @@ pub(crate) fn lacks(capability: Capability) -> String {
     )
 }
 
-async fn run_one(store: TestStore, case: &'static Case) -> CaseReport {
+/// Runs `case` in a fresh namespace, with the instances it asks for.
+async fn run_one<F: Factory + ?Sized>(factory: &F, case: &'static Case) -> CaseReport {
     let start = Instant::now();
+    let namespace = Namespace::fresh();
+    let store = make(factory, namespace.clone()).await;
     let outcome = if !store.has(case.capability) {
         Outcome::Skipped(lacks(case.capability))
     } else {
-        let task = tokio::spawn(tokio::time::timeout(CASE_TIMEOUT, (case.run)(store)));
+        let run = match case.run {
+            Run::One(run) => run(store),
+            Run::Two(run) => run(store, make(factory, namespace).await),
+        };
+        let task = tokio::spawn(tokio::time::timeout(CASE_TIMEOUT, run));
         match task.await {
             Ok(Ok(Ok(()))) => Outcome::Passed,
             Ok(Ok(Err(failure))) => Outcome::Failed(failure.0),
@@ -135,6 +149,7 @@ async fn run_one(store: TestStore, case: &'static Case) -> CaseReport {
     };
     CaseReport {
         name: case.name,
+        rule: case.rule,
         outcome,
         elapsed: start.elapsed(),
     }
@@ -151,33 +166,43 @@ fn panic_text(join: tokio::task::JoinError) -> String {
     }
 }
 
-async fn make<F: Factory + ?Sized>(factory: &F) -> TestStore {
-    match tokio::spawn(factory.make()).await {
+async fn make<F: Factory + ?Sized>(factory: &F, namespace: Namespace) -> TestStore {
+    match tokio::spawn(factory.make(namespace)).await {
         Ok(store) => store,
         Err(join) => panic!("the store factory failed: {}", panic_text(join)),
     }
 }
 
-/// Runs the case named `name` against a store from `factory`, and panics unless it passed. This
+/// Runs the case named `name` with stores from `factory` and reports how it ended.
+///
+/// # Panics
+/// When the suite has no case of that name, or the factory panics.
+pub fn run_named<F: Factory + ?Sized>(factory: &F, name: &str) -> CaseReport {
+    let Some(case) = CASES.iter().find(|c| c.name == name) else {
+        panic!("conformance-tests has no case named {name:?}");
+    };
+    runtime().block_on(run_one(factory, case))
+}
+
+/// Runs the case named `name` with stores from `factory`, and panics unless it passed. This
 /// is what each `#[test]` of [`store_suite!`](crate::store_suite) calls.
 ///
 /// A capability case run for a store that does not declare the capability fails: the macro only
 /// runs it when the capability was declared (or when `--ignored` asks for it).
 pub fn run_case<F: Factory + ?Sized>(factory: &F, name: &str) {
-    let Some(case) = CASES.iter().find(|c| c.name == name) else {
-        panic!("conformance-tests has no case named {name:?}");
-    };
-    let report = runtime().block_on(async { run_one(make(factory).await, case).await });
+    let report = run_named(factory, name);
     match report.outcome {
         Outcome::Passed => {}
-        Outcome::Failed(why) | Outcome::Skipped(why) => panic!("{name} failed: {why}"),
+        Outcome::Failed(why) | Outcome::Skipped(why) => {
+            panic!("{name} failed: {why}\n  the contract: {}", report.rule)
+        }
     }
 }
 
 /// Checks that the capabilities declared to [`store_suite!`](crate::store_suite) are the ones the
 /// factory's [`TestStore`] has, so a capability cannot be forgotten on one side.
 pub fn check_declared<F: Factory + ?Sized>(factory: &F, declared: [(Capability, bool); 3]) {
-    let store = runtime().block_on(make(factory));
+    let store = runtime().block_on(make(factory, Namespace::fresh()));
     for (capability, said) in declared {
         let has = store.has(capability);
         assert_eq!(
@@ -191,15 +216,15 @@ pub fn check_declared<F: Factory + ?Sized>(factory: &F, declared: [(Capability, 
     }
 }
 
-/// Runs every case against one store from `factory`, in parallel, and reports all of them: every
-/// failure, not just the first, and each skipped capability case by name.
+/// Runs every case with stores from `factory` (each case in its own namespace), in parallel, and
+/// reports all of them: every failure, not just the first, and each skipped capability case by
+/// name.
 ///
 /// Call it from a plain `#[test]` or `main`, not from inside a tokio runtime: it runs on the suite's
 /// own runtime.
 pub fn run_all<F: Factory + ?Sized>(factory: &F) -> Report {
     runtime().block_on(async {
-        let store = make(factory).await;
-        let runs = futures::stream::iter(CASES.iter().map(|case| run_one(store.clone(), case)));
+        let runs = futures::stream::iter(CASES.iter().map(|case| run_one(factory, case)));
         let mut cases: Vec<CaseReport> = runs.buffer_unordered(PARALLEL_CASES).collect().await;
         cases.sort_by_key(|c| CASES.iter().position(|k| k.name == c.name));
         Report { cases }

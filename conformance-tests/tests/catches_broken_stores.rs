@@ -2,14 +2,16 @@
 //! broken variant fails the cases for the rule it breaks, with `run_all` reporting every failure.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use conformance_tests::session_core::{
-    Change, KeyKind, Map, SessionId, Store, StoreError, SubjectIndex, Value, async_trait,
-    incremented, validate_key, validate_subject, validate_ttl,
+    Change, Enumerate, ExpiredCleanup, KeyKind, Map, SessionId, Store, StoreError, SubjectIndex,
+    Value, async_trait, incremented, validate_key, validate_subject, validate_ttl,
 };
-use conformance_tests::{Outcome, Report, TestStore, case_names, run_all};
+use conformance_tests::{
+    CaseReport, Factory, Namespace, Outcome, Report, TestStore, case_names, run_all, run_named,
+};
 
 /// The bug a [`RefStore`] carries.
 #[derive(Clone, Copy, PartialEq)]
@@ -34,6 +36,24 @@ enum Flaw {
     /// `del_all` or `take`, and comes back when a `set` starts a session under the same id; a
     /// revoke counts every binding, dead ones too.
     BindingOutlivesSession,
+    /// Every write takes a lock inside this instance, and `set` reads the whole session, yields
+    /// and writes it back: correct for one instance, lossy for two on one backend.
+    InstanceLock,
+    /// `update` extends the session (checking it is live), yields, then writes its changes,
+    /// creating the session if it went away in between: a racing `del_all` is undone.
+    UpdateExtendsThenWrites,
+    /// `count` and `ids` include sessions that expired but were not cleaned up yet.
+    CountsExpired,
+    /// `delete_expired` removes every expired session, whatever its batch limit.
+    CleanupIgnoresBatch,
+}
+
+/// The data every instance on one namespace shares.
+#[derive(Default)]
+struct Backend {
+    sessions: Mutex<HashMap<Vec<u8>, Entry>>,
+    /// With `Flaw::BindingOutlivesSession`, the bindings, by session key.
+    bindings: Mutex<HashMap<Vec<u8>, String>>,
 }
 
 struct Entry {
@@ -53,19 +73,32 @@ impl Entry {
     }
 }
 
+/// One instance of the reference store, on a backend other instances may share.
 struct RefStore {
     flaw: Flaw,
-    sessions: Mutex<HashMap<Vec<u8>, Entry>>,
-    /// With `Flaw::BindingOutlivesSession`, the bindings, by session key.
-    bindings: Mutex<HashMap<Vec<u8>, String>>,
+    backend: Arc<Backend>,
+    /// With `Flaw::InstanceLock`, what every write of this instance (and no other) holds.
+    instance_lock: tokio::sync::Mutex<()>,
 }
 
 impl RefStore {
-    fn new(flaw: Flaw) -> Self {
+    fn on(backend: Arc<Backend>, flaw: Flaw) -> Self {
         Self {
             flaw,
-            sessions: Mutex::new(HashMap::new()),
-            bindings: Mutex::new(HashMap::new()),
+            backend,
+            instance_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Entry>> {
+        self.backend.sessions.lock().unwrap()
+    }
+
+    /// With `Flaw::InstanceLock`, this instance's write lock.
+    async fn serialized(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.flaw {
+            Flaw::InstanceLock => Some(self.instance_lock.lock().await),
+            _ => None,
         }
     }
 
@@ -113,7 +146,7 @@ impl RefStore {
         create: bool,
         apply: impl FnOnce(&mut Map),
     ) -> bool {
-        let mut map = self.sessions.lock().unwrap();
+        let mut map = self.sessions();
         if self.live(&mut map, id).is_none() {
             if !create {
                 return false;
@@ -147,7 +180,7 @@ impl Store for RefStore {
         id: &SessionId,
         touch: Option<Duration>,
     ) -> Result<Option<Map>, StoreError> {
-        let mut map = self.sessions.lock().unwrap();
+        let mut map = self.sessions();
         let entry = self.live(&mut map, id);
         Ok(entry.map(|e| {
             if let Some(ttl) = touch {
@@ -166,10 +199,11 @@ impl Store for RefStore {
     ) -> Result<(), StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
-        if self.flaw == Flaw::ReadModifyWrite {
+        let _serial = self.serialized().await;
+        if matches!(self.flaw, Flaw::ReadModifyWrite | Flaw::InstanceLock) {
             let mut whole = self.get_all(id, None).await?.unwrap_or_default();
             whole.insert(key.to_owned(), value);
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            tokio::task::yield_now().await;
             self.write(id, ttl, true, |data| *data = whole);
         } else {
             self.write(id, ttl, true, |data| {
@@ -182,6 +216,7 @@ impl Store for RefStore {
     async fn del(&self, id: &SessionId, key: &str, ttl: Duration) -> Result<(), StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
+        let _serial = self.serialized().await;
         self.write(id, ttl, false, |data| {
             data.remove(key);
         });
@@ -189,18 +224,20 @@ impl Store for RefStore {
     }
 
     async fn del_all(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.sessions.lock().unwrap().remove(&self.key(id));
+        let _serial = self.serialized().await;
+        self.sessions().remove(&self.key(id));
         Ok(())
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
+        let _serial = self.serialized().await;
         if self.flaw == Flaw::TakeNotAtomic {
             let taken = self.get_all(id, None).await?;
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            tokio::task::yield_now().await;
             self.del_all(id).await?;
             return Ok(taken);
         }
-        let mut map = self.sessions.lock().unwrap();
+        let mut map = self.sessions();
         let taken = self.live(&mut map, id).map(|e| e.data.clone());
         map.remove(&self.key(id));
         Ok(taken)
@@ -215,16 +252,17 @@ impl Store for RefStore {
     ) -> Result<i64, StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
+        let _serial = self.serialized().await;
         if self.flaw == Flaw::ReadThenWrite {
             let current = self.get(id, key, None).await?;
             let next = incremented(current.as_ref(), delta)?;
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            tokio::task::yield_now().await;
             self.write(id, ttl, true, |data| {
                 data.insert(key.to_owned(), next.into());
             });
             return Ok(next);
         }
-        let mut map = self.sessions.lock().unwrap();
+        let mut map = self.sessions();
         let current = self
             .live(&mut map, id)
             .and_then(|e| e.data.get(key).cloned());
@@ -245,17 +283,18 @@ impl Store for RefStore {
     ) -> Result<bool, StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
+        let _serial = self.serialized().await;
         if self.flaw == Flaw::ReadThenWrite {
             if self.get(id, key, None).await? != expected {
                 return Ok(false);
             }
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            tokio::task::yield_now().await;
             self.write(id, ttl, true, |data| {
                 data.insert(key.to_owned(), new);
             });
             return Ok(true);
         }
-        let mut map = self.sessions.lock().unwrap();
+        let mut map = self.sessions();
         let current = self
             .live(&mut map, id)
             .and_then(|e| e.data.get(key).cloned());
@@ -270,6 +309,7 @@ impl Store for RefStore {
 
     async fn extend(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
         validate_ttl(ttl)?;
+        let _serial = self.serialized().await;
         Ok(self.write(id, ttl, self.flaw == Flaw::ExtendCreates, |_| ()))
     }
 
@@ -282,6 +322,22 @@ impl Store for RefStore {
         validate_ttl(ttl)?;
         for change in &changes {
             validate_key(change.key(), KeyKind::Store)?;
+        }
+        let _serial = self.serialized().await;
+        if self.flaw == Flaw::UpdateExtendsThenWrites {
+            if !self.write(id, ttl, false, |_| ()) {
+                return Ok(false);
+            }
+            tokio::task::yield_now().await;
+            self.write(id, ttl, true, |data| {
+                for change in changes {
+                    match change {
+                        Change::Set(key, value) => data.insert(key, value),
+                        Change::Del(key) => data.remove(&key),
+                    };
+                }
+            });
+            return Ok(true);
         }
         Ok(
             self.write(id, ttl, self.flaw == Flaw::ExtendCreates, |data| {
@@ -304,12 +360,13 @@ impl Store for RefStore {
 impl SubjectIndex for RefStore {
     async fn bind_subject(&self, id: &SessionId, subject: &str) -> Result<bool, StoreError> {
         validate_subject(subject)?;
-        let mut map = self.sessions.lock().unwrap();
+        let mut map = self.sessions();
         let Some(entry) = self.live(&mut map, id) else {
             return Ok(false);
         };
         if self.flaw == Flaw::BindingOutlivesSession {
-            self.bindings
+            self.backend
+                .bindings
                 .lock()
                 .unwrap()
                 .insert(self.key(id), subject.to_owned());
@@ -321,11 +378,11 @@ impl SubjectIndex for RefStore {
 
     async fn subject_sessions(&self, subject: &str) -> Result<Vec<SessionId>, StoreError> {
         validate_subject(subject)?;
-        let mut map = self.sessions.lock().unwrap();
+        let mut map = self.sessions();
         let now = Instant::now();
         let id_of = |key: &Vec<u8>| SessionId::from_bytes(key.as_slice().try_into().unwrap());
         if self.flaw == Flaw::BindingOutlivesSession {
-            let bindings = self.bindings.lock().unwrap();
+            let bindings = self.backend.bindings.lock().unwrap();
             return Ok(bindings
                 .iter()
                 .filter(|(key, s)| {
@@ -345,8 +402,8 @@ impl SubjectIndex for RefStore {
     async fn revoke_subject(&self, subject: &str) -> Result<u64, StoreError> {
         validate_subject(subject)?;
         if self.flaw == Flaw::BindingOutlivesSession {
-            let mut bindings = self.bindings.lock().unwrap();
-            let mut map = self.sessions.lock().unwrap();
+            let mut bindings = self.backend.bindings.lock().unwrap();
+            let mut map = self.sessions();
             let keys: Vec<Vec<u8>> = bindings
                 .iter()
                 .filter(|(_, s)| s.as_str() == subject)
@@ -359,7 +416,7 @@ impl SubjectIndex for RefStore {
             return Ok(keys.len() as u64);
         }
         let ids = self.subject_sessions(subject).await?;
-        let mut map = self.sessions.lock().unwrap();
+        let mut map = self.sessions();
         for id in &ids {
             map.remove(&self.key(id));
         }
@@ -367,21 +424,90 @@ impl SubjectIndex for RefStore {
     }
 }
 
+/// A factory of reference stores with `flaw`: one backend per namespace, a new instance on it
+/// per call; declaring every capability when `capabilities`.
+fn factory(flaw: Flaw, capabilities: bool) -> impl Factory {
+    let backends: Arc<Mutex<HashMap<Namespace, Arc<Backend>>>> = Arc::default();
+    move |ns: Namespace| {
+        let backend = backends.lock().unwrap().entry(ns).or_default().clone();
+        async move {
+            let builder = TestStore::builder(RefStore::on(backend, flaw));
+            match capabilities {
+                true => builder.subject_index().cleanup().enumerate().build(),
+                false => builder.build(),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Enumerate for RefStore {
+    async fn count(&self) -> Result<u64, StoreError> {
+        Ok(self.ids().await?.len() as u64)
+    }
+
+    async fn ids(&self) -> Result<Vec<SessionId>, StoreError> {
+        let now = Instant::now();
+        let sessions = self.sessions();
+        let listed = sessions
+            .iter()
+            .filter(|(_, e)| self.flaw == Flaw::CountsExpired || e.expires > now);
+        Ok(listed
+            .map(|(key, _)| SessionId::from_bytes(key.as_slice().try_into().unwrap()))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl ExpiredCleanup for RefStore {
+    async fn delete_expired(&self, batch: usize) -> Result<u64, StoreError> {
+        let now = Instant::now();
+        let mut sessions = self.sessions();
+        let limit = match self.flaw {
+            Flaw::CleanupIgnoresBatch => usize::MAX,
+            _ => batch,
+        };
+        let expired: Vec<Vec<u8>> = sessions
+            .iter()
+            .filter(|(_, e)| e.expires <= now)
+            .map(|(key, _)| key.clone())
+            .take(limit)
+            .collect();
+        for key in &expired {
+            sessions.remove(key);
+        }
+        Ok(expired.len() as u64)
+    }
+}
+
 fn report(flaw: Flaw) -> Report {
-    let report = run_all(&move || async move { TestStore::builder(RefStore::new(flaw)).build() });
+    let report = run_all(&factory(flaw, false));
     println!("{report}");
     report
 }
 
-/// As [`report`], the store declaring its subject index.
-fn report_with_subjects(flaw: Flaw) -> Report {
-    let report = run_all(&move || async move {
-        TestStore::builder(RefStore::new(flaw))
-            .subject_index()
-            .build()
-    });
+/// As [`report`], the store declaring every capability.
+fn report_with_capabilities(flaw: Flaw) -> Report {
+    let report = run_all(&factory(flaw, true));
     println!("{report}");
     report
+}
+
+/// Runs the case `name` alone 20 times against a store with `flaw`, and asserts it failed at
+/// least 19 times: a race is caught, not sampled.
+fn caught_19_of_20(flaw: Flaw, name: &str) {
+    let factory = factory(flaw, false);
+    let outcomes: Vec<CaseReport> = (0..20).map(|_| run_named(&factory, name)).collect();
+    let caught = outcomes
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Failed(_)))
+        .count();
+    println!("{name}: caught in {caught} of 20 runs");
+    assert!(
+        caught >= 19,
+        "{name} caught the race in only {caught} of 20 runs; the last: {:?}",
+        outcomes.last().map(|c| &c.outcome)
+    );
 }
 
 fn assert_fails(report: &Report, expected: &[&str]) {
@@ -487,20 +613,29 @@ fn an_update_that_reorders_its_batch_is_caught() {
 }
 
 #[test]
-fn a_correct_subject_index_passes() {
-    report_with_subjects(Flaw::None).assert_success();
+fn a_correct_store_with_every_capability_passes() {
+    report_with_capabilities(Flaw::None).assert_success();
 }
 
 #[test]
 fn a_binding_that_outlives_its_session_is_caught() {
-    let report = report_with_subjects(Flaw::BindingOutlivesSession);
-    assert_eq!(
-        report.failed_names(),
-        [
+    let report = report_with_capabilities(Flaw::BindingOutlivesSession);
+    assert_fails(
+        &report,
+        &[
             "subject__binding_ends_with_the_session",
             "subject__revoke_counts_only_live_sessions",
-        ]
+        ],
     );
+    // The model and the two-instance subject case revoke after removals too; nothing else fails.
+    for name in report.failed_names() {
+        assert!(
+            name.starts_with("subject__")
+                || name == "instances__subject_index_is_shared"
+                || name == "model__random_sequences_match_model",
+            "{name} failed:\n{report}"
+        );
+    }
 }
 
 #[test]
@@ -532,4 +667,73 @@ fn the_model_case_reports_its_seed_and_a_shrunk_sequence() {
         .parse()
         .unwrap();
     assert!(steps <= 4, "shrunk only to {steps} steps: {text}");
+}
+
+#[test]
+fn an_instance_local_lock_is_caught_across_instances_only() {
+    let report = report(Flaw::InstanceLock);
+    assert_fails(&report, &["instances__distinct_keys_lose_nothing"]);
+    for name in report.failed_names() {
+        assert!(
+            name.starts_with("instances__") || name == "model__random_sequences_match_model",
+            "{name} failed, but one instance alone is correct:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn an_update_that_extends_then_writes_is_caught() {
+    let report = report(Flaw::UpdateExtendsThenWrites);
+    assert_fails(
+        &report,
+        &[
+            "concurrency__update_racing_del_all_never_resurrects",
+            "instances__update_racing_del_all_never_resurrects",
+        ],
+    );
+}
+
+#[test]
+fn races_are_caught_in_19_of_20_runs_of_their_case_alone() {
+    for (flaw, case) in [
+        (
+            Flaw::ReadModifyWrite,
+            "concurrency__distinct_keys_lose_nothing",
+        ),
+        (
+            Flaw::ReadModifyWrite,
+            "concurrency__del_racing_set_removes_only_its_key",
+        ),
+        (Flaw::ReadThenWrite, "atomic__incr_64_concurrent_lose_none"),
+        (
+            Flaw::ReadThenWrite,
+            "atomic__compare_and_set_32_concurrent_one_winner",
+        ),
+        (
+            Flaw::TakeNotAtomic,
+            "concurrency__update_racing_take_loses_nothing",
+        ),
+        (
+            Flaw::UpdateExtendsThenWrites,
+            "concurrency__update_racing_del_all_never_resurrects",
+        ),
+        (Flaw::InstanceLock, "instances__distinct_keys_lose_nothing"),
+    ] {
+        caught_19_of_20(flaw, case);
+    }
+}
+
+#[test]
+fn counting_expired_sessions_is_caught() {
+    let report = report_with_capabilities(Flaw::CountsExpired);
+    assert_eq!(report.failed_names(), ["enumerate__lists_live_sessions"]);
+}
+
+#[test]
+fn a_cleanup_that_ignores_its_batch_limit_is_caught() {
+    let report = report_with_capabilities(Flaw::CleanupIgnoresBatch);
+    assert_eq!(
+        report.failed_names(),
+        ["cleanup__removes_only_expired_in_batches"]
+    );
 }

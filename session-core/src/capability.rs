@@ -34,8 +34,9 @@ pub trait SubjectIndex: Store {
 ///
 /// # Contract
 /// - Only expired sessions are removed; a live session is never touched.
-/// - One call removes at most `batch` sessions, so it never holds locks for long; it returns how
-///   many it removed. Several callers (several app instances) may run it at once without deadlock,
+/// - One call removes at most `batch` sessions, so it never holds locks for long, and exactly
+///   `batch` while at least that many are expired (fewer tells the caller none are left, which
+///   [`delete_all_expired`](crate::delete_all_expired) relies on); it returns how many it removed. Several callers (several app instances) may run it at once without deadlock,
 ///   and each expired session is removed once.
 #[async_trait]
 pub trait ExpiredCleanup: Store {

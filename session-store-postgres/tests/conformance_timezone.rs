@@ -5,48 +5,49 @@ mod common;
 
 use std::future::Future;
 
-use conformance_tests::TestStore;
-use session_store_postgres::PostgresStore;
-use session_store_postgres::sqlx::Executor;
+use conformance_tests::{Namespace, TestStore};
 use session_store_postgres::sqlx::postgres::PgPoolOptions;
+use session_store_postgres::sqlx::{Executor, PgPool};
 use tokio::sync::OnceCell;
 
-fn shared() -> std::pin::Pin<Box<dyn Future<Output = PostgresStore> + Send>> {
+/// The run's pool: its connections' `TimeZone` is Pacific/Chatham.
+fn pool() -> std::pin::Pin<Box<dyn Future<Output = PgPool> + Send>> {
     Box::pin(async {
-        static STORE: OnceCell<PostgresStore> = OnceCell::const_new();
-        STORE
-            .get_or_init(|| async {
-                // sqlx asks for UTC when it connects; an application may well set its own zone after.
-                let pool = PgPoolOptions::new()
-                    .max_connections(5)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute("SET TIME ZONE 'Pacific/Chatham'").await?;
-                            Ok(())
-                        })
+        static POOL: OnceCell<PgPool> = OnceCell::const_new();
+        POOL.get_or_init(|| async {
+            // sqlx asks for UTC when it connects; an application may well set its own zone after.
+            let pool = PgPoolOptions::new()
+                .max_connections(5)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("SET TIME ZONE 'Pacific/Chatham'").await?;
+                        Ok(())
                     })
-                    .connect(session_test_support::postgres_url())
-                    .await
-                    .expect("connect");
-                let store = common::store_in_fresh_schema("timezone", Some(pool)).await;
-                let zone: String = session_store_postgres::sqlx::query_scalar("SHOW TimeZone")
-                    .fetch_one(store.pool())
-                    .await
-                    .expect("SHOW TimeZone");
-                assert_eq!(
-                    zone, "Pacific/Chatham",
-                    "the session TimeZone was not applied"
-                );
-                store
-            })
-            .await
-            .clone()
+                })
+                .connect(session_test_support::postgres_url())
+                .await
+                .expect("connect");
+            let zone: String = session_store_postgres::sqlx::query_scalar("SHOW TimeZone")
+                .fetch_one(&pool)
+                .await
+                .expect("SHOW TimeZone");
+            assert_eq!(
+                zone, "Pacific/Chatham",
+                "the session TimeZone was not applied"
+            );
+            pool
+        })
+        .await
+        .clone()
     })
 }
 
-conformance_tests::store_suite!(
-    || async { TestStore::builder(shared().await).subject_index().cleanup().enumerate().build() },
-    subject_index: yes,
-    cleanup: yes,
-    enumerate: yes
-);
+conformance_tests::store_suite! {
+    factory: |ns: Namespace| async move {
+        let store = common::store_for_case("timezone", Some(pool().await), ns).await;
+        TestStore::builder(store).subject_index().cleanup().enumerate().build()
+    },
+    subject_index: true,
+    cleanup: true,
+    enumerate: true,
+}

@@ -1,28 +1,21 @@
-//! The Redis store runs the whole conformance suite against standalone Redis.
+//! The Redis store runs the whole conformance suite against standalone Redis: each case under a
+//! key prefix of its own, each store the case asks for a new client.
 
 mod common;
 
-use conformance_tests::TestStore;
+use conformance_tests::{Namespace, TestStore};
 use session_store_redis::RedisStore;
 use session_test_support::redis_url;
-use tokio::sync::OnceCell;
 
-async fn shared() -> RedisStore {
-    static STORE: OnceCell<RedisStore> = OnceCell::const_new();
-    let connect = || async {
+conformance_tests::store_suite! {
+    factory: |ns: Namespace| async move {
         let url = redis_url();
-        RedisStore::builder(url)
-            .prefix(common::unique_prefix("standalone"))
+        let store = RedisStore::builder(url)
+            .prefix(common::case_prefix("standalone", &ns))
             .connect()
             .await
-            .unwrap_or_else(|e| panic!("cannot connect to Redis at {url}: {e}"))
-    };
-    STORE.get_or_init(connect).await.clone()
+            .unwrap_or_else(|e| panic!("cannot connect to Redis at {url}: {e}"));
+        TestStore::builder(store).subject_index().build()
+    },
+    subject_index: true,
 }
-
-conformance_tests::store_suite!(
-    || async { TestStore::builder(shared().await).subject_index().build() },
-    subject_index: yes,
-    cleanup: no,
-    enumerate: no
-);

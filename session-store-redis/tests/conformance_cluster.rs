@@ -1,28 +1,21 @@
-//! The Redis store runs the whole conformance suite against a 3-master Redis Cluster.
+//! The Redis store runs the whole conformance suite against a 3-master Redis Cluster: each case
+//! under a key prefix of its own, each store the case asks for a new cluster client.
 
 mod common;
 
-use conformance_tests::TestStore;
+use conformance_tests::{Namespace, TestStore};
 use session_store_redis::RedisStore;
 use session_test_support::redis_cluster_urls;
-use tokio::sync::OnceCell;
 
-async fn shared() -> RedisStore {
-    static STORE: OnceCell<RedisStore> = OnceCell::const_new();
-    let connect = || async {
+conformance_tests::store_suite! {
+    factory: |ns: Namespace| async move {
         let urls = redis_cluster_urls();
-        RedisStore::cluster_builder(urls.iter().cloned())
-            .prefix(common::unique_prefix("cluster"))
+        let store = RedisStore::cluster_builder(urls.iter().cloned())
+            .prefix(common::case_prefix("cluster", &ns))
             .connect()
             .await
-            .unwrap_or_else(|e| panic!("cannot connect to Redis Cluster at {urls:?}: {e}"))
-    };
-    STORE.get_or_init(connect).await.clone()
+            .unwrap_or_else(|e| panic!("cannot connect to Redis Cluster at {urls:?}: {e}"));
+        TestStore::builder(store).subject_index().build()
+    },
+    subject_index: true,
 }
-
-conformance_tests::store_suite!(
-    || async { TestStore::builder(shared().await).subject_index().build() },
-    subject_index: yes,
-    cleanup: no,
-    enumerate: no
-);

@@ -1,33 +1,35 @@
-//! The SQLite store runs the whole conformance suite against one database file, with a new store
-//! instance (its own connection pool) per case, so instances share the file as processes would.
+//! The SQLite store runs the whole conformance suite: one database file per case, and a new store
+//! instance (its own connection pool) for each store the case asks for, so a case's two instances
+//! share their file as two processes would.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use conformance_tests::TestStore;
+use conformance_tests::{Namespace, TestStore};
 use session_store_sqlite::SqliteStore;
 
-/// One file for the whole run, in cargo's scratch directory for integration tests.
-fn database() -> &'static PathBuf {
+/// This run's directory, in cargo's scratch directory for integration tests.
+fn directory() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("sqlite-conformance-{}.db", std::process::id()));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+            .join(format!("sqlite-conformance-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
         path
     })
 }
 
-conformance_tests::store_suite!(
-    || async {
-        let store = SqliteStore::open(database())
+conformance_tests::store_suite! {
+    factory: |ns: Namespace| async move {
+        let file = directory().join(format!("{ns}.db"));
+        let store = SqliteStore::open(&file)
             .await
-            .unwrap_or_else(|e| panic!("cannot open {}: {e}", database().display()));
+            .unwrap_or_else(|e| panic!("cannot open {}: {e}", file.display()));
         TestStore::builder(store).subject_index().cleanup().enumerate().build()
     },
-    subject_index: yes,
-    cleanup: yes,
-    enumerate: yes
-);
+    subject_index: true,
+    cleanup: true,
+    enumerate: true,
+}

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use futures::future::try_join_all;
 use serde_json::json;
-use session_core::StoreError;
+use session_core::{Store, StoreError};
 
 use crate::TestStore;
-use crate::check::{CaseResult, Failure, LONG, ensure, ensure_eq, fresh_id, map};
+use crate::cases::concurrency::{OVERLAPPING_ROUNDS, pick};
+use crate::check::{CaseResult, LONG, ensure, ensure_eq, fresh_id, map};
+use crate::race::{Rounds, in_parallel};
 
 /// `get_many` answers the asked keys in order, `None` for a missing key, and `None` for a
 /// missing session; no keys asked of a live session is an empty list.
@@ -101,20 +102,23 @@ pub async fn incr_refuses_what_it_cannot_add(t: TestStore) -> CaseResult {
 /// 64 concurrent increments of one key (on a new session, racing to create it, then on an
 /// existing one) lose none.
 pub async fn incr_64_concurrent_lose_none(t: TestStore) -> CaseResult {
-    for round in 0..3 {
+    incr_concurrently(&[t.store]).await
+}
+
+/// [`incr_64_concurrent_lose_none`], the callers spread over `stores`.
+pub(crate) async fn incr_concurrently(stores: &[Arc<dyn Store>]) -> CaseResult {
+    let mut rounds = Rounds::until_observed(OVERLAPPING_ROUNDS);
+    while let Some(round) = rounds.next() {
         let id = fresh_id();
-        let start = Arc::new(tokio::sync::Barrier::new(64));
-        let tasks = (0..64).map(|_| {
-            let (store, start) = (t.store.clone(), start.clone());
-            tokio::spawn(async move {
-                start.wait().await;
-                store.incr(&id, "n", 1, LONG).await
-            })
-        });
-        let results = try_join_all(tasks)
-            .await
-            .map_err(|e| Failure(format!("a task failed: {e}")))?;
-        let mut seen: Vec<i64> = results.into_iter().collect::<Result<_, _>>()?;
+        if round % 2 == 1 {
+            stores[0].set(&id, "other", json!(0), LONG).await?;
+        }
+        let raced = in_parallel(64, |i| {
+            let store = pick(stores, i);
+            async move { Ok(store.incr(&id, "n", 1, LONG).await?) }
+        })
+        .await?;
+        let mut seen = raced.results;
         seen.sort_unstable();
         ensure_eq!(
             seen,
@@ -122,10 +126,11 @@ pub async fn incr_64_concurrent_lose_none(t: TestStore) -> CaseResult {
             "round {round}: the sums returned"
         );
         ensure_eq!(
-            t.store.get(&id, "n", None).await?,
+            stores[0].get(&id, "n", None).await?,
             Some(json!(64)),
             "round {round}: increments lost"
         );
+        rounds.observed(raced.overlapped);
     }
     Ok(())
 }
@@ -198,35 +203,33 @@ pub async fn compare_and_set_compares_exactly(t: TestStore) -> CaseResult {
 
 /// 32 concurrent compare-and-sets from one value: exactly one wins, each round.
 pub async fn compare_and_set_32_concurrent_one_winner(t: TestStore) -> CaseResult {
+    compare_and_set_concurrently(&[t.store]).await
+}
+
+/// [`compare_and_set_32_concurrent_one_winner`], the callers spread over `stores`.
+pub(crate) async fn compare_and_set_concurrently(stores: &[Arc<dyn Store>]) -> CaseResult {
     let id = fresh_id();
-    t.store.set(&id, "turn", json!(0), LONG).await?;
-    for round in 0..20i64 {
-        let start = Arc::new(tokio::sync::Barrier::new(32));
-        let tasks = (0..32).map(|i| {
-            let (store, start) = (t.store.clone(), start.clone());
-            tokio::spawn(async move {
-                start.wait().await;
-                store
-                    .compare_and_set(&id, "turn", Some(json!(round)), json!(round + 1), LONG)
-                    .await
-                    .map(|won| (i, won))
-            })
-        });
-        let results = try_join_all(tasks)
-            .await
-            .map_err(|e| Failure(format!("a task failed: {e}")))?;
-        let winners = results
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .filter(|(_, won)| *won)
-            .count();
+    stores[0].set(&id, "turn", json!(0), LONG).await?;
+    let mut rounds = Rounds::until_observed(OVERLAPPING_ROUNDS * 5);
+    while let Some(round) = rounds.next() {
+        let turn = round as i64;
+        let raced = in_parallel(32, |i| {
+            let store = pick(stores, i);
+            async move {
+                Ok(store
+                    .compare_and_set(&id, "turn", Some(json!(turn)), json!(turn + 1), LONG)
+                    .await?)
+            }
+        })
+        .await?;
+        let winners = raced.results.iter().filter(|won| **won).count();
         ensure_eq!(winners, 1, "round {round}: winners");
         ensure_eq!(
-            t.store.get(&id, "turn", None).await?,
-            Some(json!(round + 1)),
+            stores[0].get(&id, "turn", None).await?,
+            Some(json!(turn + 1)),
             "round {round}"
         );
+        rounds.observed(raced.overlapped);
     }
     Ok(())
 }

@@ -2,37 +2,27 @@
 //! of their values, and many sessions work side by side.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use futures::future::try_join_all;
 use serde_json::json;
 use session_core::{Change, SessionId, Store};
 
 use crate::TestStore;
 use crate::check::{CaseResult, Failure, LONG, ensure, ensure_eq, fresh_id};
+use crate::race::{Rounds, in_parallel, stagger};
 
 const WRITERS: usize = 64;
 
-/// Runs `task(i)` for `0..n` on separate tokio tasks, all released at once, and waits for all.
-async fn in_parallel<F, Fut>(n: usize, task: F) -> Result<(), Failure>
-where
-    F: Fn(usize) -> Fut,
-    Fut: Future<Output = Result<(), Failure>> + Send + 'static,
-{
-    let start = Arc::new(tokio::sync::Barrier::new(n));
-    let handles = (0..n).map(|i| {
-        let (start, work) = (start.clone(), task(i));
-        tokio::spawn(async move {
-            start.wait().await;
-            work.await
-        })
-    });
-    for joined in try_join_all(handles)
-        .await
-        .map_err(|e| Failure(format!("a writer task failed: {e}")))?
-    {
-        joined?;
-    }
-    Ok(())
+/// Rounds of 64 writers in which calls overlapped, enough to catch a lost write: each such round
+/// holds dozens of overlapping pairs.
+pub(crate) const OVERLAPPING_ROUNDS: usize = 4;
+
+/// Rounds in which a racing pair overlapped with the outcome a case needs.
+const RACING_ROUNDS: usize = 60;
+
+/// The store writer `i` uses: the instances take turns.
+pub(crate) fn pick(stores: &[Arc<dyn Store>], i: usize) -> Arc<dyn Store> {
+    stores[i % stores.len()].clone()
 }
 
 async fn expect_keys(store: &dyn Store, id: &SessionId, n: usize, what: &str) -> CaseResult {
@@ -51,154 +41,177 @@ async fn expect_keys(store: &dyn Store, id: &SessionId, n: usize, what: &str) ->
 /// 64 concurrent `set`s of distinct keys on a new session (racing to create it) and on an
 /// existing one lose nothing.
 pub async fn distinct_keys_lose_nothing(t: TestStore) -> CaseResult {
-    for existing in [false, true] {
+    distinct_keys(&[t.store]).await
+}
+
+/// [`distinct_keys_lose_nothing`], the writers spread over `stores`.
+pub(crate) async fn distinct_keys(stores: &[Arc<dyn Store>]) -> CaseResult {
+    let mut rounds = Rounds::until_observed(OVERLAPPING_ROUNDS);
+    while let Some(round) = rounds.next() {
+        let existing = round % 2 == 1;
         let id = fresh_id();
         if existing {
-            t.store.set(&id, "seed", json!(0), LONG).await?;
+            stores[0].set(&id, "seed", json!(0), LONG).await?;
         }
-        let store = t.store.clone();
-        in_parallel(WRITERS, |i| {
-            let store = store.clone();
+        let raced = in_parallel(WRITERS, |i| {
+            let store = pick(stores, i);
             async move { Ok(store.set(&id, &format!("k{i}"), json!(i), LONG).await?) }
         })
         .await?;
-        expect_keys(
-            &*t.store,
-            &id,
-            WRITERS,
-            if existing {
-                "existing session"
-            } else {
-                "new session"
-            },
-        )
-        .await?;
+        let what = if existing {
+            "an existing session"
+        } else {
+            "a new session"
+        };
+        expect_keys(&*stores[0], &id, WRITERS, &format!("round {round}, {what}")).await?;
+        rounds.observed(raced.overlapped);
     }
     Ok(())
 }
 
 /// Concurrent `set_many` batches of disjoint keys lose nothing.
 pub async fn disjoint_batches_lose_nothing(t: TestStore) -> CaseResult {
-    let id = fresh_id();
-    let store = t.store.clone();
-    in_parallel(16, |i| {
-        let store = store.clone();
-        async move {
-            let batch = (i * 4..i * 4 + 4)
-                .map(|k| Change::Set(format!("k{k}"), json!(k)))
-                .collect();
-            Ok(store.set_many(&id, batch, LONG).await?)
-        }
-    })
-    .await?;
-    expect_keys(&*t.store, &id, 64, "after concurrent batches").await
+    let stores = [t.store];
+    let mut rounds = Rounds::until_observed(OVERLAPPING_ROUNDS);
+    while let Some(round) = rounds.next() {
+        let id = fresh_id();
+        let raced = in_parallel(16, |i| {
+            let store = pick(&stores, i);
+            async move {
+                let batch = (i * 4..i * 4 + 4)
+                    .map(|k| Change::Set(format!("k{k}"), json!(k)))
+                    .collect();
+                Ok(store.set_many(&id, batch, LONG).await?)
+            }
+        })
+        .await?;
+        expect_keys(
+            &*stores[0],
+            &id,
+            64,
+            &format!("round {round}, after concurrent batches"),
+        )
+        .await?;
+        rounds.observed(raced.overlapped);
+    }
+    Ok(())
 }
 
 /// Concurrent writers to one key end with exactly one of the values written.
 pub async fn one_key_ends_with_a_written_value(t: TestStore) -> CaseResult {
-    let id = fresh_id();
-    let store = t.store.clone();
-    in_parallel(32, |i| {
-        let store = store.clone();
-        async move {
-            Ok(store
-                .set(
-                    &id,
-                    "contended",
-                    json!({ "writer": i, "pad": "x".repeat(i * 10) }),
-                    LONG,
-                )
-                .await?)
-        }
-    })
-    .await?;
-    let value = t.store.get(&id, "contended", None).await?;
-    let writer = value
-        .as_ref()
-        .and_then(|v| v["writer"].as_u64())
-        .map(|w| w as usize);
-    let expected = writer.map(|i| json!({ "writer": i, "pad": "x".repeat(i * 10) }));
-    ensure!(
-        writer.is_some_and(|w| w < 32),
-        "the contended key holds {value:?}, which no writer wrote"
-    );
-    ensure_eq!(value, expected, "the contended key holds a torn value");
+    let value_of = |i: usize| json!({ "writer": i, "pad": "x".repeat(i * 10) });
+    let mut rounds = Rounds::until_observed(OVERLAPPING_ROUNDS);
+    while let Some(round) = rounds.next() {
+        let id = fresh_id();
+        let raced = in_parallel(32, |i| {
+            let store = t.store.clone();
+            async move { Ok(store.set(&id, "contended", value_of(i), LONG).await?) }
+        })
+        .await?;
+        let value = t.store.get(&id, "contended", None).await?;
+        let writer = value
+            .as_ref()
+            .and_then(|v| v["writer"].as_u64())
+            .map(|w| w as usize);
+        ensure!(
+            writer.is_some_and(|w| w < 32),
+            "round {round}: the contended key holds {value:?}, which no writer wrote"
+        );
+        ensure_eq!(
+            value,
+            writer.map(value_of),
+            "round {round}: the contended key holds a torn value"
+        );
+        rounds.observed(raced.overlapped);
+    }
     Ok(())
 }
 
 /// `set` racing `extend` and touching reads on the same session loses no key.
 pub async fn set_racing_extend_loses_nothing(t: TestStore) -> CaseResult {
-    let id = fresh_id();
-    t.store.set(&id, "seed", json!(0), LONG).await?;
-    let store = t.store.clone();
-    in_parallel(WRITERS, |i| {
-        let store = store.clone();
-        async move {
-            match i % 4 {
-                0 => {
-                    store.extend(&id, LONG).await?;
+    let mut rounds = Rounds::until_observed(OVERLAPPING_ROUNDS);
+    while let Some(round) = rounds.next() {
+        let id = fresh_id();
+        t.store.set(&id, "seed", json!(0), LONG).await?;
+        let raced = in_parallel(WRITERS, |i| {
+            let store = t.store.clone();
+            async move {
+                match i % 4 {
+                    0 => {
+                        store.extend(&id, LONG).await?;
+                    }
+                    1 => {
+                        store.get_all(&id, Some(LONG)).await?;
+                    }
+                    _ => store.set(&id, &format!("k{i}"), json!(i), LONG).await?,
                 }
-                1 => {
-                    store.get_all(&id, Some(LONG)).await?;
-                }
-                _ => store.set(&id, &format!("k{i}"), json!(i), LONG).await?,
+                Ok(())
             }
-            Ok(())
-        }
-    })
-    .await?;
-    let all = t.store.get_all(&id, None).await?.unwrap_or_default();
-    let lost: Vec<usize> = (0..WRITERS)
-        .filter(|i| i % 4 >= 2 && all.get(&format!("k{i}")) != Some(&json!(i)))
-        .collect();
-    ensure!(
-        lost.is_empty(),
-        "keys lost to concurrent extend/touch: {lost:?}"
-    );
-    ensure_eq!(all.get("seed"), Some(&json!(0)), "the seed key");
+        })
+        .await?;
+        let all = t.store.get_all(&id, None).await?.unwrap_or_default();
+        let lost: Vec<usize> = (0..WRITERS)
+            .filter(|i| i % 4 >= 2 && all.get(&format!("k{i}")) != Some(&json!(i)))
+            .collect();
+        ensure!(
+            lost.is_empty(),
+            "round {round}: keys lost to concurrent extend/touch: {lost:?}"
+        );
+        ensure_eq!(
+            all.get("seed"),
+            Some(&json!(0)),
+            "round {round}: the seed key"
+        );
+        rounds.observed(raced.overlapped);
+    }
     Ok(())
 }
 
 /// `del` of one key racing `set`s of others removes only its own key.
 pub async fn del_racing_set_removes_only_its_key(t: TestStore) -> CaseResult {
-    let id = fresh_id();
-    let victims: Vec<Change> = (0..32)
-        .map(|i| Change::Set(format!("victim{i}"), json!(i)))
-        .collect();
-    t.store.set_many(&id, victims, LONG).await?;
-    let store = t.store.clone();
-    in_parallel(WRITERS, |i| {
-        let store = store.clone();
-        async move {
-            if i % 2 == 0 {
-                store.del(&id, &format!("victim{}", i / 2), LONG).await?;
-            } else {
-                store.set(&id, &format!("k{i}"), json!(i), LONG).await?;
+    let mut rounds = Rounds::until_observed(OVERLAPPING_ROUNDS);
+    while let Some(round) = rounds.next() {
+        let id = fresh_id();
+        let victims: Vec<Change> = (0..32)
+            .map(|i| Change::Set(format!("victim{i}"), json!(i)))
+            .collect();
+        t.store.set_many(&id, victims, LONG).await?;
+        let raced = in_parallel(WRITERS, |i| {
+            let store = t.store.clone();
+            async move {
+                if i % 2 == 0 {
+                    store.del(&id, &format!("victim{}", i / 2), LONG).await?;
+                } else {
+                    store.set(&id, &format!("k{i}"), json!(i), LONG).await?;
+                }
+                Ok(())
             }
-            Ok(())
-        }
-    })
-    .await?;
-    let all = t.store.get_all(&id, None).await?.unwrap_or_default();
-    let lost: Vec<usize> = (1..WRITERS)
-        .step_by(2)
-        .filter(|i| all.get(&format!("k{i}")) != Some(&json!(i)))
-        .collect();
-    ensure!(lost.is_empty(), "keys lost to a concurrent del: {lost:?}");
-    let survivors: Vec<&String> = all.keys().filter(|k| k.starts_with("victim")).collect();
-    ensure!(
-        survivors.is_empty(),
-        "deleted keys came back: {survivors:?}"
-    );
+        })
+        .await?;
+        let all = t.store.get_all(&id, None).await?.unwrap_or_default();
+        let lost: Vec<usize> = (1..WRITERS)
+            .step_by(2)
+            .filter(|i| all.get(&format!("k{i}")) != Some(&json!(i)))
+            .collect();
+        ensure!(
+            lost.is_empty(),
+            "round {round}: keys lost to a concurrent del: {lost:?}"
+        );
+        let survivors: Vec<&String> = all.keys().filter(|k| k.starts_with("victim")).collect();
+        ensure!(
+            survivors.is_empty(),
+            "round {round}: deleted keys came back: {survivors:?}"
+        );
+        rounds.observed(raced.overlapped);
+    }
     Ok(())
 }
 
 /// 200 sessions written and read in parallel each hold exactly their own data.
 pub async fn many_sessions_in_parallel(t: TestStore) -> CaseResult {
     let ids: Arc<Vec<SessionId>> = Arc::new((0..200).map(|_| fresh_id()).collect());
-    let store = t.store.clone();
     in_parallel(ids.len(), |i| {
-        let (store, ids) = (store.clone(), ids.clone());
+        let (store, ids) = (t.store.clone(), ids.clone());
         async move {
             let id = &ids[i];
             store.set(id, "owner", json!(i), LONG).await?;
@@ -209,51 +222,83 @@ pub async fn many_sessions_in_parallel(t: TestStore) -> CaseResult {
             Ok(())
         }
     })
-    .await
+    .await?;
+    Ok(())
 }
 
-/// On a new session holding `k`, an `update` setting `late` racing `other(store, id)`, both
-/// spawned at once; answers the session, what `update` returned, and what `other` did.
+/// How an `update` and the call racing it went.
+struct UpdateRace<T> {
+    id: SessionId,
+    /// What `update` returned.
+    written: bool,
+    /// What the other call returned.
+    other: T,
+    /// Whether the other call began before `update` returned and ended after it began.
+    overlapped: bool,
+}
+
+/// On a new session holding `k` (written through `stores[0]`), an `update` through `stores[0]`
+/// setting `late`, racing `other` through the last store; the other call starts after `round % 8`
+/// yields, so the rounds scan the points where it can land.
 async fn update_racing<T, F, Fut>(
-    t: &TestStore,
+    stores: &[Arc<dyn Store>],
     round: usize,
     other: F,
-) -> Result<(SessionId, bool, T), Failure>
+) -> Result<UpdateRace<T>, Failure>
 where
     T: Send + 'static,
     F: FnOnce(Arc<dyn Store>, SessionId) -> Fut,
     Fut: Future<Output = Result<T, session_core::StoreError>> + Send + 'static,
 {
     let id = fresh_id();
-    t.store.set(&id, "k", json!(0), LONG).await?;
-    let store = t.store.clone();
+    stores[0].set(&id, "k", json!(0), LONG).await?;
+    let store = stores[0].clone();
     let flush = tokio::spawn(async move {
-        store
+        let began = Instant::now();
+        let written = store
             .update(&id, vec![Change::Set("late".into(), json!(round))], LONG)
-            .await
+            .await;
+        (began, Instant::now(), written)
     });
-    let racing = tokio::spawn(other(t.store.clone(), id));
+    let call = other(stores[stores.len() - 1].clone(), id);
+    let racing = tokio::spawn(async move {
+        stagger(round % 8).await;
+        let began = Instant::now();
+        let done = call.await;
+        (began, Instant::now(), done)
+    });
     let joined = |e: tokio::task::JoinError| Failure(format!("a task failed: {e}"));
-    let written = flush.await.map_err(joined)??;
-    let done = racing.await.map_err(joined)??;
-    Ok((id, written, done))
+    let (update_began, update_ended, written) = flush.await.map_err(joined)?;
+    let (other_began, other_ended, other) = racing.await.map_err(joined)?;
+    Ok(UpdateRace {
+        id,
+        written: written?,
+        other: other?,
+        overlapped: other_began < update_ended && update_began < other_ended,
+    })
 }
 
 /// `update` racing `del_all` on one session never brings it back: after both, it is gone. This is
 /// a request's flush racing a logout.
 pub async fn update_racing_del_all_never_resurrects(t: TestStore) -> CaseResult {
-    for round in 0..100 {
-        let (id, _, ()) = update_racing(
-            &t,
-            round,
-            |store, id| async move { store.del_all(&id).await },
-        )
+    update_racing_del_all(&[t.store]).await
+}
+
+/// [`update_racing_del_all_never_resurrects`], the two calls on `stores`' first and last.
+pub(crate) async fn update_racing_del_all(stores: &[Arc<dyn Store>]) -> CaseResult {
+    let mut rounds = Rounds::until_observed(RACING_ROUNDS);
+    while let Some(round) = rounds.next() {
+        let race = update_racing(stores, round, |store, id| async move {
+            store.del_all(&id).await
+        })
         .await?;
         ensure_eq!(
-            t.store.get_all(&id, None).await?,
+            stores[0].get_all(&race.id, None).await?,
             None,
-            "round {round}: the removed session came back"
+            "round {round}: the removed session came back (update returned {})",
+            race.written
         );
+        rounds.observed(race.overlapped && race.written);
     }
     Ok(())
 }
@@ -262,20 +307,30 @@ pub async fn update_racing_del_all_never_resurrects(t: TestStore) -> CaseResult 
 /// what `take` returned, one it refused (`false`) is nowhere, and the session stays removed.
 /// This is what lets a session move to a new id (rotation) without dropping a racing write.
 pub async fn update_racing_take_loses_nothing(t: TestStore) -> CaseResult {
-    for round in 0..100 {
-        let (id, written, taken) =
-            update_racing(&t, round, |store, id| async move { store.take(&id).await }).await?;
-        let taken = taken.ok_or_else(|| Failure(format!("round {round}: take found nothing")))?;
+    let stores = [t.store];
+    let mut rounds = Rounds::until_observed(RACING_ROUNDS);
+    while let Some(round) = rounds.next() {
+        let race = update_racing(
+            &stores,
+            round,
+            |store, id| async move { store.take(&id).await },
+        )
+        .await?;
+        let taken = race
+            .other
+            .ok_or_else(|| Failure(format!("round {round}: take found nothing")))?;
         ensure_eq!(
             taken.get("late").is_some(),
-            written,
-            "round {round}: update returned {written} but take returned {taken:?}"
+            race.written,
+            "round {round}: update returned {} but take returned {taken:?}",
+            race.written
         );
         ensure_eq!(
-            t.store.get_all(&id, None).await?,
+            stores[0].get_all(&race.id, None).await?,
             None,
             "round {round}: the taken session came back"
         );
+        rounds.observed(race.overlapped && race.written);
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod concurrency;
 pub mod crud;
 pub mod enumerate;
 pub mod input;
+pub mod instances;
 pub mod isolation;
 pub mod model;
 pub mod subject;

@@ -1,20 +1,22 @@
-//! Model-based: random operation sequences, checked step by step against a `HashMap` model, with
-//! the seed and a shrunk failing sequence in the report.
+//! Model-based: random sequences of every operation (and of the subject index, when declared),
+//! each step through one of two instances on one backend, checked step by step against a
+//! `HashMap` model, with the seed and a shrunk failing sequence in the report.
 
 use std::collections::HashMap;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
-use session_core::{Change, Map, SessionId, Store};
+use session_core::{Change, Map, SessionId};
 
-use crate::TestStore;
-use crate::check::{CaseResult, Failure, LONG, fresh_id};
+use crate::check::{CaseResult, Failure, LONG, fresh_id, fresh_subject};
+use crate::{Capability, TestStore};
 
 /// The environment variable that fixes the seed, to replay a reported failure.
 pub const SEED_VAR: &str = "CONFORMANCE_SEED";
 
 const SESSIONS: usize = 3;
+const SUBJECTS: usize = 2;
 const KEYS: [&str; 4] = ["a", "b:*", "%_", "🦀"];
 const SEQUENCES: usize = 16;
 const STEPS: usize = 60;
@@ -34,6 +36,16 @@ enum Op {
     GetMany(usize, Vec<&'static str>),
     Incr(usize, &'static str, i64),
     CompareAndSet(usize, &'static str, Option<i64>, i64),
+    Bind(usize, usize),
+    List(usize),
+    Revoke(usize),
+}
+
+/// One step: an operation, through instance `0` or `1`.
+#[derive(Debug, Clone)]
+struct Step {
+    on: usize,
+    op: Op,
 }
 
 /// What one step answered.
@@ -46,10 +58,21 @@ enum Answer {
     Many(Option<Vec<Option<Value>>>),
     Counted(i64),
     Swapped(bool),
+    Bound(bool),
+    Listed(Vec<usize>),
+    Revoked(u64),
 }
 
-fn random_op(rng: &mut StdRng) -> Op {
+fn random_op(rng: &mut StdRng, subjects: bool) -> Op {
     let s = rng.random_range(0..SESSIONS);
+    if subjects && rng.random_bool(0.12) {
+        let j = rng.random_range(0..SUBJECTS);
+        return match rng.random_range(0..3) {
+            0 => Op::Bind(s, j),
+            1 => Op::List(j),
+            _ => Op::Revoke(j),
+        };
+    }
     let key = |rng: &mut StdRng| KEYS[rng.random_range(0..KEYS.len())];
     let changes = |rng: &mut StdRng| -> Vec<(&'static str, Option<i64>)> {
         let n = rng.random_range(0..4);
@@ -86,33 +109,50 @@ fn random_op(rng: &mut StdRng) -> Op {
     }
 }
 
-/// The reference: sessions that exist, each a map. Expiry never happens (TTLs are long).
+/// The reference: sessions that exist, each a map, and the subject each is bound to. Expiry
+/// never happens (TTLs are long).
 #[derive(Default)]
-struct Model(HashMap<usize, Map>);
+struct Model {
+    sessions: HashMap<usize, Map>,
+    bound: HashMap<usize, usize>,
+}
 
 impl Model {
+    fn end(&mut self, s: usize) -> Option<Map> {
+        self.bound.remove(&s);
+        self.sessions.remove(&s)
+    }
+
+    fn bound_to(&self, j: usize) -> Vec<usize> {
+        let mut listed: Vec<usize> = (0..SESSIONS)
+            .filter(|s| self.bound.get(s) == Some(&j))
+            .collect();
+        listed.sort_unstable();
+        listed
+    }
+
     fn apply(&mut self, op: &Op) -> Answer {
         match op {
-            Op::Get(s, k, _) => Answer::One(self.0.get(s).and_then(|m| m.get(*k).cloned())),
-            Op::GetAll(s, _) => Answer::All(self.0.get(s).cloned()),
+            Op::Get(s, k, _) => Answer::One(self.sessions.get(s).and_then(|m| m.get(*k).cloned())),
+            Op::GetAll(s, _) => Answer::All(self.sessions.get(s).cloned()),
             Op::Set(s, k, v) => {
-                self.0
+                self.sessions
                     .entry(*s)
                     .or_default()
                     .insert(k.to_string(), json!(v));
                 Answer::Done
             }
             Op::Del(s, k) => {
-                if let Some(m) = self.0.get_mut(s) {
+                if let Some(m) = self.sessions.get_mut(s) {
                     m.remove(*k);
                 }
                 Answer::Done
             }
             Op::DelAll(s) => {
-                self.0.remove(s);
+                self.end(*s);
                 Answer::Done
             }
-            Op::Extend(s) => Answer::Extended(self.0.contains_key(s)),
+            Op::Extend(s) => Answer::Extended(self.sessions.contains_key(s)),
             Op::SetMany(s, changes) => {
                 for (k, v) in changes {
                     match v {
@@ -123,21 +163,21 @@ impl Model {
                 Answer::Done
             }
             Op::Update(s, changes) => {
-                let live = self.0.contains_key(s);
+                let live = self.sessions.contains_key(s);
                 if live {
                     self.apply(&Op::SetMany(*s, changes.clone()));
                 }
                 Answer::Extended(live)
             }
-            Op::Take(s) => Answer::All(self.0.remove(s)),
+            Op::Take(s) => Answer::All(self.end(*s)),
             Op::GetMany(s, keys) => Answer::Many(
-                self.0
+                self.sessions
                     .get(s)
                     .map(|m| keys.iter().map(|k| m.get(*k).cloned()).collect()),
             ),
             Op::Incr(s, k, delta) => {
                 let now = self
-                    .0
+                    .sessions
                     .get(s)
                     .and_then(|m| m.get(*k))
                     .and_then(Value::as_i64);
@@ -146,12 +186,27 @@ impl Model {
                 Answer::Counted(next)
             }
             Op::CompareAndSet(s, k, expected, new) => {
-                let now = self.0.get(s).and_then(|m| m.get(*k)).cloned();
+                let now = self.sessions.get(s).and_then(|m| m.get(*k)).cloned();
                 if now != expected.map(|e| json!(e)) {
                     return Answer::Swapped(false);
                 }
                 self.apply(&Op::Set(*s, k, *new));
                 Answer::Swapped(true)
+            }
+            Op::Bind(s, j) => {
+                let live = self.sessions.contains_key(s);
+                if live {
+                    self.bound.insert(*s, *j);
+                }
+                Answer::Bound(live)
+            }
+            Op::List(j) => Answer::Listed(self.bound_to(*j)),
+            Op::Revoke(j) => {
+                let ended = self.bound_to(*j);
+                for s in &ended {
+                    self.end(*s);
+                }
+                Answer::Revoked(ended.len() as u64)
             }
         }
     }
@@ -167,8 +222,16 @@ fn changes_of(changes: &[(&'static str, Option<i64>)]) -> Vec<Change> {
         .collect()
 }
 
-async fn run_op(store: &dyn Store, ids: &[SessionId], op: &Op) -> Result<Answer, Failure> {
+/// The sessions and subjects of one run of a sequence, fresh each time.
+struct Names {
+    ids: Vec<SessionId>,
+    subjects: Vec<String>,
+}
+
+async fn run_op(t: &TestStore, names: &Names, op: &Op) -> Result<Answer, Failure> {
+    let (store, ids) = (&*t.store, &names.ids);
     let touch = |t: bool| t.then_some(LONG);
+    let index = || crate::cases::subject::index(t);
     Ok(match op {
         Op::Get(s, k, t) => Answer::One(store.get(&ids[*s], k, touch(*t)).await?),
         Op::GetAll(s, t) => Answer::All(store.get_all(&ids[*s], touch(*t)).await?),
@@ -194,20 +257,50 @@ async fn run_op(store: &dyn Store, ids: &[SessionId], op: &Op) -> Result<Answer,
                 .compare_and_set(&ids[*s], k, expected.map(|e| json!(e)), json!(new), LONG)
                 .await?,
         ),
+        Op::Bind(s, j) => {
+            Answer::Bound(index()?.bind_subject(&ids[*s], &names.subjects[*j]).await?)
+        }
+        Op::List(j) => {
+            let listed = index()?.subject_sessions(&names.subjects[*j]).await?;
+            let mut found = Vec::new();
+            for id in listed {
+                match ids.iter().position(|known| *known == id) {
+                    Some(s) => found.push(s),
+                    None => {
+                        return Err(Failure(format!(
+                            "subject_sessions listed {id}, a session this sequence never made"
+                        )));
+                    }
+                }
+            }
+            found.sort_unstable();
+            Answer::Listed(found)
+        }
+        Op::Revoke(j) => Answer::Revoked(index()?.revoke_subject(&names.subjects[*j]).await?),
     })
 }
 
-/// Runs `ops` on fresh sessions; on the first disagreement returns its step and both answers.
-async fn first_mismatch(store: &dyn Store, ops: &[Op]) -> Result<Option<(usize, String)>, Failure> {
-    let ids: Vec<SessionId> = (0..SESSIONS).map(|_| fresh_id()).collect();
+/// Runs `steps` on fresh sessions and subjects, each through its instance; on the first
+/// disagreement returns its step and both answers.
+async fn first_mismatch(
+    instances: &[TestStore; 2],
+    steps: &[Step],
+) -> Result<Option<(usize, String)>, Failure> {
+    let names = Names {
+        ids: (0..SESSIONS).map(|_| fresh_id()).collect(),
+        subjects: (0..SUBJECTS).map(|_| fresh_subject()).collect(),
+    };
     let mut model = Model::default();
-    for (step, op) in ops.iter().enumerate() {
-        let actual = run_op(store, &ids, op).await?;
-        let expected = model.apply(op);
+    for (n, step) in steps.iter().enumerate() {
+        let actual = run_op(&instances[step.on], &names, &step.op).await?;
+        let expected = model.apply(&step.op);
         if actual != expected {
             return Ok(Some((
-                step,
-                format!("{op:?}: store gave {actual:?}, model expected {expected:?}"),
+                n,
+                format!(
+                    "{:?} through instance {}: store gave {actual:?}, model expected {expected:?}",
+                    step.op, step.on
+                ),
             )));
         }
     }
@@ -215,7 +308,7 @@ async fn first_mismatch(store: &dyn Store, ops: &[Op]) -> Result<Option<(usize, 
 }
 
 /// Shrinks a failing sequence: drops chunks, then single steps, while it still fails.
-async fn shrink(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<Op>, Failure> {
+async fn shrink(instances: &[TestStore; 2], mut ops: Vec<Step>) -> Result<Vec<Step>, Failure> {
     let mut chunk = ops.len() / 2;
     let mut budget = 400;
     while chunk >= 1 && budget > 0 {
@@ -224,7 +317,7 @@ async fn shrink(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<Op>, Failure>
             budget -= 1;
             let mut candidate = ops.clone();
             candidate.drain(start..(start + chunk).min(ops.len()));
-            if first_mismatch(store, &candidate).await?.is_some() {
+            if first_mismatch(instances, &candidate).await?.is_some() {
                 ops = candidate;
             } else {
                 start += chunk;
@@ -235,25 +328,35 @@ async fn shrink(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<Op>, Failure>
     Ok(ops)
 }
 
-/// Random sequences of every operation over a few sessions and awkward keys agree, step by step,
-/// with a `HashMap` model. A failure names the seed (replay it with `CONFORMANCE_SEED`) and prints
-/// the shrunk sequence.
-pub async fn random_sequences_match_model(t: TestStore) -> CaseResult {
+/// Random sequences of every operation (and of the subject index, when the store declares it),
+/// each step through one of two instances, agree step by step with a `HashMap` model. A failure
+/// names the seed (replay it with `CONFORMANCE_SEED`) and prints the shrunk sequence.
+pub async fn random_sequences_match_model(a: TestStore, b: TestStore) -> CaseResult {
     let seed = match std::env::var(SEED_VAR) {
         Ok(text) => text
             .parse()
             .map_err(|_| Failure(format!("{SEED_VAR}={text:?} is not a u64")))?,
         Err(_) => rand::rng().random::<u64>(),
     };
+    let subjects = a.has(Capability::SubjectIndex);
+    let instances = [a, b];
     let mut rng = StdRng::seed_from_u64(seed);
     for sequence in 0..SEQUENCES {
-        let ops: Vec<Op> = (0..STEPS).map(|_| random_op(&mut rng)).collect();
-        if let Some((step, what)) = first_mismatch(&*t.store, &ops).await? {
-            let shrunk = shrink(&*t.store, ops).await?;
-            let lines: Vec<String> = shrunk.iter().map(|op| format!("    {op:?}")).collect();
+        let steps: Vec<Step> = (0..STEPS)
+            .map(|_| Step {
+                on: rng.random_range(0..2),
+                op: random_op(&mut rng, subjects),
+            })
+            .collect();
+        if let Some((step, what)) = first_mismatch(&instances, &steps).await? {
+            let shrunk = shrink(&instances, steps).await?;
+            let lines: Vec<String> = shrunk
+                .iter()
+                .map(|step| format!("    {:?} through instance {}", step.op, step.on))
+                .collect();
             return Err(Failure(format!(
                 "sequence {sequence}, step {step}: {what}\n  seed {seed} (replay with {SEED_VAR}={seed})\n  \
-                 shrunk to {} steps (sessions 0..{SESSIONS} on fresh ids):\n{}",
+                 shrunk to {} steps (sessions 0..{SESSIONS}, subjects 0..{SUBJECTS}, fresh each run):\n{}",
                 shrunk.len(),
                 lines.join("\n")
             )));

@@ -11,13 +11,16 @@ use crate::check::{
 };
 use crate::{Capability, TestStore};
 
-fn index(t: &TestStore) -> Result<Arc<dyn SubjectIndex>, Failure> {
+pub(crate) fn index(t: &TestStore) -> Result<Arc<dyn SubjectIndex>, Failure> {
     t.subjects
         .clone()
         .ok_or_else(|| Failure(crate::runner::lacks(Capability::SubjectIndex)))
 }
 
-async fn listed(index: &dyn SubjectIndex, subject: &str) -> Result<HashSet<SessionId>, Failure> {
+pub(crate) async fn listed(
+    index: &dyn SubjectIndex,
+    subject: &str,
+) -> Result<HashSet<SessionId>, Failure> {
     Ok(index.subject_sessions(subject).await?.into_iter().collect())
 }
 

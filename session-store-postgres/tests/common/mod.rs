@@ -50,3 +50,28 @@ async fn fresh(
         .unwrap_or_else(|e| panic!("migrate failed: {e:?}"));
     store
 }
+
+/// A migrated store for one conformance case: in this run's schema (named after `tag`, made on
+/// first use, on `pool` or a pool of the store's own making), in tables named after the case's
+/// namespace. Called again with the namespace, it gives another store on the same tables.
+#[allow(dead_code)]
+pub fn store_for_case(
+    tag: &'static str,
+    pool: Option<PgPool>,
+    namespace: conformance_tests::Namespace,
+) -> Pin<Box<dyn Future<Output = PostgresStore> + Send>> {
+    Box::pin(async move {
+        static RUN: tokio::sync::OnceCell<PostgresStore> = tokio::sync::OnceCell::const_new();
+        let run = RUN.get_or_init(|| fresh(tag, pool, |b| b)).await;
+        let store = PostgresStore::builder()
+            .schema(run.schema())
+            .table(namespace.as_str())
+            .build(run.pool().clone())
+            .expect("valid names");
+        store
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("migrate failed: {e:?}"));
+        store
+    })
+}
