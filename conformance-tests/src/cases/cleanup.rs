@@ -8,7 +8,7 @@ use session_core::{ExpiredCleanup, SessionId, delete_all_expired};
 use crate::check::{CaseResult, Failure, LONG, SHORT, ensure, ensure_eq, eventually, fresh_id};
 use crate::{Capability, TestStore};
 
-fn cleaner(t: &TestStore) -> Result<Arc<dyn ExpiredCleanup>, Failure> {
+pub(crate) fn cleaner(t: &TestStore) -> Result<Arc<dyn ExpiredCleanup>, Failure> {
     t.cleanup
         .clone()
         .ok_or_else(|| Failure(crate::runner::lacks(Capability::Cleanup)))

@@ -9,7 +9,7 @@ use session_core::{Enumerate, SessionId};
 use crate::check::{CaseResult, Failure, LONG, SHORT, ensure, ensure_eq, eventually, fresh_id};
 use crate::{Capability, TestStore};
 
-fn enumerator(t: &TestStore) -> Result<Arc<dyn Enumerate>, Failure> {
+pub(crate) fn enumerator(t: &TestStore) -> Result<Arc<dyn Enumerate>, Failure> {
     t.enumerate
         .clone()
         .ok_or_else(|| Failure(crate::runner::lacks(Capability::Enumerate)))

@@ -1,8 +1,8 @@
-//! Model-based: random sequences of every operation (and of the subject index, when declared),
+//! Model-based: random sequences of every operation (and of each capability the store declares),
 //! each step through one of two instances on one backend, checked step by step against a
 //! `HashMap` model, with the seed and a shrunk failing sequence in the report.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -39,6 +39,9 @@ enum Op {
     Bind(usize, usize),
     List(usize),
     Revoke(usize),
+    Count,
+    Ids,
+    Cleanup(usize),
 }
 
 /// One step: an operation, through instance `0` or `1`.
@@ -61,11 +64,31 @@ enum Answer {
     Bound(bool),
     Listed(Vec<usize>),
     Revoked(u64),
+    Sessions(u64),
+    Cleaned(u64),
 }
 
-fn random_op(rng: &mut StdRng, subjects: bool) -> Op {
+/// The capabilities a sequence may use, as the store declares them.
+#[derive(Clone, Copy)]
+struct Capabilities {
+    subjects: bool,
+    enumerate: bool,
+    cleanup: bool,
+}
+
+fn random_op(rng: &mut StdRng, can: Capabilities) -> Op {
     let s = rng.random_range(0..SESSIONS);
-    if subjects && rng.random_bool(0.12) {
+    if can.enumerate && rng.random_bool(0.04) {
+        return if rng.random_bool(0.5) {
+            Op::Count
+        } else {
+            Op::Ids
+        };
+    }
+    if can.cleanup && rng.random_bool(0.03) {
+        return Op::Cleanup(rng.random_range(1..4));
+    }
+    if can.subjects && rng.random_bool(0.12) {
         let j = rng.random_range(0..SUBJECTS);
         return match rng.random_range(0..3) {
             0 => Op::Bind(s, j),
@@ -201,6 +224,14 @@ impl Model {
                 Answer::Bound(live)
             }
             Op::List(j) => Answer::Listed(self.bound_to(*j)),
+            Op::Count => Answer::Sessions(self.sessions.len() as u64),
+            Op::Ids => {
+                let mut ids: Vec<usize> = self.sessions.keys().copied().collect();
+                ids.sort_unstable();
+                Answer::Listed(ids)
+            }
+            // Nothing expires in a sequence: there is never anything to clean.
+            Op::Cleanup(_) => Answer::Cleaned(0),
             Op::Revoke(j) => {
                 let ended = self.bound_to(*j);
                 for s in &ended {
@@ -222,16 +253,38 @@ fn changes_of(changes: &[(&'static str, Option<i64>)]) -> Vec<Change> {
         .collect()
 }
 
-/// The sessions and subjects of one run of a sequence, fresh each time.
+/// The sessions and subjects of one run of a sequence, fresh each time, and the sessions earlier
+/// runs left in the namespace (with `Enumerate`), which counts and lists leave out.
 struct Names {
     ids: Vec<SessionId>,
     subjects: Vec<String>,
+    earlier: HashSet<SessionId>,
+}
+
+/// The sessions `listed` by `what`, as sorted indices into this run's ids; a session the sequence
+/// never made (the namespace holds nothing else) fails the case.
+fn indices(names: &Names, listed: Vec<SessionId>, what: &str) -> Result<Vec<usize>, Failure> {
+    let mut found = Vec::new();
+    for id in listed {
+        match names.ids.iter().position(|known| *known == id) {
+            Some(s) => found.push(s),
+            None => {
+                return Err(Failure(format!(
+                    "{what} listed {id}, a session this sequence never made"
+                )));
+            }
+        }
+    }
+    found.sort_unstable();
+    Ok(found)
 }
 
 async fn run_op(t: &TestStore, names: &Names, op: &Op) -> Result<Answer, Failure> {
     let (store, ids) = (&*t.store, &names.ids);
     let touch = |t: bool| t.then_some(LONG);
     let index = || crate::cases::subject::index(t);
+    let enumerator = || crate::cases::enumerate::enumerator(t);
+    let cleaner = || crate::cases::cleanup::cleaner(t);
     Ok(match op {
         Op::Get(s, k, t) => Answer::One(store.get(&ids[*s], k, touch(*t)).await?),
         Op::GetAll(s, t) => Answer::All(store.get_all(&ids[*s], touch(*t)).await?),
@@ -260,22 +313,18 @@ async fn run_op(t: &TestStore, names: &Names, op: &Op) -> Result<Answer, Failure
         Op::Bind(s, j) => {
             Answer::Bound(index()?.bind_subject(&ids[*s], &names.subjects[*j]).await?)
         }
-        Op::List(j) => {
-            let listed = index()?.subject_sessions(&names.subjects[*j]).await?;
-            let mut found = Vec::new();
-            for id in listed {
-                match ids.iter().position(|known| *known == id) {
-                    Some(s) => found.push(s),
-                    None => {
-                        return Err(Failure(format!(
-                            "subject_sessions listed {id}, a session this sequence never made"
-                        )));
-                    }
-                }
-            }
-            found.sort_unstable();
-            Answer::Listed(found)
+        Op::List(j) => Answer::Listed(indices(
+            names,
+            index()?.subject_sessions(&names.subjects[*j]).await?,
+            "subject_sessions",
+        )?),
+        Op::Count => Answer::Sessions(enumerator()?.count().await? - names.earlier.len() as u64),
+        Op::Ids => {
+            let ids = enumerator()?.ids().await?;
+            let new = ids.into_iter().filter(|id| !names.earlier.contains(id));
+            Answer::Listed(indices(names, new.collect(), "ids")?)
         }
+        Op::Cleanup(batch) => Answer::Cleaned(cleaner()?.delete_expired(*batch).await?),
         Op::Revoke(j) => Answer::Revoked(index()?.revoke_subject(&names.subjects[*j]).await?),
     })
 }
@@ -286,9 +335,14 @@ async fn first_mismatch(
     instances: &[TestStore; 2],
     steps: &[Step],
 ) -> Result<Option<(usize, String)>, Failure> {
+    let earlier = match crate::cases::enumerate::enumerator(&instances[0]) {
+        Ok(enumerator) => enumerator.ids().await?.into_iter().collect(),
+        Err(_) => HashSet::new(),
+    };
     let names = Names {
         ids: (0..SESSIONS).map(|_| fresh_id()).collect(),
         subjects: (0..SUBJECTS).map(|_| fresh_subject()).collect(),
+        earlier,
     };
     let mut model = Model::default();
     for (n, step) in steps.iter().enumerate() {
@@ -328,7 +382,8 @@ async fn shrink(instances: &[TestStore; 2], mut ops: Vec<Step>) -> Result<Vec<St
     Ok(ops)
 }
 
-/// Random sequences of every operation (and of the subject index, when the store declares it),
+/// Random sequences of every operation (and of each capability the store declares: binding,
+/// listing and revoking subjects, counting and listing sessions, cleanup),
 /// each step through one of two instances, agree step by step with a `HashMap` model. A failure
 /// names the seed (replay it with `CONFORMANCE_SEED`) and prints the shrunk sequence.
 pub async fn random_sequences_match_model(a: TestStore, b: TestStore) -> CaseResult {
@@ -338,14 +393,18 @@ pub async fn random_sequences_match_model(a: TestStore, b: TestStore) -> CaseRes
             .map_err(|_| Failure(format!("{SEED_VAR}={text:?} is not a u64")))?,
         Err(_) => rand::rng().random::<u64>(),
     };
-    let subjects = a.has(Capability::SubjectIndex);
+    let can = Capabilities {
+        subjects: a.has(Capability::SubjectIndex),
+        enumerate: a.has(Capability::Enumerate),
+        cleanup: a.has(Capability::Cleanup),
+    };
     let instances = [a, b];
     let mut rng = StdRng::seed_from_u64(seed);
     for sequence in 0..SEQUENCES {
         let steps: Vec<Step> = (0..STEPS)
             .map(|_| Step {
                 on: rng.random_range(0..2),
-                op: random_op(&mut rng, subjects),
+                op: random_op(&mut rng, can),
             })
             .collect();
         if let Some((step, what)) = first_mismatch(&instances, &steps).await? {
