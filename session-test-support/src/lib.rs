@@ -7,17 +7,22 @@
 //! - `counting`: [`CountingStore`], a real store whose calls are counted.
 //! - `outage`: [`assert_unavailable`] and [`until_recovered`] for the outage tests.
 //! - `process`: free ports, waiting for a port, finding binaries, teardown after exit.
+//! - `mysql`: [`mysql_url`], per-run table prefixes, and [`MariaDbServer`] for outage tests.
 //! - `postgres`: [`postgres_url`], per-run schemas, and [`PgCluster`] for outage tests.
 //! - `redis`: [`redis_url`], [`redis_cluster_urls`], [`RedisServer`] for outage tests,
 //!   [`RedisCluster`], and [`redis_cli_output`] for inspection.
 
 mod counting;
+mod mysql;
 mod outage;
 mod postgres;
 pub mod process;
 mod redis;
 
 pub use counting::{CountingStore, Counts};
+pub use mysql::{
+    MariaDbServer, TABLE_PREFIX, drop_tables_after_run, mysql_url, unique_table_prefix,
+};
 pub use outage::{assert_unavailable, until_recovered};
 pub use postgres::{PgCluster, SCHEMA_PREFIX, drop_schema_after_run, postgres_url, unique_schema};
 pub use redis::{RedisCluster, RedisServer, redis_cli_output, redis_cluster_urls, redis_url};
