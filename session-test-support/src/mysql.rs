@@ -116,7 +116,9 @@ impl MariaDbServer {
             .tempdir()
             .expect("temp dir");
         let mut init = Command::new(install);
-        init.arg(format!("--datadir={}", dir.path().join("data").display()))
+        // `--no-defaults` first: the machine's my.cnf (a running server's paths) must not apply.
+        init.arg("--no-defaults")
+            .arg(format!("--datadir={}", dir.path().join("data").display()))
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
             .arg(format!("--user={}", current_user()));
         run(&mut init, "mariadb-install-db");
@@ -163,7 +165,9 @@ impl MariaDbServer {
             ))
             .arg(format!("--port={}", self.port))
             .arg("--bind-address=127.0.0.1")
-            .args(["--innodb-flush-log-at-trx-commit=0", "--skip-log-bin"])
+            // 2: the log reaches the OS at each commit, so a killed server (not machine) keeps
+            // every acknowledged write, as the outage tests require; no fsync, for speed.
+            .args(["--innodb-flush-log-at-trx-commit=2", "--skip-log-bin"])
             .arg(format!("--user={}", current_user()))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
