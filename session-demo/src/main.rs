@@ -11,7 +11,8 @@ usage: session-demo [--store URL] [--addr ADDR] [--secure-cookies]
 
   --store URL         where sessions live (default: sqlite://session-demo.db):
                       sqlite://<path>, sqlite::memory:, memory://, redis://host:6379,
-                      redis+cluster://host:port,host:port, postgres://user@host:5432/db
+                      redis+cluster://host:port,host:port, postgres://user@host:5432/db,
+                      mysql://user:pass@host:3306/db (MySQL or MariaDB)
   --addr ADDR         the address to serve on (default: 127.0.0.1:3000)
   --secure-cookies    send the cookie only over HTTPS (behind TLS; the default cookie of the
                       library, off here because the demo serves plain HTTP)

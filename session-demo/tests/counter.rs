@@ -93,4 +93,5 @@ on_every_backend!(
     counter_redis: Redis,
     counter_redis_cluster: RedisCluster,
     counter_postgres: Postgres,
+    counter_mysql: MySql,
 );

@@ -168,6 +168,7 @@ on_every_backend!(
     fixation_sqlite: Sqlite,
     fixation_redis: Redis,
     fixation_postgres: Postgres,
+    fixation_mysql: MySql,
 );
 
 /// The subject the session of `token` is bound to, if it loads.

@@ -113,6 +113,8 @@ enum Backend {
     Sqlite(Arc<session_store_sqlite::SqliteStore>),
     #[cfg(feature = "postgres")]
     Postgres(Arc<session_store_postgres::PostgresStore>),
+    #[cfg(feature = "mysql")]
+    MySql(Arc<session_store_mysql::MySqlStore>),
     #[cfg(feature = "redis")]
     Redis(Arc<session_store_redis::RedisStore>),
 }
@@ -169,6 +171,16 @@ async fn open(target: Target) -> Result<Backend, ConnectError> {
             store.migrate().await.map_err(failed("postgres"))?;
             Ok(Backend::Postgres(Arc::new(store)))
         }
+        #[cfg(feature = "mysql")]
+        Target::MySql { url, table } => {
+            let mut builder = session_store_mysql::MySqlStore::builder();
+            if let Some(table) = table {
+                builder = builder.table(table);
+            }
+            let store = builder.connect(&url).await.map_err(failed("mysql"))?;
+            store.migrate().await.map_err(failed("mysql"))?;
+            Ok(Backend::MySql(Arc::new(store)))
+        }
         #[cfg(feature = "redis")]
         Target::Redis { url, prefix } => {
             redis(session_store_redis::RedisStore::builder(url), prefix).await
@@ -208,6 +220,7 @@ fn scheme_of(target: &Target) -> &'static str {
         Target::Memory { .. } => "memory",
         Target::Sqlite { .. } => "sqlite",
         Target::Postgres { .. } => "postgres",
+        Target::MySql { .. } => "mysql",
         Target::Redis { .. } => "redis",
         Target::RedisCluster { .. } => "redis+cluster",
     }
@@ -223,6 +236,8 @@ macro_rules! with_store {
             Backend::Sqlite(ref $store) => $body,
             #[cfg(feature = "postgres")]
             Backend::Postgres(ref $store) => $body,
+            #[cfg(feature = "mysql")]
+            Backend::MySql(ref $store) => $body,
             #[cfg(feature = "redis")]
             Backend::Redis(ref $store) => $body,
         }
@@ -248,7 +263,7 @@ impl std::fmt::Debug for ConnectedStore {
 }
 
 impl ConnectedStore {
-    /// The backend's name: `memory`, `sqlite`, `postgres` or `redis`.
+    /// The backend's name: `memory`, `sqlite`, `postgres`, `mysql` or `redis`.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
             #[cfg(feature = "memory")]
@@ -257,6 +272,8 @@ impl ConnectedStore {
             Backend::Sqlite(_) => "sqlite",
             #[cfg(feature = "postgres")]
             Backend::Postgres(_) => "postgres",
+            #[cfg(feature = "mysql")]
+            Backend::MySql(_) => "mysql",
             #[cfg(feature = "redis")]
             Backend::Redis(_) => "redis",
         }
@@ -272,20 +289,22 @@ impl ConnectedStore {
         with_store!(self.backend, store => Some(store.clone() as Arc<dyn SubjectIndex>))
     }
 
-    /// The store's expired-session cleanup, where it needs one (SQLite, PostgreSQL).
+    /// The store's expired-session cleanup, where it needs one (SQLite, PostgreSQL, MySQL).
     pub fn expired_cleanup(&self) -> Option<Arc<dyn ExpiredCleanup>> {
         match self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(ref store) => Some(store.clone()),
             #[cfg(feature = "postgres")]
             Backend::Postgres(ref store) => Some(store.clone()),
+            #[cfg(feature = "mysql")]
+            Backend::MySql(ref store) => Some(store.clone()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
     }
 
     /// Counting and listing sessions, where the backend does it cheaply (memory, SQLite,
-    /// PostgreSQL).
+    /// PostgreSQL, MySQL).
     pub fn enumerate(&self) -> Option<Arc<dyn Enumerate>> {
         match self.backend {
             #[cfg(feature = "memory")]
@@ -294,6 +313,8 @@ impl ConnectedStore {
             Backend::Sqlite(ref store) => Some(store.clone()),
             #[cfg(feature = "postgres")]
             Backend::Postgres(ref store) => Some(store.clone()),
+            #[cfg(feature = "mysql")]
+            Backend::MySql(ref store) => Some(store.clone()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -339,12 +360,15 @@ mod tests {
             "memory" => cfg!(feature = "memory"),
             "sqlite" => cfg!(feature = "sqlite"),
             "postgres" => cfg!(feature = "postgres"),
+            "mysql" => cfg!(feature = "mysql"),
             _ => cfg!(feature = "redis"),
         };
         for (url, feature) in [
             ("memory://", "memory"),
             ("sqlite::memory:", "sqlite"),
             ("postgres://u:s3cret@h/db", "postgres"),
+            ("mysql://u:s3cret@h/db", "mysql"),
+            ("mariadb://u:s3cret@h/db", "mysql"),
             ("redis://:s3cret@h", "redis"),
             ("redis+cluster://h:1,h:2", "redis"),
         ] {

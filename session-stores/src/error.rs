@@ -12,7 +12,7 @@ pub enum ConnectError {
     InvalidUrl(String),
     /// The URL's scheme names no backend this crate knows.
     #[error(
-        "unknown store scheme {0:?}: use memory://, sqlite://, postgres://, redis:// or redis+cluster://"
+        "unknown store scheme {0:?}: use memory://, sqlite://, postgres://, mysql://, redis:// or redis+cluster://"
     )]
     UnknownScheme(String),
     /// The backend the URL names is not built in: its cargo feature is off.

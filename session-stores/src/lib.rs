@@ -11,6 +11,7 @@
 //! | `memory://` (`?max_sessions=100000&shards=16`) | `memory` (default) | bounded in-memory LRU |
 //! | `sqlite://sessions.db`, `sqlite:///abs/path.db`, `sqlite::memory:` (`?pool_size=4&busy_timeout=5s`) | `sqlite` | SQLite, bundled |
 //! | `postgres://user@host/db` (`?schema=public&table=sessions`, and the driver's own options) | `postgres` | PostgreSQL |
+//! | `mysql://user:pass@host/db`, `mariadb://...` (`?table=sessions`, and the driver's own options) | `mysql` | MySQL or MariaDB |
 //! | `redis://host:6379/0`, `rediss://...` (`?prefix=session:`) | `redis` | Redis |
 //! | `redis+cluster://host:7000,host:7001` (`?prefix=...`) | `redis` | Redis Cluster |
 //!
@@ -54,6 +55,7 @@
         feature = "memory",
         feature = "sqlite",
         feature = "postgres",
+        feature = "mysql",
         feature = "redis"
     )),
     allow(unused_variables, unused_imports, dead_code)

@@ -30,6 +30,9 @@ pub(crate) enum Target {
         schema: Option<String>,
         table: Option<String>,
     },
+    /// `mysql://...` / `mariadb://...` (`table=`; other options go to the driver, e.g.
+    /// `ssl-mode`).
+    MySql { url: String, table: Option<String> },
     /// `redis://...` / `rediss://...` (`prefix=`; other options go to the driver).
     Redis { url: String, prefix: Option<String> },
     /// `redis+cluster://host:port,host:port` (`prefix=`), `rediss+cluster://` for TLS.
@@ -46,6 +49,7 @@ impl Target {
             Self::Memory { .. } => "memory",
             Self::Sqlite { .. } => "sqlite",
             Self::Postgres { .. } => "postgres",
+            Self::MySql { .. } => "mysql",
             Self::Redis { .. } | Self::RedisCluster { .. } => "redis",
         }
     }
@@ -54,7 +58,7 @@ impl Target {
 /// The URL's scheme, lower-cased; `sqlite::memory:` counts as `sqlite`.
 fn scheme(url: &str) -> Result<String, ConnectError> {
     let (scheme, _) = url.split_once(':').ok_or(ConnectError::InvalidUrl(
-        "no scheme: a store URL looks like memory://, sqlite://path, postgres://..., redis://..."
+        "no scheme: a store URL looks like memory://, sqlite://path, postgres://..., mysql://..., redis://..."
             .into(),
     ))?;
     Ok(scheme.to_ascii_lowercase())
@@ -190,6 +194,15 @@ pub(crate) fn parse(url: &str) -> Result<Target, ConnectError> {
             Ok(Target::Postgres {
                 url,
                 schema: mine.remove("schema"),
+                table: mine.remove("table"),
+            })
+        }
+        "mysql" | "mariadb" => {
+            // sqlx knows `mysql://` only; MariaDB speaks the same protocol.
+            let url = format!("mysql{}", &url[scheme.len()..]);
+            let (url, mut mine) = driver_url(&url, "mysql", &["table"])?;
+            Ok(Target::MySql {
+                url,
                 table: mine.remove("table"),
             })
         }

@@ -59,6 +59,7 @@ async fn flow(store: ConnectedStore, backend: &str) {
     feature = "memory",
     feature = "sqlite",
     feature = "postgres",
+    feature = "mysql",
     feature = "redis"
 )))]
 #[test]
@@ -106,6 +107,33 @@ async fn postgres() {
     flow(store, "postgres").await;
 }
 
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_and_mariadb_schemes() {
+    use session_test_support::{drop_tables_after_run, mysql_url, unique_table_prefix};
+    let prefix = unique_table_prefix("stores_url");
+    let base = mysql_url();
+    let pool = session_store_mysql::sqlx::MySqlPool::connect(base)
+        .await
+        .unwrap();
+    drop_tables_after_run(&pool, base, &prefix).await;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    for scheme in ["mysql", "mariadb"] {
+        let url = format!(
+            "{scheme}{}{separator}table={prefix}{scheme}",
+            base.trim_start_matches("mysql")
+        );
+        let store = connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("MySQL at {base}: {e}"));
+        assert!(
+            store.expired_cleanup().is_some(),
+            "a SQL store has its cleanup"
+        );
+        flow(store, "mysql").await;
+    }
+}
+
 #[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis() {
@@ -139,6 +167,7 @@ async fn unreachable_servers_are_unavailable_and_never_show_the_password() {
     let port = free_port();
     for url in [
         format!("postgres://app:s3cret-pw@127.0.0.1:{port}/db"),
+        format!("mysql://app:s3cret-pw@127.0.0.1:{port}/db"),
         format!("redis://:s3cret-pw@127.0.0.1:{port}/0"),
         format!("redis+cluster://:s3cret-pw@127.0.0.1:{port}"),
     ] {

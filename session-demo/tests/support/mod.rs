@@ -9,11 +9,13 @@ use std::sync::Arc;
 use session_core::{Config, SessionManager, Store, SubjectIndex};
 use session_demo::{router, serve};
 use session_store_memory::MemoryStore;
+use session_store_mysql::MySqlStore;
 use session_store_postgres::PostgresStore;
 use session_store_redis::RedisStore;
 use session_store_sqlite::SqliteStore;
 use session_test_support::{
-    drop_schema_after_run, postgres_url, redis_cluster_urls, redis_url, unique_schema,
+    drop_schema_after_run, drop_tables_after_run, mysql_url, postgres_url, redis_cluster_urls,
+    redis_url, unique_schema, unique_table_prefix,
 };
 use session_tower::CookieConfig;
 
@@ -51,10 +53,12 @@ pub enum Backend {
     Redis,
     RedisCluster,
     Postgres,
+    MySql,
 }
 
 /// A manager with the subject index over a fresh store of `backend` (its own SQLite file, Redis
-/// prefix or PostgreSQL schema, named after `tag`), and what must live as long as it.
+/// prefix, PostgreSQL schema or MySQL table, named after `tag`), and what must live as long as
+/// it.
 pub async fn manager_on(
     backend: Backend,
     tag: &str,
@@ -100,6 +104,17 @@ pub async fn manager_on(
                 .await
                 .unwrap_or_else(|e| panic!("PostgreSQL at {}: {e}", postgres_url()));
             drop_schema_after_run(store.pool(), postgres_url(), &schema).await;
+            store.migrate().await.unwrap();
+            (with_index(Arc::new(store), config), None)
+        }
+        Backend::MySql => {
+            let table = format!("{}sessions", unique_table_prefix(&format!("demo_{tag}")));
+            let store = MySqlStore::builder()
+                .table(&table)
+                .connect(mysql_url())
+                .await
+                .unwrap_or_else(|e| panic!("MySQL at {}: {e}", mysql_url()));
+            drop_tables_after_run(store.pool(), mysql_url(), &table).await;
             store.migrate().await.unwrap();
             (with_index(Arc::new(store), config), None)
         }
