@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use session_store_memory::MemoryStore;
+use session_store_mysql::MySqlStore;
 use session_store_postgres::PostgresStore;
 use session_store_redis::RedisStore;
 use session_store_sqlite::SqliteStore;
 
 use crate::adapter::{Adapter, Error, Factory, Kind};
 use crate::ours::{ManagerPath, StorePath, WholeSessionPath, manager};
-use crate::raw::{RawHashMap, RawPostgres, RawRedis, RawSqlite};
+use crate::raw::{RawHashMap, RawMySql, RawPostgres, RawRedis, RawSqlite};
 
 type Make = Box<
     dyn Fn() -> Pin<Box<dyn Future<Output = Result<Box<dyn Adapter>, Error>> + Send>> + Send + Sync,
@@ -67,6 +68,7 @@ pub struct Servers {
     /// Redis, with the logical database the bench may flush.
     pub redis_url: String,
     pub postgres_url: String,
+    pub mysql_url: String,
     /// Where SQLite files go.
     pub dir: Arc<tempfile::TempDir>,
 }
@@ -101,6 +103,30 @@ pub async fn pg_schema(url: &str, name: &str) -> Result<(sqlx::PgPool, String), 
     .execute(&pool)
     .await?;
     Ok((pool, schema))
+}
+
+/// A pool on the MySQL server and a table name for `name`, the table dropped first (with its
+/// migrations table, so our store migrates afresh).
+pub async fn mysql_table(url: &str, name: &str) -> Result<(sqlx::MySqlPool, String), Error> {
+    let pool = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(10)
+        .connect(url)
+        .await?;
+    let table = format!("bench_{name}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP TABLE IF EXISTS `{table}`, `{table}_migrations`"
+    )))
+    .execute(&pool)
+    .await?;
+    Ok((pool, table))
+}
+
+/// Our store on MySQL in table `bench_<name>`, migrated, on a pool of 10.
+pub async fn mysql_store(url: &str, name: &str) -> Result<MySqlStore, Error> {
+    let (pool, table) = mysql_table(url, name).await?;
+    let store = MySqlStore::builder().table(table).build(pool)?;
+    store.migrate().await?;
+    Ok(store)
 }
 
 /// Our rows and the floors.
@@ -192,6 +218,29 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
             Ok(Box::new(RawPostgres::new(pool, schema).await?) as Box<dyn Adapter>)
         }
     }));
+    for (library, path) in [("ours-store", false), ("ours-manager", true)] {
+        let s = servers.clone();
+        rows.push(row(library, "mysql", Kind::Ours, move || {
+            let url = s.mysql_url.clone();
+            async move {
+                let name = if path { "ours_manager" } else { "ours_store" };
+                let store = Arc::new(mysql_store(&url, name).await?);
+                Ok(if path {
+                    Box::new(ManagerPath(manager(store)?)) as Box<dyn Adapter>
+                } else {
+                    Box::new(StorePath(store))
+                })
+            }
+        }));
+    }
+    let s = servers.clone();
+    rows.push(row("raw-sqlx", "mysql", Kind::Baseline, move || {
+        let url = s.mysql_url.clone();
+        async move {
+            let (pool, table) = mysql_table(&url, "raw").await?;
+            Ok(Box::new(RawMySql::new(pool, table).await?) as Box<dyn Adapter>)
+        }
+    }));
     rows.extend(whole_session_rows(servers));
     rows
 }
@@ -227,6 +276,14 @@ fn whole_session_rows(servers: &Servers) -> Vec<Box<dyn Factory>> {
             let (pool, schema) = pg_schema(&url, "ours_whole").await?;
             let store = PostgresStore::builder().schema(schema).build(pool)?;
             store.migrate().await?;
+            Ok(Box::new(WholeSessionPath(Arc::new(store))) as Box<dyn Adapter>)
+        }
+    }));
+    let s = servers.clone();
+    rows.push(row(LIBRARY, "mysql", Kind::Ours, move || {
+        let url = s.mysql_url.clone();
+        async move {
+            let store = mysql_store(&url, "ours_whole").await?;
             Ok(Box::new(WholeSessionPath(Arc::new(store))) as Box<dyn Adapter>)
         }
     }));

@@ -51,7 +51,7 @@ use report::Row;
 use workload::{Measured, Phase, Pools, Workload};
 
 const USAGE: &str = "usage: session-bench [--all] [--mode workload,scale,http] [--smoke] [--only a,b] \
-[--workloads mixed,create,counter] [--concurrency 1,32] [--duration SECS] [--warmup SECS] [--rounds N] [--sessions N] [--redis-url URL] [--database-url URL]";
+[--workloads mixed,create,counter] [--concurrency 1,32] [--duration SECS] [--warmup SECS] [--rounds N] [--sessions N] [--redis-url URL] [--database-url URL] [--mysql-url URL]";
 
 /// The three modes: the workload's rows, how cost grows, and the HTTP layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +73,7 @@ struct Options {
     sessions: usize,
     redis_url: Option<String>,
     database_url: Option<String>,
+    mysql_url: Option<String>,
 }
 
 fn list<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, Error> {
@@ -101,6 +102,7 @@ fn options() -> Result<Options, Error> {
         sessions: 10_000,
         redis_url: None,
         database_url: None,
+        mysql_url: None,
     };
     // `--all` reports medians of three interleaved rounds unless told otherwise; a smoke run
     // only proves the paths work, so one round does.
@@ -146,6 +148,7 @@ fn options() -> Result<Options, Error> {
             "--sessions" => o.sessions = value()?.parse().map_err(|_| USAGE)?,
             "--redis-url" => o.redis_url = Some(value()?),
             "--database-url" => o.database_url = Some(value()?),
+            "--mysql-url" => o.mysql_url = Some(value()?),
             _ => return Err(USAGE.into()),
         }
     }
@@ -342,9 +345,14 @@ async fn bench(o: Options) -> Result<(), Error> {
         .database_url
         .clone()
         .unwrap_or_else(|| session_test_support::postgres_url().to_owned());
+    let mysql_url = o
+        .mysql_url
+        .clone()
+        .unwrap_or_else(|| session_test_support::mysql_url().to_owned());
     let servers = backends::Servers {
         redis_url,
         postgres_url,
+        mysql_url,
         dir: Arc::new(tempfile::tempdir()?),
     };
     let pools = Arc::new(Pools::new(42));

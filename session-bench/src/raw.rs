@@ -264,3 +264,76 @@ impl Adapter for RawPostgres {
         Ok(())
     }
 }
+
+/// MySQL or MariaDB through sqlx, in the layout our store uses (one row per session, the keys in
+/// a JSON document): one statement per request, the session's JSON built by the client.
+pub struct RawMySql {
+    pub pool: sqlx::MySqlPool,
+    pub table: String,
+}
+
+impl RawMySql {
+    pub async fn new(pool: sqlx::MySqlPool, table: String) -> Result<Self, Error> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE TABLE IF NOT EXISTS `{table}` (sid BINARY(16) NOT NULL PRIMARY KEY, \
+             expires BIGINT NOT NULL, data LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL) \
+             ENGINE=InnoDB"
+        )))
+        .execute(&pool)
+        .await?;
+        Ok(Self { pool, table })
+    }
+}
+
+/// Now in milliseconds on the server's clock, as our store reads it.
+const MYSQL_NOW_MS: &str =
+    "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
+
+#[async_trait]
+impl Adapter for RawMySql {
+    async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
+        let id = new_id();
+        let document: serde_json::Map<String, serde_json::Value> = data
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO `{}` (sid, expires, data) VALUES (?, {MYSQL_NOW_MS} + ?, ?)",
+            self.table
+        )))
+        .bind(id.to_le_bytes().as_slice())
+        .bind(TTL.as_millis() as i64)
+        .bind(serde_json::Value::Object(document).to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(format!("{id:032x}"))
+    }
+
+    async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
+        let id = u128::from_str_radix(handle, 16)?;
+        let value: Option<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT JSON_UNQUOTE(JSON_EXTRACT(data, ?)) FROM `{}` WHERE sid = ? AND expires > {MYSQL_NOW_MS}",
+            self.table
+        )))
+        .bind(format!("$.{key}"))
+        .bind(id.to_le_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await?;
+        value.flatten().ok_or_else(|| missing("key"))
+    }
+
+    async fn write(&self, handle: &Handle, key: &str, value: &str) -> Result<(), Error> {
+        let id = u128::from_str_radix(handle, 16)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE `{}` SET data = JSON_SET(data, ?, ?), expires = {MYSQL_NOW_MS} + ? WHERE sid = ?",
+            self.table
+        )))
+        .bind(format!("$.{key}"))
+        .bind(value)
+        .bind(TTL.as_millis() as i64)
+        .bind(id.to_le_bytes().as_slice())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -8,6 +8,9 @@
 //! statement that locks it (`JSON_MERGE_PATCH` drops changes on MariaDB 10.11 when a patch mixes
 //! values and `null`s in another order than the document's).
 
+use std::collections::HashMap;
+use std::sync::RwLock;
+
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 use crate::schema::Names;
@@ -22,10 +25,12 @@ const VALUE: &str = "JSON_UNQUOTE(JSON_EXTRACT(data, ?))";
 
 /// The member name of `key` in the `data` object: `k` and the key's bytes in hex.
 pub(crate) fn member(key: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut name = String::with_capacity(1 + key.len() * 2);
     name.push('k');
     for byte in key.bytes() {
-        name.push_str(&format!("{byte:02x}"));
+        name.push(char::from(HEX[usize::from(byte >> 4)]));
+        name.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     name
 }
@@ -69,6 +74,8 @@ pub(crate) const FIXED_GET_MANY: usize = 8;
 pub(crate) struct Queries {
     /// The quoted table, for the statements built per batch shape.
     table: String,
+    /// The statements built per batch shape so far: `(creates, sets, removals)`.
+    shaped: RwLock<HashMap<(bool, usize, usize), SqlStr>>,
     /// Binds: path, id.
     pub(crate) get: SqlStr,
     /// Binds: id.
@@ -121,6 +128,7 @@ impl Queries {
         let live = format!("expires_at > {NOW_MS}");
         Self {
             table: table.clone(),
+            shaped: RwLock::default(),
             get: sql(format!("SELECT {VALUE} FROM {t} WHERE id = ? AND {live}")),
             get_all: sql(format!("SELECT data FROM {t} WHERE id = ? AND {live}")),
             get_many: (1..=FIXED_GET_MANY)
@@ -174,13 +182,34 @@ impl Queries {
     /// empty) with the sets alone. Binds: id, ttl ms, the new session's `data`, the edit's
     /// paths and texts, the new session's `data` again, ttl ms.
     pub(crate) fn write(&self, sets: usize, dels: usize) -> SqlStr {
-        sql(write(&self.table, sets, dels))
+        self.shaped((true, sets, dels), || write(&self.table, sets, dels))
     }
 
     /// Applies `sets` sets and `dels` removals to a live session only. Binds: the edit's paths
     /// and texts, ttl ms, id.
     pub(crate) fn update(&self, sets: usize, dels: usize) -> SqlStr {
-        sql(update(&self.table, sets, dels))
+        self.shaped((false, sets, dels), || update(&self.table, sets, dels))
+    }
+
+    /// The statement of one batch shape, built the first time it is asked for (an application's
+    /// batches come in a few shapes, so the text is built once rather than on every write).
+    fn shaped(&self, shape: (bool, usize, usize), build: impl FnOnce() -> String) -> SqlStr {
+        let known = self
+            .shaped
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&shape)
+            .cloned();
+        if let Some(statement) = known {
+            return statement;
+        }
+        let statement = sql(build());
+        let mut shaped = self.shaped.write().unwrap_or_else(|p| p.into_inner());
+        // Bounded: a store that meets ever new shapes builds the text each time instead.
+        if shaped.len() < 256 {
+            shaped.insert(shape, statement.clone());
+        }
+        statement
     }
 
     /// Deletes the listed expired sessions that are still expired once locked. (`DELETE` takes
