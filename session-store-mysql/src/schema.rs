@@ -18,7 +18,8 @@ use sqlx::{AssertSqlSafe, MySql, MySqlPool};
 
 use crate::error::{MySqlError, Result};
 
-/// The newest migration this code knows; [`migrate`] brings the tables to it.
+/// The newest migration this code knows; [`MySqlStore::migrate`](crate::MySqlStore::migrate)
+/// brings the tables to it.
 pub const SCHEMA_VERSION: i32 = 1;
 
 /// The longest table name: MySQL identifiers are at most 64 characters, and the migrations
