@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::process::{
-    find_binary, free_port, port_answers, run, shell_quote, teardown_after_exit, wait_for_port,
+    find_binary, find_or_start, free_port, run, shell_quote, teardown_after_exit, wait_for_port,
 };
 
 /// The prefix of every table a test run creates; stale ones from dead runs are dropped.
@@ -18,17 +18,18 @@ pub const TABLE_PREFIX: &str = "st_";
 pub fn mysql_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("MYSQL_URL") {
-            return url;
-        }
-        if port_answers(3306) {
-            return "mysql://root@127.0.0.1:3306/test".to_owned();
-        }
-        let server = MariaDbServer::start();
-        let url = server.url();
-        server.stop_after_exit();
-        std::mem::forget(server); // its directory is removed by the watcher
-        url
+        find_or_start(
+            "MYSQL_URL",
+            3306,
+            "mysql://root@127.0.0.1:3306/test",
+            || {
+                let server = MariaDbServer::start();
+                let url = server.url();
+                server.stop_after_exit();
+                std::mem::forget(server); // its directory is removed by the watcher
+                url
+            },
+        )
     })
 }
 

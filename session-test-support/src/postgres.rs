@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::process::{
-    find_binary, free_port, port_answers, run, shell_quote, teardown_after_exit, versioned_dirs,
+    find_binary, find_or_start, free_port, run, shell_quote, teardown_after_exit, versioned_dirs,
     wait_for_port,
 };
 
@@ -18,17 +18,14 @@ pub const SCHEMA_PREFIX: &str = "session_test_";
 pub fn postgres_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            return url;
-        }
-        if port_answers(5432) {
-            return "postgres://postgres@127.0.0.1:5432/postgres".to_owned();
-        }
-        let cluster = PgCluster::start();
-        let url = cluster.url();
-        cluster.stop_after_exit();
-        std::mem::forget(cluster); // its directory is removed by the watcher
-        url
+        let local = "postgres://postgres@127.0.0.1:5432/postgres";
+        find_or_start("DATABASE_URL", 5432, local, || {
+            let cluster = PgCluster::start();
+            let url = cluster.url();
+            cluster.stop_after_exit();
+            std::mem::forget(cluster); // its directory is removed by the watcher
+            url
+        })
     })
 }
 

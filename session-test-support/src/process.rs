@@ -107,3 +107,16 @@ pub fn run(command: &mut Command, what: &str) -> String {
 pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
+
+/// A server's URL for this test process: the environment variable `var` when set, else `local`
+/// when something answers on 127.0.0.1:`port`, else what `start` returns (a throwaway server of
+/// this process's own, torn down after it exits).
+pub fn find_or_start(var: &str, port: u16, local: &str, start: impl FnOnce() -> String) -> String {
+    if let Ok(url) = std::env::var(var) {
+        return url;
+    }
+    if port_answers(port) {
+        return local.to_owned();
+    }
+    start()
+}

@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::process::{
-    find_binary, free_port, port_answers, run, shell_quote, teardown_after_exit, wait_for_port,
+    find_binary, find_or_start, free_port, port_answers, run, shell_quote, teardown_after_exit,
+    wait_for_port,
 };
 
 fn redis_server() -> PathBuf {
@@ -23,17 +24,13 @@ fn redis_cli() -> PathBuf {
 pub fn redis_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("REDIS_URL") {
-            return url;
-        }
-        if port_answers(6379) {
-            return "redis://127.0.0.1:6379".to_owned();
-        }
-        let server = RedisServer::start();
-        let url = server.url();
-        server.stop_after_exit();
-        std::mem::forget(server);
-        url
+        find_or_start("REDIS_URL", 6379, "redis://127.0.0.1:6379", || {
+            let server = RedisServer::start();
+            let url = server.url();
+            server.stop_after_exit();
+            std::mem::forget(server);
+            url
+        })
     })
 }
 
