@@ -50,7 +50,12 @@ pub(crate) fn key_of(member: &str) -> Option<String> {
 
 /// The JSON path of `key`.
 pub(crate) fn path(key: &str) -> String {
-    format!("$.{}", member(key))
+    path_of(&member(key))
+}
+
+/// The JSON path of the member named `name`.
+pub(crate) fn path_of(name: &str) -> String {
+    format!("$.{name}")
 }
 
 /// `data` with `sets` keys set and `dels` keys removed: binds `path, text` per set, then `path`

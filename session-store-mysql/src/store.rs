@@ -14,7 +14,7 @@ use sqlx::{MySql, MySqlPool, Row as _};
 
 use crate::MySqlStoreBuilder;
 use crate::error::{MySqlError, Result};
-use crate::queries::{Queries, key_of, member, path};
+use crate::queries::{Queries, key_of, member, path, path_of};
 use crate::schema::{self, Names};
 
 /// The largest JSON text one value may take. A whole session must also fit the server's
@@ -75,7 +75,8 @@ fn decode_session(data: &str) -> Result<Map> {
 }
 
 /// A batch, validated, with the last change to each key winning: the sets (path and JSON text),
-/// the removals (path), and the `data` of a session the sets would start.
+/// the removals (path), and, for a batch that may create the session, the `data` of a session the
+/// sets would start (empty otherwise: an `update` never needs it).
 struct Batch {
     sets: Vec<(String, String)>,
     dels: Vec<String>,
@@ -83,7 +84,7 @@ struct Batch {
 }
 
 impl Batch {
-    fn new(changes: Vec<Change>) -> std::result::Result<Self, StoreError> {
+    fn new(changes: Vec<Change>, creates: bool) -> std::result::Result<Self, StoreError> {
         let mut last: HashMap<String, Option<Value>> = HashMap::with_capacity(changes.len());
         for change in changes {
             validate_key(change.key(), KeyKind::Store)?;
@@ -94,20 +95,24 @@ impl Batch {
         }
         let (mut sets, mut dels, mut fresh) = (Vec::new(), Vec::new(), serde_json::Map::new());
         for (key, value) in last {
+            let name = member(&key);
+            let path = path_of(&name);
             match value {
                 Some(value) => {
                     let text = canonical_json_within(&value, MAX_VALUE_LEN)?;
-                    fresh.insert(member(&key), Value::String(text.clone()));
-                    sets.push((path(&key), text));
+                    if creates {
+                        fresh.insert(name, Value::String(text.clone()));
+                    }
+                    sets.push((path, text));
                 }
-                None => dels.push(path(&key)),
+                None => dels.push(path),
             }
         }
-        Ok(Self {
-            sets,
-            dels,
-            fresh: Value::Object(fresh).to_string(),
-        })
+        let fresh = match creates {
+            true => Value::Object(fresh).to_string(),
+            false => String::new(),
+        };
+        Ok(Self { sets, dels, fresh })
     }
 
     /// Binds the edit's parameters: each set's path and text, then each removal's path.
@@ -238,7 +243,7 @@ impl MySqlStore {
         // Decided on the batch as given, before collapsing: `[Set k, Del k]` creates an empty
         // session, as `set` then `del` would.
         let creates = may_create && changes.iter().any(|c| matches!(c, Change::Set(..)));
-        let batch = Batch::new(changes)?;
+        let batch = Batch::new(changes, creates)?;
         if batch.sets.is_empty() && batch.dels.is_empty() {
             return self.extend(id, ttl).await; // an empty update: only the expiry moves
         }
