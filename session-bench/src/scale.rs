@@ -15,7 +15,7 @@ use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::json;
-use session_core::{Change, ExpiredCleanup, SessionId, Store, delete_all_expired};
+use session_core::{Change, DocumentEdit, ExpiredCleanup, SessionId, Store, delete_all_expired};
 use session_store_memory::MemoryStore;
 use session_store_postgres::PostgresStore;
 use session_store_redis::RedisStore;
@@ -208,16 +208,15 @@ fn fill_sqlite(
     };
     let tx = conn.transaction()?;
     {
-        let mut session = tx.prepare("INSERT INTO sessions (id, expires_at) VALUES (?1, ?2)")?;
-        let mut entry =
-            tx.prepare("INSERT INTO session_entries (session_id, key, value) VALUES (?1, ?2, ?3)")?;
+        let mut session =
+            tx.prepare("INSERT INTO sessions (id, expires_at, data) VALUES (?1, ?2, ?3)")?;
         for n in from..to {
             let id = id_for(n);
-            session.execute(rusqlite::params![&id.as_bytes()[..], expires_at])?;
-            for k in 0..KEYS {
-                let json = serde_json::to_string(value_for(pools, n, k))?;
-                entry.execute(rusqlite::params![&id.as_bytes()[..], &pools.keys[k], json])?;
-            }
+            let changes = (0..KEYS)
+                .map(|k| Change::Set(pools.keys[k].clone(), value_for(pools, n, k).into()))
+                .collect();
+            let data = DocumentEdit::new(changes, usize::MAX)?.new_document();
+            session.execute(rusqlite::params![&id.as_bytes()[..], expires_at, data])?;
         }
     }
     tx.commit()?;

@@ -151,6 +151,7 @@
 
 mod capability;
 mod cleanup;
+mod document;
 mod error;
 mod id;
 mod json;
@@ -163,6 +164,10 @@ pub use async_trait::async_trait;
 pub use capability::{Enumerate, ExpiredCleanup, SubjectIndex};
 pub use cleanup::{
     CleanupTask, DEFAULT_CLEANUP_BATCH, DEFAULT_CLEANUP_INTERVAL, delete_all_expired, spawn_cleanup,
+};
+pub use document::{
+    DocumentEdit, DocumentError, decode_document, decode_members, decode_value, document_key,
+    document_member,
 };
 pub use error::{BoxError, StoreError, TokenError};
 pub use id::{SESSION_ID_LEN, SessionId, ShortId};

@@ -22,7 +22,14 @@ async fn no_raw_token_at_rest() {
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mut everything = Vec::new();
-    for table in ["sessions", "session_entries"] {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for table in tables {
         let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
         let columns = stmt.column_count();
         let mut rows = stmt.query([]).unwrap();

@@ -8,10 +8,8 @@ use sqlx::mysql::MySqlDatabaseError;
 pub(crate) enum MySqlError {
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
-    #[error("a stored session is not the JSON this store writes")]
-    Json(#[from] serde_json::Error),
-    #[error("a stored session is not what this store writes: {0}")]
-    Corrupt(String),
+    #[error(transparent)]
+    Document(#[from] session_core::DocumentError),
     #[error("the operation did not finish within {0:?}")]
     Timeout(std::time::Duration),
     #[error(

@@ -1,7 +1,8 @@
 //! The SQL of each operation, built once per store from its table name.
 //!
 //! Every statement takes the time from the server (`NOW_MS`). The `data` object holds each key
-//! under a member name of hex digits ([`member`]: `k` and the key's UTF-8 bytes in hex), its value
+//! under a member name of hex digits
+//! ([`document_member`](session_core::document_member): `k` and the key's UTF-8 bytes in hex), its value
 //! the exact JSON text of the value in a JSON string. So every JSON path is `$.k<hex>`, a plain
 //! identifier on every server: no key is ever parsed as path syntax (MariaDB 10.11 cannot address
 //! a member named `--` even quoted), and a write is `JSON_SET` and `JSON_REMOVE` on the row in the
@@ -23,34 +24,9 @@ const NOW_MS: &str =
 /// The value at the path bound here, as its JSON text, or NULL.
 const VALUE: &str = "JSON_UNQUOTE(JSON_EXTRACT(data, ?))";
 
-/// The member name of `key` in the `data` object: `k` and the key's bytes in hex.
-pub(crate) fn member(key: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut name = String::with_capacity(1 + key.len() * 2);
-    name.push('k');
-    for byte in key.bytes() {
-        name.push(char::from(HEX[usize::from(byte >> 4)]));
-        name.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
-    name
-}
-
-/// The key a member name holds, or `None` when it is not one this store writes.
-pub(crate) fn key_of(member: &str) -> Option<String> {
-    let hex = member.strip_prefix('k')?;
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    let bytes = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
-    String::from_utf8(bytes).ok()
-}
-
 /// The JSON path of `key`.
 pub(crate) fn path(key: &str) -> String {
-    path_of(&member(key))
+    path_of(&session_core::document_member(key))
 }
 
 /// The JSON path of the member named `name`.

@@ -1,20 +1,20 @@
 //! `MySqlStore` and its [`Store`] implementation.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::{
-    Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, canonical_json,
-    canonical_json_within, incremented, validate_key, validate_ttl,
+    Change, DocumentEdit, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait,
+    canonical_json, canonical_json_within, decode_document, decode_value, incremented,
+    validate_key, validate_ttl,
 };
 use sqlx::mysql::MySqlArguments;
 use sqlx::{MySql, MySqlPool, Row as _};
 
 use crate::MySqlStoreBuilder;
 use crate::error::{MySqlError, Result};
-use crate::queries::{Queries, key_of, member, path, path_of};
+use crate::queries::{Queries, path, path_of};
 use crate::schema::{self, Names};
 
 /// The largest JSON text one value may take. A whole session must also fit the server's
@@ -26,8 +26,8 @@ const DEADLOCK_ATTEMPTS: usize = 3;
 
 /// A session store in MySQL or MariaDB. Cheap to clone: clones share the pool.
 ///
-/// One row per session; a write changes its keys with `JSON_MERGE_PATCH` in the statement that
-/// locks the row, so concurrent writers to different keys never lose each other. Expiry comes
+/// One row per session; a write changes its keys with `JSON_SET` and `JSON_REMOVE` in the
+/// statement that locks the row, so concurrent writers to different keys never lose each other. Expiry comes
 /// from the server's clock, so app servers' clocks do not matter.
 #[derive(Clone)]
 pub struct MySqlStore {
@@ -51,68 +51,37 @@ fn ttl_ms(ttl: Duration) -> i64 {
 }
 
 fn decode(text: &str) -> Result<Value> {
-    Ok(serde_json::from_str(text)?)
+    Ok(decode_value(text)?)
 }
 
-/// A session's `data` column: each key under its member name, each value its JSON text in a
-/// JSON string.
 fn decode_session(data: &str) -> Result<Map> {
-    let texts: serde_json::Map<String, Value> = serde_json::from_str(data)?;
-    texts
-        .into_iter()
-        .map(|(name, text)| {
-            let key = key_of(&name).ok_or_else(|| {
-                MySqlError::Corrupt(format!("{name:?} is not a key's member name"))
-            })?;
-            match text {
-                Value::String(text) => Ok((key, decode(&text)?)),
-                other => Err(MySqlError::Corrupt(format!(
-                    "the value of {key:?} is stored as {other}, not as JSON text"
-                ))),
-            }
-        })
-        .collect()
+    Ok(decode_document(data)?)
 }
 
-/// A batch, validated, with the last change to each key winning: the sets (path and JSON text),
-/// the removals (path), and, for a batch that may create the session, the `data` of a session the
-/// sets would start (empty otherwise: an `update` never needs it).
+/// A batch as the statements bind it: each set's path and text, each removal's path.
 struct Batch {
     sets: Vec<(String, String)>,
     dels: Vec<String>,
+    /// The `data` of a session the sets start (empty for a batch that never creates).
     fresh: String,
 }
 
 impl Batch {
     fn new(changes: Vec<Change>, creates: bool) -> std::result::Result<Self, StoreError> {
-        let mut last: HashMap<String, Option<Value>> = HashMap::with_capacity(changes.len());
-        for change in changes {
-            validate_key(change.key(), KeyKind::Store)?;
-            match change {
-                Change::Set(key, value) => last.insert(key, Some(value)),
-                Change::Del(key) => last.insert(key, None),
-            };
-        }
-        let (mut sets, mut dels, mut fresh) = (Vec::new(), Vec::new(), serde_json::Map::new());
-        for (key, value) in last {
-            let name = member(&key);
-            let path = path_of(&name);
-            match value {
-                Some(value) => {
-                    let text = canonical_json_within(&value, MAX_VALUE_LEN)?;
-                    if creates {
-                        fresh.insert(name, Value::String(text.clone()));
-                    }
-                    sets.push((path, text));
-                }
-                None => dels.push(path),
-            }
-        }
+        let edit = DocumentEdit::new(changes, MAX_VALUE_LEN)?;
         let fresh = match creates {
-            true => Value::Object(fresh).to_string(),
+            true => edit.new_document(),
             false => String::new(),
         };
-        Ok(Self { sets, dels, fresh })
+        Ok(Self {
+            sets: edit
+                .sets
+                .into_iter()
+                .map(|(name, text)| (path_of(&name), text))
+                .collect(),
+            dels: edit.removals.iter().map(|name| path_of(name)).collect(),
+            fresh,
+        })
     }
 
     /// Binds the edit's parameters: each set's path and text, then each removal's path.

@@ -83,11 +83,11 @@ impl ExpiredCleanup for PostgresStore {
     async fn delete_expired(&self, batch: usize) -> std::result::Result<u64, StoreError> {
         let batch = i32::try_from(batch).unwrap_or(i32::MAX);
         self.op("delete_expired", async {
-            let removed: i32 = sqlx::query_scalar(self.queries().delete_expired.clone())
+            let done = sqlx::query(self.queries().delete_expired.clone())
                 .bind(batch)
-                .fetch_one(self.pool())
+                .execute(self.pool())
                 .await?;
-            Result::Ok(removed.unsigned_abs().into())
+            Result::Ok(done.rows_affected())
         })
         .await
     }

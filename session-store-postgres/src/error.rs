@@ -7,8 +7,8 @@ use session_core::StoreError;
 pub(crate) enum PgError {
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
-    #[error("a stored value is not valid JSON")]
-    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Document(#[from] session_core::DocumentError),
     #[error("the operation did not finish within {0:?}")]
     Timeout(std::time::Duration),
     #[error(

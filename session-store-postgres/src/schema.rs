@@ -2,16 +2,18 @@
 //! [`PostgresStore::migrate`](crate::PostgresStore::migrate) from versioned SQL.
 //!
 //! - `<table>`: one row per session: `id` (bytea, the 32-byte id), `expires_at` (timestamptz, from
-//!   the server's clock), `subject`. Indexed on `expires_at` for cleanup and on `subject`.
-//! - `<table>_entries`: one row per key, `(session_id, key)` primary key, `value` as JSON `text`
-//!   (`jsonb` rejects `\u0000`; `text` keeps every JSON value exactly).
-//! - Functions `<table>_lock`, `<table>_write`, `<table>_del_all`, `<table>_take` (version 2),
-//!   `<table>_incr` and `<table>_cas` (version 3), `<table>_revoke`, `<table>_delete_expired`:
-//!   each write is one call, so one statement and one round trip. Every
-//!   write locks its session row first (`FOR UPDATE`), so a write and a removal of the same session
-//!   never interleave, entries never outlive their session, and an expired session's old keys are
-//!   removed before it is written again.
+//!   the server's clock), `subject`, and `data`, the session's keys as one `jsonb` object in the
+//!   layout of [`session_core::DocumentEdit`]: member names of hex digits, each value its exact
+//!   JSON text in a string (so a NUL in a value, which `jsonb` refuses raw, and numbers such as
+//!   `u64::MAX` keep their text). Indexed on `expires_at` for cleanup and on `subject`.
+//! - Functions `<table>_incr` and `<table>_cas`: an increment and a compare-and-set in one call,
+//!   under the session row's lock.
 //! - `<table>_migrations`: the applied versions.
+//!
+//! Versions 1 to 3 kept one row per key in `<table>_entries`, written through functions that
+//! locked the session row first; version 4 folds each session's keys into its `data` and drops
+//! the per-key table and the functions it no longer needs. Stop instances of an older release
+//! before migrating: after it, their statements fail (with an error, never silently).
 
 use sqlx::{AssertSqlSafe, PgPool};
 
@@ -295,17 +297,101 @@ $$;
             incr = n.incr,
             cas = n.cas,
         ),
+        format!(
+            r#"
+-- One row per session: each session's entries folded into its `data`, under the member names
+-- `document_member` writes (`k` and the key's UTF-8 bytes in lowercase hex); `jsonb_object_agg`
+-- keeps each value's text as a JSON string.
+ALTER TABLE {sessions} ADD COLUMN data jsonb NOT NULL DEFAULT '{{}}';
+UPDATE {sessions} s SET data = e.doc
+FROM (
+    SELECT session_id, jsonb_object_agg('k' || encode(convert_to(key, 'UTF8'), 'hex'), value) AS doc
+    FROM {entries} GROUP BY session_id
+) e
+WHERE s.id = e.session_id;
+DROP FUNCTION {write}, {take}, {incr}, {cas}, {del_all}, {revoke}, {delete_expired}, {lock};
+DROP TABLE {entries};
+
+-- Makes p_id live and locks its row for the rest of the call: a missing session is created, an
+-- expired one starts empty and unbound; a live one keeps its keys. Returns the text under
+-- p_member, or NULL.
+CREATE FUNCTION {lock}(p_id bytea, p_ttl_ms bigint, p_member text) RETURNS text
+LANGUAGE sql AS $$
+    INSERT INTO {sessions} AS t (id, expires_at) VALUES (p_id, {expires})
+    ON CONFLICT (id) DO UPDATE SET
+        data = CASE WHEN t.expires_at > now() THEN t.data ELSE '{{}}' END,
+        subject = CASE WHEN t.expires_at > now() THEN t.subject END,
+        expires_at = EXCLUDED.expires_at
+    RETURNING data ->> p_member
+$$;
+
+-- Adds p_delta to the integer under p_member and returns the sum, under the session row's lock
+-- (taken, and the row created when missing, first), so increments queue and none is lost. A value
+-- that is not a JSON integer fitting a bigint (SS001) or a sum that overflows (SS002) raises,
+-- which rolls the call back whole: nothing changes.
+CREATE FUNCTION {incr}(p_id bytea, p_ttl_ms bigint, p_member text, p_delta bigint)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_text text;
+    v_sum numeric;
+BEGIN
+    v_text := {lock}(p_id, p_ttl_ms, p_member);
+    IF v_text IS NULL THEN
+        v_sum := p_delta;
+    ELSIF v_text ~ '^-?(0|[1-9][0-9]{{0,18}})$' THEN
+        v_sum := v_text::numeric + p_delta;
+        IF v_text::numeric NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
+            RAISE EXCEPTION 'the value is not an integer that fits an i64' USING ERRCODE = 'SS001';
+        END IF;
+    ELSE
+        RAISE EXCEPTION 'the value is not an integer that fits an i64' USING ERRCODE = 'SS001';
+    END IF;
+    IF v_sum NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
+        RAISE EXCEPTION 'the sum overflows an i64' USING ERRCODE = 'SS002';
+    END IF;
+    UPDATE {sessions} SET data = data || jsonb_build_object(p_member, v_sum::bigint::text)
+    WHERE id = p_id;
+    RETURN v_sum::bigint;
+END
+$$;
+
+-- Sets p_member to p_new if its text is p_expected (NULL: absent), under the session row's lock
+-- (taken, and the row created when missing, first, so two callers cannot both win). A mismatch
+-- raises SS003, which rolls the call back whole: nothing changes, the expiry included.
+CREATE FUNCTION {cas}(p_id bytea, p_ttl_ms bigint, p_member text, p_expected text, p_new text)
+RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF {lock}(p_id, p_ttl_ms, p_member) IS DISTINCT FROM p_expected THEN
+        RAISE EXCEPTION 'compare_and_set found another value' USING ERRCODE = 'SS003';
+    END IF;
+    UPDATE {sessions} SET data = data || jsonb_build_object(p_member, p_new) WHERE id = p_id;
+    RETURN true;
+END
+$$;
+"#,
+            sessions = n.sessions,
+            entries = n.entries,
+            lock = n.lock,
+            write = n.write,
+            take = n.take,
+            incr = n.incr,
+            cas = n.cas,
+            del_all = n.del_all,
+            revoke = n.revoke,
+            delete_expired = n.delete_expired,
+        ),
     ]
 }
 
 /// The migration version this code brings a schema to.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
-/// Creates the schema if needed and applies the missing migrations, in one transaction under an
-/// advisory lock, so app instances starting together migrate once.
-pub(crate) async fn migrate(pool: &PgPool, names: &Names) -> Result<()> {
+/// Creates the schema if needed and applies the missing migrations up to version `target`, in one
+/// transaction under an advisory lock, so app instances starting together migrate once.
+pub(crate) async fn migrate(pool: &PgPool, names: &Names, target: i32) -> Result<()> {
     let all = migrations(names);
     debug_assert_eq!(all.len() as i32, SCHEMA_VERSION);
+    let target = target.clamp(0, SCHEMA_VERSION) as usize;
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
         .bind(format!("session-store-postgres:{}", names.label))
@@ -336,7 +422,7 @@ pub(crate) async fn migrate(pool: &PgPool, names: &Names) -> Result<()> {
             known: SCHEMA_VERSION,
         });
     }
-    for (version, sql) in all.iter().enumerate().skip(found as usize) {
+    for (version, sql) in all.iter().enumerate().take(target).skip(found as usize) {
         sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
             .execute(&mut *tx)
             .await?;

@@ -1,13 +1,12 @@
 //! `PostgresStore` and its [`Store`] implementation.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::{
-    Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, validate_key,
-    validate_ttl,
+    Change, DocumentEdit, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait,
+    decode_document, decode_members, decode_value, document_member, validate_key, validate_ttl,
 };
 use sqlx::PgPool;
 use sqlx::Row as _;
@@ -15,7 +14,7 @@ use sqlx::Row as _;
 use crate::PostgresStoreBuilder;
 use crate::error::{PgError, Result};
 use crate::queries::Queries;
-use crate::schema::{self, Names};
+use crate::schema::{self, Names, SCHEMA_VERSION};
 
 /// The largest JSON text one value may take (PostgreSQL's `text` holds up to 1 GB; a value far
 /// below that already makes a poor session).
@@ -23,9 +22,9 @@ pub const MAX_VALUE_LEN: usize = 256 * 1024 * 1024;
 
 /// A session store in PostgreSQL. Cheap to clone: clones share the pool.
 ///
-/// Every operation is one statement (one round trip); writes lock their session's row, so
-/// concurrent writers to different keys never lose each other and removals never interleave with
-/// writes. Expiry comes from the server's clock, so app servers' clocks do not matter.
+/// One row per session. Every operation is one statement (one round trip); a write changes its
+/// keys in the session's `jsonb` document in the statement that locks the row, so concurrent
+/// writers to different keys never lose each other and removals never interleave with writes. Expiry comes from the server's clock, so app servers' clocks do not matter.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
@@ -48,7 +47,7 @@ fn ttl_ms(ttl: Duration) -> i64 {
 }
 
 fn decode(text: &str) -> Result<Value> {
-    Ok(serde_json::from_str(text)?)
+    Ok(decode_value(text)?)
 }
 
 impl PostgresStore {
@@ -98,7 +97,7 @@ impl PostgresStore {
         &self.names.schema
     }
 
-    /// The sessions table's name (the entries table is `<table>_entries`).
+    /// The sessions table's name.
     pub fn table(&self) -> &str {
         &self.names.table
     }
@@ -115,7 +114,18 @@ impl PostgresStore {
     /// [`StoreError::Unavailable`] when the server cannot be reached; [`StoreError::Backend`] when
     /// the role may not create them or the schema is newer than this code.
     pub async fn migrate(&self) -> std::result::Result<(), StoreError> {
-        schema::migrate(&self.pool, &self.names)
+        self.migrate_to(SCHEMA_VERSION).await
+    }
+
+    /// As [`migrate`](Self::migrate), stopping at schema version `version`: for tests that
+    /// write tables as an older release did and check the upgrade. The store's operations need
+    /// [`SCHEMA_VERSION`].
+    ///
+    /// # Errors
+    /// As [`migrate`](Self::migrate).
+    #[doc(hidden)]
+    pub async fn migrate_to(&self, version: i32) -> std::result::Result<(), StoreError> {
+        schema::migrate(&self.pool, &self.names, version)
             .await
             .map_err(|e| e.into_store_error("migrating the session schema"))
     }
@@ -136,8 +146,19 @@ impl PostgresStore {
         &self.queries
     }
 
-    /// Validates and applies a batch with one call of the write function; returns whether the
-    /// session exists afterwards. `may_create` is false for `update`.
+    /// The `data` of a live session (made live longer first with a touch), or `None`.
+    async fn document(&self, id: &SessionId, touch: Option<Duration>) -> Result<Option<String>> {
+        let query = match touch {
+            None => sqlx::query_scalar(self.queries.get_all.clone()).bind(id.as_bytes().as_slice()),
+            Some(ttl) => sqlx::query_scalar(self.queries.get_all_touch.clone())
+                .bind(id.as_bytes().as_slice())
+                .bind(ttl_ms(ttl)),
+        };
+        Ok(query.fetch_optional(&self.pool).await?)
+    }
+
+    /// Validates and applies a batch in one statement; returns whether the session exists
+    /// afterwards. `may_create` is false for `update`.
     async fn write(
         &self,
         context: &'static str,
@@ -147,62 +168,30 @@ impl PostgresStore {
         may_create: bool,
     ) -> std::result::Result<bool, StoreError> {
         validate_ttl(ttl)?;
-        for change in &changes {
-            validate_key(change.key(), KeyKind::Store)?;
-        }
-        // Decided on the batch as given, before collapsing: `[Set k, Del k]` creates an empty
-        // session, as `set` then `del` would.
-        let creates = may_create && changes.iter().any(|c| matches!(c, Change::Set(..)));
         if changes.is_empty() && may_create {
             return Ok(false); // an empty set_many changes nothing
         }
-        // The last change to a key wins; the function takes disjoint sets of keys.
-        let mut last: HashMap<String, Option<Value>> = HashMap::with_capacity(changes.len());
-        for change in changes {
-            match change {
-                Change::Set(key, value) => last.insert(key, Some(value)),
-                Change::Del(key) => last.insert(key, None),
-            };
-        }
-        let (mut keys, mut values, mut dels) = (Vec::new(), Vec::new(), Vec::new());
-        for (key, value) in last {
-            match value {
-                Some(value) => {
-                    let json = session_core::canonical_json_within(&value, MAX_VALUE_LEN)?;
-                    keys.push(key);
-                    values.push(json);
-                }
-                None => dels.push(key),
-            }
-        }
+        // Decided on the batch as given, before the last change to each key wins: `[Set k,
+        // Del k]` creates an empty session, as `set` then `del` would.
+        let creates = may_create && changes.iter().any(|c| matches!(c, Change::Set(..)));
+        let edit = DocumentEdit::new(changes, MAX_VALUE_LEN)?;
+        let statement = match creates {
+            true => self.queries.upsert.clone(),
+            false => self.queries.update.clone(),
+        };
+        let sets = edit.new_document();
         self.op(context, async {
-            let exists: bool = sqlx::query_scalar(self.queries.write.clone())
+            let done = sqlx::query(statement)
                 .bind(id.as_bytes().as_slice())
                 .bind(ttl_ms(ttl))
-                .bind(keys)
-                .bind(values)
-                .bind(dels)
-                .bind(creates)
-                .fetch_one(&self.pool)
+                .bind(&sets)
+                .bind(&edit.removals)
+                .execute(&self.pool)
                 .await?;
-            Ok(exists)
+            Ok(done.rows_affected() == 1)
         })
         .await
     }
-}
-
-/// Rows of `(key, value)` from a LEFT JOIN: none means no session, a NULL key a live empty one.
-fn collect_map(rows: Vec<(Option<String>, Option<String>)>) -> Result<Option<Map>> {
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let mut map = Map::new();
-    for (key, value) in rows {
-        if let (Some(key), Some(value)) = (key, value) {
-            map.insert(key, decode(&value)?);
-        }
-    }
-    Ok(Some(map))
 }
 
 #[async_trait]
@@ -216,16 +205,19 @@ impl Store for PostgresStore {
         validate_key(key, KeyKind::Store)?;
         touch.map(validate_ttl).transpose()?;
         self.op("get", async {
+            let member = document_member(key);
             let query = match touch {
-                None => sqlx::query_scalar::<_, String>(self.queries.get.clone())
+                None => sqlx::query_scalar::<_, Option<String>>(self.queries.get.clone())
                     .bind(id.as_bytes().as_slice())
-                    .bind(key),
-                Some(ttl) => sqlx::query_scalar::<_, String>(self.queries.get_touch.clone())
-                    .bind(id.as_bytes().as_slice())
-                    .bind(ttl_ms(ttl))
-                    .bind(key),
+                    .bind(&member),
+                Some(ttl) => {
+                    sqlx::query_scalar::<_, Option<String>>(self.queries.get_touch.clone())
+                        .bind(id.as_bytes().as_slice())
+                        .bind(ttl_ms(ttl))
+                        .bind(&member)
+                }
             };
-            let text = query.fetch_optional(&self.pool).await?;
+            let text = query.fetch_optional(&self.pool).await?.flatten();
             text.as_deref().map(decode).transpose()
         })
         .await
@@ -238,13 +230,8 @@ impl Store for PostgresStore {
     ) -> std::result::Result<Option<Map>, StoreError> {
         touch.map(validate_ttl).transpose()?;
         self.op("get_all", async {
-            let query = match touch {
-                None => sqlx::query_as(self.queries.get_all.clone()).bind(id.as_bytes().as_slice()),
-                Some(ttl) => sqlx::query_as(self.queries.get_all_touch.clone())
-                    .bind(id.as_bytes().as_slice())
-                    .bind(ttl_ms(ttl)),
-            };
-            collect_map(query.fetch_all(&self.pool).await?)
+            let data = self.document(id, touch).await?;
+            Ok(data.as_deref().map(decode_document).transpose()?)
         })
         .await
     }
@@ -291,23 +278,23 @@ impl Store for PostgresStore {
             validate_key(key, KeyKind::Store)?;
         }
         touch.map(validate_ttl).transpose()?;
-        if keys.is_empty() {
-            // No rows to tell a live session from a missing one: ask for the session itself.
-            return Ok(self.get_all(id, touch).await?.map(|_| Vec::new()));
-        }
+        let members: Vec<String> = keys.iter().map(|key| document_member(key)).collect();
         if touch.is_none()
-            && let Some(statement) = self.queries.get_many_fixed.get(keys.len() - 1)
+            && let Some(statement) = members
+                .len()
+                .checked_sub(1)
+                .and_then(|i| self.queries.get_many_fixed.get(i))
         {
             return self
                 .op("get_many", async {
                     let mut query = sqlx::query(statement.clone()).bind(id.as_bytes().as_slice());
-                    for key in keys {
-                        query = query.bind(*key);
+                    for member in &members {
+                        query = query.bind(member);
                     }
                     let Some(row) = query.fetch_optional(&self.pool).await? else {
                         return Ok(None);
                     };
-                    (0..keys.len())
+                    (0..members.len())
                         .map(|i| {
                             let text: Option<String> = row.try_get(i)?;
                             text.as_deref().map(decode).transpose()
@@ -317,27 +304,13 @@ impl Store for PostgresStore {
                 })
                 .await;
         }
-        let keys: Vec<&str> = keys.to_vec();
+        // No keys, more than the fixed statements hold, or a touch: the whole document.
         self.op("get_many", async {
-            let query = match touch {
-                None => sqlx::query_scalar::<_, Option<String>>(self.queries.get_many.clone())
-                    .bind(id.as_bytes().as_slice())
-                    .bind(&keys),
-                Some(ttl) => {
-                    sqlx::query_scalar::<_, Option<String>>(self.queries.get_many_touch.clone())
-                        .bind(id.as_bytes().as_slice())
-                        .bind(ttl_ms(ttl))
-                        .bind(&keys)
-                }
-            };
-            let rows = query.fetch_all(&self.pool).await?;
-            if rows.is_empty() {
-                return Ok(None);
-            }
-            rows.into_iter()
-                .map(|value| value.as_deref().map(decode).transpose())
-                .collect::<Result<Vec<_>>>()
-                .map(Some)
+            let data = self.document(id, touch).await?;
+            Ok(data
+                .as_deref()
+                .map(|data| decode_members(data, &members))
+                .transpose()?)
         })
         .await
     }
@@ -355,7 +328,7 @@ impl Store for PostgresStore {
             let next: i64 = sqlx::query_scalar(self.queries.incr.clone())
                 .bind(id.as_bytes().as_slice())
                 .bind(ttl_ms(ttl))
-                .bind(key)
+                .bind(document_member(key))
                 .bind(delta)
                 .fetch_one(&self.pool)
                 .await?;
@@ -380,7 +353,7 @@ impl Store for PostgresStore {
             let done = sqlx::query_scalar::<_, bool>(self.queries.cas.clone())
                 .bind(id.as_bytes().as_slice())
                 .bind(ttl_ms(ttl))
-                .bind(key)
+                .bind(document_member(key))
                 .bind(expected)
                 .bind(new)
                 .fetch_one(&self.pool)
@@ -397,13 +370,14 @@ impl Store for PostgresStore {
 
     async fn take(&self, id: &SessionId) -> std::result::Result<Option<Map>, StoreError> {
         self.op("take", async {
-            // Rows as `get_all` answers them: none for a missing session, a NULL row for a live
-            // one, then its entries.
-            let rows = sqlx::query_as(self.queries.take.clone())
+            let row: Option<(String, bool)> = sqlx::query_as(self.queries.take.clone())
                 .bind(id.as_bytes().as_slice())
-                .fetch_all(&self.pool)
+                .fetch_optional(&self.pool)
                 .await?;
-            collect_map(rows)
+            match row {
+                Some((data, true)) => Ok(Some(decode_document(&data)?)),
+                _ => Ok(None),
+            }
         })
         .await
     }

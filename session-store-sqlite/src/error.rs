@@ -8,8 +8,8 @@ use session_core::StoreError;
 pub(crate) enum SqliteError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
-    #[error("a stored value is not valid JSON")]
-    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Document(#[from] session_core::DocumentError),
     #[error(
         "the database was written by a newer version (schema {found}, this code knows {known})"
     )]

@@ -1,10 +1,16 @@
-//! The SQL behind each operation, as synchronous functions on one connection. Every write runs in
-//! an `IMMEDIATE` transaction: it takes the write lock up front, so it can never fail with
-//! `SQLITE_BUSY` halfway through by upgrading a read lock, and concurrent writers (threads or
-//! processes) queue on the busy timeout instead.
+//! The SQL behind each operation, as synchronous functions on one connection.
+//!
+//! A session is one row; its keys live in the row's `data` document (see [`session_core::DocumentEdit`]
+//! for its layout), changed by SQLite's own `json_patch` in the statement that writes the row, so
+//! writers to different keys never lose each other and nothing is read and written back by the
+//! client. Most operations are one statement (`UPDATE ... RETURNING`, `DELETE ... RETURNING`, an
+//! upsert): SQLite runs it in its own write transaction, taking the write lock before it reads, so
+//! it never fails with `SQLITE_BUSY` by upgrading a read lock and concurrent writers (threads or
+//! processes) queue on the busy timeout. The two that must read before deciding (`incr`,
+//! `compare_and_set`) run in an `IMMEDIATE` transaction, for the same reason.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
-use session_core::{Change, Map, SessionId, Value};
+use session_core::{DocumentEdit, Map, SessionId, Value, document_member};
 
 use crate::error::Result;
 
@@ -13,112 +19,83 @@ fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>> {
 }
 
 fn decode(text: &str) -> Result<Value> {
-    Ok(serde_json::from_str(text)?)
+    Ok(session_core::decode_value(text)?)
 }
 
-/// Makes `id` ready for a write at `now`: a live session gets the new deadline; an expired one
-/// loses its keys and subject first; a missing one is created when `create` is set. Returns
-/// whether the session exists afterwards.
-fn prepare_write(
-    tx: &Transaction<'_>,
+/// The JSON path of `key` in a session's `data`: a plain identifier, never parsed as syntax.
+fn path(key: &str) -> String {
+    format!("$.{}", document_member(key))
+}
+
+/// Applies a merge patch to a live session, or creates the session (an expired one starts empty
+/// and unbound) with it. Every `sessions.` column here is the row as it was before the statement.
+const UPSERT: &str =
+    "INSERT INTO sessions (id, expires_at, data) VALUES (?1, ?3, json_patch('{}', ?4))
+     ON CONFLICT (id) DO UPDATE SET
+         data = json_patch(CASE WHEN sessions.expires_at > ?2 THEN sessions.data ELSE '{}' END, ?4),
+         subject = CASE WHEN sessions.expires_at > ?2 THEN sessions.subject END,
+         expires_at = ?3";
+
+/// Applies a merge patch to a live session only.
+const UPDATE: &str = "UPDATE sessions SET data = json_patch(data, ?4), expires_at = ?3
+     WHERE id = ?1 AND expires_at > ?2";
+
+/// Writes `patch` (a merge patch of the session's `data`) and the new deadline; returns whether
+/// the session exists afterwards.
+fn patch(
+    conn: &Connection,
     id: &SessionId,
+    patch: &str,
     now: i64,
     expires: i64,
     create: bool,
 ) -> Result<bool> {
-    let live: Option<bool> = tx
-        .prepare_cached("SELECT expires_at > ?2 FROM sessions WHERE id = ?1")?
-        .query_row(params![id.as_bytes(), now], |row| row.get(0))
-        .optional()?;
-    match live {
-        Some(true) => {
-            tx.prepare_cached("UPDATE sessions SET expires_at = ?2 WHERE id = ?1")?
-                .execute(params![id.as_bytes(), expires])?;
-            Ok(true)
-        }
-        Some(false) => {
-            // Nothing from before the expiry may come back.
-            delete_session(tx, id)?;
-            if create {
-                insert_session(tx, id, expires)?;
-            }
-            Ok(create)
-        }
-        None => {
-            if create {
-                insert_session(tx, id, expires)?;
-            }
-            Ok(create)
-        }
-    }
-}
-
-fn insert_session(tx: &Transaction<'_>, id: &SessionId, expires: i64) -> Result<()> {
-    tx.prepare_cached("INSERT INTO sessions (id, expires_at) VALUES (?1, ?2)")?
-        .execute(params![id.as_bytes(), expires])?;
-    Ok(())
-}
-
-fn delete_session(conn: &Connection, id: &SessionId) -> Result<()> {
-    conn.prepare_cached("DELETE FROM session_entries WHERE session_id = ?1")?
-        .execute([id.as_bytes()])?;
-    conn.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
-        .execute([id.as_bytes()])?;
-    Ok(())
-}
-
-fn put(conn: &Connection, id: &SessionId, key: &str, json: &str) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO session_entries (session_id, key, value) VALUES (?1, ?2, ?3)
-         ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value",
-    )?
-    .execute(params![id.as_bytes(), key, json])?;
-    Ok(())
-}
-
-fn remove(conn: &Connection, id: &SessionId, key: &str) -> Result<()> {
-    conn.prepare_cached("DELETE FROM session_entries WHERE session_id = ?1 AND key = ?2")?
-        .execute(params![id.as_bytes(), key])?;
-    Ok(())
-}
-
-/// Moves a live session's deadline; returns whether it was live.
-fn touch(conn: &Connection, id: &SessionId, now: i64, expires: i64) -> Result<bool> {
-    let changed = conn
-        .prepare_cached("UPDATE sessions SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2")?
-        .execute(params![id.as_bytes(), now, expires])?;
+    let statement = if create { UPSERT } else { UPDATE };
+    let changed =
+        conn.prepare_cached(statement)?
+            .execute(params![id.as_bytes(), now, expires, patch])?;
     Ok(changed == 1)
 }
 
-fn is_live(conn: &Connection, id: &SessionId, now: i64) -> Result<bool> {
+/// `data` of a live session, or of one a touch made live longer.
+fn data_of(
+    conn: &Connection,
+    id: &SessionId,
+    now: i64,
+    touch_to: Option<i64>,
+) -> Result<Option<String>> {
+    Ok(match touch_to {
+        None => conn
+            .prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND expires_at > ?2")?
+            .query_row(params![id.as_bytes(), now], |row| row.get(0))
+            .optional()?,
+        Some(expires) => conn
+            .prepare_cached(
+                "UPDATE sessions SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2
+                 RETURNING data",
+            )?
+            .query_row(params![id.as_bytes(), now, expires], |row| row.get(0))
+            .optional()?,
+    })
+}
+
+/// The JSON text of `key` in a live session: `None` for a session that is not live, `Some(None)`
+/// for a key it does not hold.
+fn text_of(
+    conn: &Connection,
+    id: &SessionId,
+    key: &str,
+    now: i64,
+) -> Result<Option<Option<String>>> {
     Ok(conn
-        .prepare_cached("SELECT 1 FROM sessions WHERE id = ?1 AND expires_at > ?2")?
-        .query_row(params![id.as_bytes(), now], |_| Ok(()))
-        .optional()?
-        .is_some())
+        .prepare_cached(
+            "SELECT json_extract(data, ?3) FROM sessions WHERE id = ?1 AND expires_at > ?2",
+        )?
+        .query_row(params![id.as_bytes(), now, path(key)], |row| row.get(0))
+        .optional()?)
 }
 
-fn value_of(conn: &Connection, id: &SessionId, key: &str) -> Result<Option<Value>> {
-    let text: Option<String> = conn
-        .prepare_cached("SELECT value FROM session_entries WHERE session_id = ?1 AND key = ?2")?
-        .query_row(params![id.as_bytes(), key], |row| row.get(0))
-        .optional()?;
-    text.as_deref().map(decode).transpose()
-}
-
-fn entries_of(conn: &Connection, id: &SessionId) -> Result<Map> {
-    let mut stmt =
-        conn.prepare_cached("SELECT key, value FROM session_entries WHERE session_id = ?1")?;
-    let mut rows = stmt.query([id.as_bytes()])?;
-    let mut map = Map::new();
-    while let Some(row) = rows.next()? {
-        let value: String = row.get(1)?;
-        map.insert(row.get(0)?, decode(&value)?);
-    }
-    Ok(map)
-}
-
-/// `Store::get`: one statement without a touch, one short write transaction with one.
+/// `Store::get`: one statement, an `UPDATE ... RETURNING` with a touch.
 pub(crate) fn get(
     conn: &mut Connection,
     id: &SessionId,
@@ -126,81 +103,36 @@ pub(crate) fn get(
     now: i64,
     touch_to: Option<i64>,
 ) -> Result<Option<Value>> {
-    match touch_to {
-        None => {
-            let text: Option<String> = conn
-                .prepare_cached(
-                    "SELECT e.value FROM session_entries e JOIN sessions s ON s.id = e.session_id
-                     WHERE e.session_id = ?1 AND e.key = ?2 AND s.expires_at > ?3",
-                )?
-                .query_row(params![id.as_bytes(), key, now], |row| row.get(0))
-                .optional()?;
-            text.as_deref().map(decode).transpose()
-        }
-        Some(expires) => {
-            let tx = write_tx(conn)?;
-            let value = if touch(&tx, id, now, expires)? {
-                value_of(&tx, id, key)?
-            } else {
-                None
-            };
-            tx.commit()?;
-            Ok(value)
-        }
-    }
+    let text = match touch_to {
+        None => text_of(conn, id, key, now)?,
+        Some(expires) => conn
+            .prepare_cached(
+                "UPDATE sessions SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2
+                 RETURNING json_extract(data, ?4)",
+            )?
+            .query_row(params![id.as_bytes(), now, expires, path(key)], |row| {
+                row.get(0)
+            })
+            .optional()?,
+    };
+    text.flatten().as_deref().map(decode).transpose()
 }
 
-/// `Store::get_all`: liveness and keys read in one transaction, so they agree.
+/// `Store::get_all`: one statement.
 pub(crate) fn get_all(
     conn: &mut Connection,
     id: &SessionId,
     now: i64,
     touch_to: Option<i64>,
 ) -> Result<Option<Map>> {
-    let tx = match touch_to {
-        None => conn.transaction()?,
-        Some(_) => write_tx(conn)?,
-    };
-    let live = match touch_to {
-        None => is_live(&tx, id, now)?,
-        Some(expires) => touch(&tx, id, now, expires)?,
-    };
-    let map = if live {
-        Some(entries_of(&tx, id)?)
-    } else {
-        None
-    };
-    tx.commit()?;
-    Ok(map)
+    let data = data_of(conn, id, now, touch_to)?;
+    Ok(data
+        .as_deref()
+        .map(session_core::decode_document)
+        .transpose()?)
 }
 
-/// `Store::set_many` (and `set`, `del`, as batches of one) and `Store::update`: one transaction.
-/// A missing session is created only when `may_create` is set and the batch sets something.
-/// Returns whether the session exists afterwards.
-pub(crate) fn apply(
-    conn: &mut Connection,
-    id: &SessionId,
-    changes: &[(String, Option<String>)],
-    now: i64,
-    expires: i64,
-    may_create: bool,
-) -> Result<bool> {
-    let create = may_create && changes.iter().any(|(_, json)| json.is_some());
-    let tx = write_tx(conn)?;
-    let exists = prepare_write(&tx, id, now, expires, create)?;
-    if exists {
-        for (key, json) in changes {
-            match json {
-                Some(json) => put(&tx, id, key, json)?,
-                None => remove(&tx, id, key)?,
-            }
-        }
-    }
-    tx.commit()?;
-    Ok(exists)
-}
-
-/// `Store::get_many`: liveness (and the touch) and the keys in one transaction.
+/// `Store::get_many`: one statement reading the row.
 pub(crate) fn get_many(
     conn: &mut Connection,
     id: &SessionId,
@@ -208,25 +140,41 @@ pub(crate) fn get_many(
     now: i64,
     touch_to: Option<i64>,
 ) -> Result<Option<Vec<Option<Value>>>> {
-    let tx = match touch_to {
-        None => conn.transaction()?,
-        Some(_) => write_tx(conn)?,
+    let data = data_of(conn, id, now, touch_to)?;
+    let members: Vec<String> = keys.iter().map(|key| document_member(key)).collect();
+    Ok(data
+        .as_deref()
+        .map(|data| session_core::decode_members(data, &members))
+        .transpose()?)
+}
+
+/// `Store::set_many` (and `set`, `del`, as batches of one) and `Store::update`: one statement.
+/// Creates the session only when `create` is set. Returns whether the session exists afterwards.
+pub(crate) fn apply(
+    conn: &mut Connection,
+    id: &SessionId,
+    edit: &DocumentEdit,
+    now: i64,
+    expires: i64,
+    create: bool,
+) -> Result<bool> {
+    patch(conn, id, &edit.merge_patch(), now, expires, create)
+}
+
+/// Sets one key of a live or new session to `json`, as a merge patch.
+fn put(
+    conn: &Connection,
+    id: &SessionId,
+    key: &str,
+    json: &str,
+    now: i64,
+    expires: i64,
+) -> Result<()> {
+    let edit = DocumentEdit {
+        sets: vec![(document_member(key), json.to_owned())],
+        removals: Vec::new(),
     };
-    let live = match touch_to {
-        None => is_live(&tx, id, now)?,
-        Some(expires) => touch(&tx, id, now, expires)?,
-    };
-    let values = if live {
-        Some(
-            keys.iter()
-                .map(|key| value_of(&tx, id, key))
-                .collect::<Result<Vec<_>>>()?,
-        )
-    } else {
-        None
-    };
-    tx.commit()?;
-    Ok(values)
+    patch(conn, id, &edit.merge_patch(), now, expires, true).map(drop)
 }
 
 /// `Store::incr`: read, decide and write in one `IMMEDIATE` transaction, so increments queue on
@@ -241,17 +189,16 @@ pub(crate) fn incr(
     expires: i64,
 ) -> Result<std::result::Result<i64, session_core::StoreError>> {
     let tx = write_tx(conn)?;
-    let current = if is_live(&tx, id, now)? {
-        value_of(&tx, id, key)?
-    } else {
-        None
-    };
+    let current = text_of(&tx, id, key, now)?
+        .flatten()
+        .as_deref()
+        .map(decode)
+        .transpose()?;
     let next = match session_core::incremented(current.as_ref(), delta) {
         Ok(next) => next,
         Err(refused) => return Ok(Err(refused)), // the transaction rolls back
     };
-    prepare_write(&tx, id, now, expires, true)?;
-    put(&tx, id, key, &next.to_string())?;
+    put(&tx, id, key, &next.to_string(), now, expires)?;
     tx.commit()?;
     Ok(Ok(next))
 }
@@ -268,39 +215,38 @@ pub(crate) fn compare_and_set(
     expires: i64,
 ) -> Result<bool> {
     let tx = write_tx(conn)?;
-    let current = if is_live(&tx, id, now)? {
-        value_of(&tx, id, key)?
-    } else {
-        None
-    };
+    let current = text_of(&tx, id, key, now)?
+        .flatten()
+        .as_deref()
+        .map(decode)
+        .transpose()?;
     if current.as_ref() != expected {
         return Ok(false);
     }
-    prepare_write(&tx, id, now, expires, true)?;
-    put(&tx, id, key, new_json)?;
+    put(&tx, id, key, new_json, now, expires)?;
     tx.commit()?;
     Ok(true)
 }
 
-/// `Store::del_all`.
+/// `Store::del_all`: one statement.
 pub(crate) fn del_all(conn: &mut Connection, id: &SessionId) -> Result<()> {
-    let tx = write_tx(conn)?;
-    delete_session(&tx, id)?;
-    tx.commit()?;
+    conn.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
+        .execute([id.as_bytes()])?;
     Ok(())
 }
 
-/// `Store::take`: the keys and the removal in one write transaction, so nothing lands between.
+/// `Store::take`: one statement, so nothing lands between the read and the removal.
 pub(crate) fn take(conn: &mut Connection, id: &SessionId, now: i64) -> Result<Option<Map>> {
-    let tx = write_tx(conn)?;
-    let map = if is_live(&tx, id, now)? {
-        Some(entries_of(&tx, id)?)
-    } else {
-        None
-    };
-    delete_session(&tx, id)?;
-    tx.commit()?;
-    Ok(map)
+    let row: Option<(String, bool)> = conn
+        .prepare_cached("DELETE FROM sessions WHERE id = ?1 RETURNING data, expires_at > ?2")?
+        .query_row(params![id.as_bytes(), now], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    match row {
+        Some((data, true)) => Ok(Some(session_core::decode_document(&data)?)),
+        _ => Ok(None),
+    }
 }
 
 /// `Store::extend`: one statement.
@@ -310,25 +256,10 @@ pub(crate) fn extend(
     now: i64,
     expires: i64,
 ) -> Result<bool> {
-    touch(conn, id, now, expires)
-}
-
-/// Serializes a batch for [`apply`]: values become canonical JSON text before any I/O, and a
-/// value longer than `limit` refuses the whole batch.
-pub(crate) fn encode(
-    changes: Vec<Change>,
-    limit: usize,
-) -> std::result::Result<Vec<(String, Option<String>)>, session_core::StoreError> {
-    changes
-        .into_iter()
-        .map(|change| match change {
-            Change::Set(key, value) => Ok((
-                key,
-                Some(session_core::canonical_json_within(&value, limit)?),
-            )),
-            Change::Del(key) => Ok((key, None)),
-        })
-        .collect()
+    let changed = conn
+        .prepare_cached("UPDATE sessions SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2")?
+        .execute(params![id.as_bytes(), now, expires])?;
+    Ok(changed == 1)
 }
 
 /// `SubjectIndex::bind_subject`: one statement.
@@ -372,37 +303,31 @@ pub(crate) fn subject_sessions(
     )
 }
 
-/// `SubjectIndex::revoke_subject`: one transaction; returns how many live sessions it ended.
+/// `SubjectIndex::revoke_subject`: one statement; returns how many live sessions it ended.
 pub(crate) fn revoke_subject(conn: &mut Connection, subject: &str, now: i64) -> Result<u64> {
-    let tx = write_tx(conn)?;
-    let live: i64 = tx
-        .prepare_cached("SELECT count(*) FROM sessions WHERE subject = ?1 AND expires_at > ?2")?
-        .query_row(params![subject, now], |row| row.get(0))?;
-    tx.prepare_cached(
-        "DELETE FROM session_entries WHERE session_id IN (SELECT id FROM sessions WHERE subject = ?1)",
-    )?
-    .execute([subject])?;
-    tx.prepare_cached("DELETE FROM sessions WHERE subject = ?1")?
-        .execute([subject])?;
-    tx.commit()?;
-    Ok(live.unsigned_abs())
+    let mut stmt =
+        conn.prepare_cached("DELETE FROM sessions WHERE subject = ?1 RETURNING expires_at > ?2")?;
+    let mut rows = stmt.query(params![subject, now])?;
+    let mut live = 0;
+    while let Some(row) = rows.next()? {
+        if row.get::<_, bool>(0)? {
+            live += 1;
+        }
+    }
+    Ok(live)
 }
 
-/// `ExpiredCleanup::delete_expired`: one transaction over at most `batch` sessions, oldest first,
+/// `ExpiredCleanup::delete_expired`: one statement over at most `batch` sessions, oldest first,
 /// found through the `expires_at` index.
 pub(crate) fn delete_expired(conn: &mut Connection, now: i64, batch: usize) -> Result<u64> {
-    let tx = write_tx(conn)?;
     let batch = i64::try_from(batch).unwrap_or(i64::MAX);
-    let ids = ids_where(
-        &tx,
-        "SELECT id FROM sessions WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
-        params![now, batch],
-    )?;
-    for id in &ids {
-        delete_session(&tx, id)?;
-    }
-    tx.commit()?;
-    if (ids.len() as i64) < batch {
+    let removed = conn
+        .prepare_cached(
+            "DELETE FROM sessions WHERE id IN
+             (SELECT id FROM sessions WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)",
+        )?
+        .execute(params![now, batch])?;
+    if (removed as i64) < batch {
         // The last batch of a cleanup: give the freed pages back to the file system, and
         // checkpoint without waiting for anyone, so the WAL can be cut back to its limit.
         // Each step frees one page, so it is stepped to the end.
@@ -413,7 +338,7 @@ pub(crate) fn delete_expired(conn: &mut Connection, now: i64, batch: usize) -> R
         drop(vacuum);
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
     }
-    Ok(ids.len() as u64)
+    Ok(removed as u64)
 }
 
 /// `Enumerate::count`.

@@ -1,12 +1,14 @@
 //! The schema, created and migrated by the store itself, versioned with `PRAGMA user_version`, and
 //! the settings every connection gets.
 //!
-//! Tables:
-//! - `sessions`: one row per session: `id` (32-byte blob), `expires_at` (ms since the epoch),
-//!   `subject` (the [`SubjectIndex`](session_core::SubjectIndex) binding). Indexed on `expires_at`
-//!   so cleanup finds expired rows without a scan, and on `subject`.
-//! - `session_entries`: one row per key: `(session_id, key)` primary key, `value` as JSON text.
-//!   Keys are plain `TEXT` compared with `=`, never a JSON path or a `LIKE` pattern.
+//! One table, `sessions`, one row per session: `id` (32-byte blob), `expires_at` (ms since the
+//! epoch), `subject` (the [`SubjectIndex`](session_core::SubjectIndex) binding) and `data`, the
+//! session's keys as one JSON object in the layout of [`session_core::DocumentEdit`] (member
+//! names of hex digits, each value its JSON text in a string). Indexed on `expires_at` so cleanup
+//! finds expired rows without a scan, and on `subject`.
+//!
+//! Version 1 kept one row per key in `session_entries`; version 2 folds each session's keys into
+//! its `data` in the migrating transaction.
 
 use std::time::Duration;
 
@@ -30,6 +32,14 @@ const MIGRATIONS: &[&str] = &[
          value TEXT NOT NULL,
          PRIMARY KEY (session_id, key)
      ) WITHOUT ROWID;",
+    // 2: one row per session, the keys in `data`. `hex` of a TEXT is its UTF-8 bytes, as
+    // `document_member` writes them; `json_group_object` keeps each value's text as a string.
+    "ALTER TABLE sessions ADD COLUMN data TEXT NOT NULL DEFAULT '{}';
+     UPDATE sessions SET data = (
+         SELECT json_group_object('k' || lower(hex(CAST(e.key AS BLOB))), e.value)
+         FROM session_entries e WHERE e.session_id = sessions.id
+     ) WHERE id IN (SELECT session_id FROM session_entries);
+     DROP TABLE session_entries;",
 ];
 
 /// The schema version this code writes.

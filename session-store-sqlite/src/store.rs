@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 use session_core::{
-    Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, validate_key,
-    validate_ttl,
+    Change, DocumentEdit, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait,
+    validate_key, validate_ttl,
 };
 
 use crate::clock::{now_ms, ttl_ms};
@@ -15,8 +15,11 @@ use crate::error::Result;
 use crate::pool::Pool;
 use crate::queries;
 
-/// The largest JSON text one value may take: SQLite's default maximum string length.
-pub const MAX_VALUE_LEN: usize = 1_000_000_000;
+/// The largest JSON text one value may take: a quarter of SQLite's maximum string length
+/// (1,000,000,000 bytes), so a value fits its session's document even with every character
+/// escaped there. The whole document must stay under SQLite's limit too: a write past it fails
+/// with [`StoreError::Backend`] and changes nothing.
+pub const MAX_VALUE_LEN: usize = 250_000_000;
 
 /// A session store in a SQLite database: a file shared by every process that opens it, or an
 /// in-process database for tests and demos.
@@ -75,7 +78,7 @@ impl SqliteStore {
             .map_err(|e| e.into_store_error(context))
     }
 
-    /// Checks and encodes a batch, then applies it in one transaction; returns whether the
+    /// Checks and encodes a batch, then applies it in one statement; returns whether the
     /// session exists afterwards. `may_create` is false for `update`.
     async fn write(
         &self,
@@ -86,24 +89,17 @@ impl SqliteStore {
         may_create: bool,
     ) -> std::result::Result<bool, StoreError> {
         validate_ttl(ttl)?;
-        for change in &changes {
-            validate_key(change.key(), KeyKind::Store)?;
-        }
-        let encoded = queries::encode(changes, MAX_VALUE_LEN)?;
-        if encoded.is_empty() && may_create {
+        if changes.is_empty() && may_create {
             return Ok(false); // an empty set_many changes nothing
         }
+        // Decided on the batch as given, before the last change to each key wins: `[Set k,
+        // Del k]` creates an empty session, as `set` then `del` would.
+        let create = may_create && changes.iter().any(|c| matches!(c, Change::Set(..)));
+        let edit = DocumentEdit::new(changes, MAX_VALUE_LEN)?;
         let (id, ttl) = (*id, ttl_ms(ttl));
         self.run(context, move |conn| {
             let now = now_ms();
-            queries::apply(
-                conn,
-                &id,
-                &encoded,
-                now,
-                now.saturating_add(ttl),
-                may_create,
-            )
+            queries::apply(conn, &id, &edit, now, now.saturating_add(ttl), create)
         })
         .await
     }
