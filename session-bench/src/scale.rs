@@ -209,7 +209,7 @@ fn fill_sqlite(
     let tx = conn.transaction()?;
     {
         let mut session =
-            tx.prepare("INSERT INTO sessions (id, expires_at, data) VALUES (?1, ?2, ?3)")?;
+            tx.prepare("INSERT INTO sessions (id, expires_at, data) VALUES (?1, ?2, jsonb(?3))")?;
         for n in from..to {
             let id = id_for(n);
             let changes = (0..KEYS)

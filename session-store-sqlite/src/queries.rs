@@ -1,7 +1,8 @@
 //! The SQL behind each operation, as synchronous functions on one connection.
 //!
 //! A session is one row; its keys live in the row's `data` document (see [`session_core::DocumentEdit`]
-//! for its layout), changed by SQLite's own `json_patch` in the statement that writes the row, so
+//! for its layout), kept in SQLite's binary JSONB (a read finds one member without parsing the
+//! others) and changed by `jsonb_patch` in the statement that writes the row, so
 //! writers to different keys never lose each other and nothing is read and written back by the
 //! client. Most operations are one statement (`UPDATE ... RETURNING`, `DELETE ... RETURNING`, an
 //! upsert): SQLite runs it in its own write transaction, taking the write lock before it reads, so
@@ -37,7 +38,7 @@ const UPSERT: &str =
          expires_at = ?3";
 
 /// Applies a merge patch to a live session only.
-const UPDATE: &str = "UPDATE sessions SET data = json_patch(data, ?4), expires_at = ?3
+const UPDATE: &str = "UPDATE sessions SET data = jsonb_patch(data, ?4), expires_at = ?3
      WHERE id = ?1 AND expires_at > ?2";
 
 /// Writes `patch` (a merge patch of the session's `data`) and the new deadline; returns whether
@@ -66,13 +67,13 @@ fn data_of(
 ) -> Result<Option<String>> {
     Ok(match touch_to {
         None => conn
-            .prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND expires_at > ?2")?
+            .prepare_cached("SELECT json(data) FROM sessions WHERE id = ?1 AND expires_at > ?2")?
             .query_row(params![id.as_bytes(), now], |row| row.get(0))
             .optional()?,
         Some(expires) => conn
             .prepare_cached(
                 "UPDATE sessions SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2
-                 RETURNING data",
+                 RETURNING json(data)",
             )?
             .query_row(params![id.as_bytes(), now, expires], |row| row.get(0))
             .optional()?,
@@ -238,7 +239,7 @@ pub(crate) fn del_all(conn: &mut Connection, id: &SessionId) -> Result<()> {
 /// `Store::take`: one statement, so nothing lands between the read and the removal.
 pub(crate) fn take(conn: &mut Connection, id: &SessionId, now: i64) -> Result<Option<Map>> {
     let row: Option<(String, bool)> = conn
-        .prepare_cached("DELETE FROM sessions WHERE id = ?1 RETURNING data, expires_at > ?2")?
+        .prepare_cached("DELETE FROM sessions WHERE id = ?1 RETURNING json(data), expires_at > ?2")?
         .query_row(params![id.as_bytes(), now], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })
