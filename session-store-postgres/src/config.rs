@@ -16,7 +16,7 @@ use crate::schema::Names;
 /// The default schema.
 pub const DEFAULT_SCHEMA: &str = "public";
 
-/// The default table name (the entries table is `<table>_entries`).
+/// The default table name.
 pub const DEFAULT_TABLE: &str = "sessions";
 
 /// The default time to wait for a pooled connection (also bounds connecting to a down server).
@@ -76,7 +76,7 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// The sessions table's name; the entries table, functions and migrations table take it as a
+    /// The sessions table's name; the functions and the migrations table take it as a
     /// prefix. ASCII letters, digits and `_`, at most 48 bytes.
     ///
     /// The default is [`DEFAULT_TABLE`].

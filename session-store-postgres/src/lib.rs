@@ -1,12 +1,15 @@
 //! A session store on PostgreSQL, through `sqlx`.
 //!
-//! Every operation is one statement, so one round trip: reads are plain `SELECT`s (or an `UPDATE`
-//! when they touch), writes call server-side functions that lock the session's row first. So
-//! concurrent writers to different keys of one session never lose each other, a new session never
-//! overwrites a live one, a `set` on an expired session starts it empty, and a removal never
-//! interleaves with a write. Expiry uses the database server's clock (`now()`), checked on every
-//! read, with an index for cleanup; `timestamptz` makes it independent of the session `TimeZone`.
-//! Values are stored as JSON text, so every JSON value (strings with NUL included) round-trips.
+//! One row per session, its keys in one `jsonb` document. Every operation is one statement, so
+//! one round trip: reads are plain `SELECT`s (or an `UPDATE ... RETURNING` when they touch); a
+//! write is one `INSERT ... ON CONFLICT DO UPDATE` (or `UPDATE`) that removes and sets just its
+//! keys (`-` and `||`) in the row it locks; `incr` and `compare_and_set` call a function that
+//! locks the row first. So concurrent writers to different keys of one session never lose each
+//! other, a new session never overwrites a live one, a `set` on an expired session starts it
+//! empty, and a removal never interleaves with a write. Expiry uses the database server's clock
+//! (`now()`), checked on every read, with an index for cleanup; `timestamptz` makes it independent
+//! of the session `TimeZone`. Each value is kept as its JSON text, so every JSON value (strings
+//! with NUL included, `u64::MAX`) round-trips exactly.
 //!
 //! It implements [`SubjectIndex`](session_core::SubjectIndex),
 //! [`ExpiredCleanup`](session_core::ExpiredCleanup) (batches with `FOR UPDATE SKIP LOCKED`, so
@@ -20,7 +23,7 @@
 //! - `store`: [`PostgresStore`] and its [`Store`](session_core::Store) implementation.
 //! - `capability`: the capability implementations.
 //! - `queries`: the SQL of each operation.
-//! - `schema`: tables, functions and migrations.
+//! - `schema`: the table, functions and migrations.
 //! - `error`: the backend's errors and their [`StoreError`](session_core::StoreError) kinds.
 //!
 //! # Example: connect, migrate, clean up
