@@ -89,6 +89,23 @@ impl Names {
     }
 }
 
+/// The body of an `incr` function after it read the old text into `v_text`: `v_sum` becomes
+/// `v_text + p_delta`, or it raises SS001 (not a JSON integer that fits a bigint) or SS002 (the
+/// sum overflows). In migrations 3 and 4.
+const SUM: &str = "    IF v_text IS NULL THEN
+        v_sum := p_delta;
+    ELSIF v_text ~ '^-?(0|[1-9][0-9]{0,18})$' THEN
+        v_sum := v_text::numeric + p_delta;
+        IF v_text::numeric NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
+            RAISE EXCEPTION 'the value is not an integer that fits an i64' USING ERRCODE = 'SS001';
+        END IF;
+    ELSE
+        RAISE EXCEPTION 'the value is not an integer that fits an i64' USING ERRCODE = 'SS001';
+    END IF;
+    IF v_sum NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
+        RAISE EXCEPTION 'the sum overflows an i64' USING ERRCODE = 'SS002';
+    END IF;";
+
 /// The migrations, in order; version `n` is `MIGRATIONS[n - 1]`.
 fn migrations(n: &Names) -> Vec<String> {
     let expires = "now() + p_ttl_ms * interval '1 millisecond'";
@@ -254,19 +271,7 @@ DECLARE
 BEGIN
     PERFORM {lock}(p_id, p_ttl_ms, true);
     SELECT value INTO v_text FROM {entries} WHERE session_id = p_id AND key = p_key;
-    IF v_text IS NULL THEN
-        v_sum := p_delta;
-    ELSIF v_text ~ '^-?(0|[1-9][0-9]{{0,18}})$' THEN
-        v_sum := v_text::numeric + p_delta;
-        IF v_text::numeric NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
-            RAISE EXCEPTION 'the value is not an integer that fits an i64' USING ERRCODE = 'SS001';
-        END IF;
-    ELSE
-        RAISE EXCEPTION 'the value is not an integer that fits an i64' USING ERRCODE = 'SS001';
-    END IF;
-    IF v_sum NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
-        RAISE EXCEPTION 'the sum overflows an i64' USING ERRCODE = 'SS002';
-    END IF;
+{sum}
     INSERT INTO {entries} (session_id, key, value) VALUES (p_id, p_key, v_sum::bigint::text)
     ON CONFLICT (session_id, key) DO UPDATE SET value = EXCLUDED.value;
     RETURN v_sum::bigint;
@@ -296,6 +301,7 @@ $$;
             lock = n.lock,
             incr = n.incr,
             cas = n.cas,
+            sum = SUM,
         ),
         format!(
             r#"
@@ -336,19 +342,7 @@ DECLARE
     v_sum numeric;
 BEGIN
     v_text := {lock}(p_id, p_ttl_ms, p_member);
-    IF v_text IS NULL THEN
-        v_sum := p_delta;
-    ELSIF v_text ~ '^-?(0|[1-9][0-9]{{0,18}})$' THEN
-        v_sum := v_text::numeric + p_delta;
-        IF v_text::numeric NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
-            RAISE EXCEPTION 'the value is not an integer that fits an i64' USING ERRCODE = 'SS001';
-        END IF;
-    ELSE
-        RAISE EXCEPTION 'the value is not an integer that fits an i64' USING ERRCODE = 'SS001';
-    END IF;
-    IF v_sum NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
-        RAISE EXCEPTION 'the sum overflows an i64' USING ERRCODE = 'SS002';
-    END IF;
+{sum}
     UPDATE {sessions} SET data = data || jsonb_build_object(p_member, v_sum::bigint::text)
     WHERE id = p_id;
     RETURN v_sum::bigint;
@@ -379,6 +373,7 @@ $$;
             del_all = n.del_all,
             revoke = n.revoke,
             delete_expired = n.delete_expired,
+            sum = SUM,
         ),
     ]
 }

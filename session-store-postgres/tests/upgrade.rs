@@ -4,27 +4,14 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use session_core::{Enumerate, ExpiredCleanup, SessionId, Store, SubjectIndex, Token};
+use serde_json::Value;
+use session_core::{SessionId, Token};
 use session_store_postgres::sqlx::{self, AssertSqlSafe};
 use session_store_postgres::{PostgresStore, SCHEMA_VERSION};
-use session_test_support::{drop_schema_after_run, postgres_url, unique_schema};
-
-/// Keys and values that stress the new layout: path syntax, quotes, non-ASCII; a NUL in a value
-/// (which `jsonb` refuses raw); the numbers and strings whose exact text matters.
-fn entries() -> Vec<(&'static str, Value)> {
-    vec![
-        ("user", json!("ada")),
-        ("--", json!(u64::MAX)),
-        ("{a,b}", json!(i64::MIN)),
-        ("say \"hi\"", json!(0.1)),
-        (
-            "ключ🦀",
-            json!({"nested": [1, {"deep": null}], "nul": "a\u{0}b"}),
-        ),
-        ("it's.a key", json!(true)),
-    ]
-}
+use session_test_support::{
+    OldSessions, awkward_entries, check_upgraded, drop_schema_after_run, postgres_url,
+    unique_schema,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_3_tables_read_the_same_after_the_upgrade() {
@@ -64,12 +51,17 @@ async fn schema_3_tables_read_the_same_after_the_upgrade() {
         }
     };
     let id = || Token::generate().unwrap().id();
-    let (live, bound, expired, empty) = (id(), id(), id(), id());
-    write(live, 3_600_000, entries(), vec![]).await;
-    write(bound, 3_600_000, entries(), vec![]).await;
-    write(expired, 1, entries(), vec![]).await;
-    write(empty, 3_600_000, vec![], vec!["nothing"]).await;
-    for target in [bound, expired] {
+    let old = OldSessions {
+        live: id(),
+        bound: id(),
+        expired: id(),
+        empty: id(),
+    };
+    write(old.live, 3_600_000, awkward_entries(), vec![]).await;
+    write(old.bound, 3_600_000, awkward_entries(), vec![]).await;
+    write(old.expired, 1, awkward_entries(), vec![]).await;
+    write(old.empty, 3_600_000, vec![], vec!["nothing"]).await;
+    for target in [old.bound, old.expired] {
         sqlx::query(AssertSqlSafe(format!(
             "UPDATE {table} SET subject = 'ada' WHERE id = $1"
         )))
@@ -99,48 +91,5 @@ async fn schema_3_tables_read_the_same_after_the_upgrade() {
     .unwrap();
     assert_eq!(leftovers, 0, "the per-key table is gone");
 
-    let want: session_core::Map = entries()
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    let keys: Vec<&str> = entries().iter().map(|(k, _)| *k).collect();
-    for target in [&live, &bound] {
-        assert_eq!(
-            store.get_all(target, None).await.unwrap(),
-            Some(want.clone())
-        );
-        for (key, value) in entries() {
-            assert_eq!(store.get(target, key, None).await.unwrap(), Some(value));
-        }
-        let many = store.get_many(target, &keys, None).await.unwrap().unwrap();
-        let values: Vec<_> = entries().into_iter().map(|(_, v)| Some(v)).collect();
-        assert_eq!(many, values);
-    }
-    assert_eq!(
-        store.get_all(&empty, None).await.unwrap(),
-        Some(Default::default())
-    );
-    assert_eq!(store.get_all(&expired, None).await.unwrap(), None);
-    assert_eq!(store.subject_sessions("ada").await.unwrap(), vec![bound]);
-    assert_eq!(store.count().await.unwrap(), 3);
-
-    // Writes after the upgrade: keys change one at a time, the expired session starts empty.
-    let ttl = Duration::from_secs(60);
-    store.set(&live, "--", json!(1), ttl).await.unwrap();
-    store.del(&live, "user", ttl).await.unwrap();
-    assert_eq!(store.incr(&live, "n", 2, ttl).await.unwrap(), 2);
-    let after = store.get_all(&live, None).await.unwrap().unwrap();
-    assert_eq!(after.get("--"), Some(&json!(1)));
-    assert_eq!(after.get("user"), None);
-    assert_eq!(after.get("{a,b}"), Some(&json!(i64::MIN)));
-    assert_eq!(after.len(), entries().len());
-    store.set(&expired, "fresh", json!(1), ttl).await.unwrap();
-    assert_eq!(
-        store.get_all(&expired, None).await.unwrap(),
-        Some([("fresh".to_owned(), json!(1))].into_iter().collect())
-    );
-    assert_eq!(store.subject_sessions("ada").await.unwrap(), vec![bound]);
-    assert_eq!(store.revoke_subject("ada").await.unwrap(), 1);
-    assert_eq!(store.delete_expired(100).await.unwrap(), 0);
-    assert_eq!(store.count().await.unwrap(), 3);
+    check_upgraded(&store, old).await;
 }

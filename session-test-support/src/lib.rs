@@ -9,6 +9,7 @@
 //! - `process`: free ports, waiting for a port, finding binaries, teardown after exit.
 //! - `mysql`: [`mysql_url`], per-run table prefixes, and [`MariaDbServer`] for outage tests.
 //! - `postgres`: [`postgres_url`], per-run schemas, and [`PgCluster`] for outage tests.
+//! - `upgrade`: [`check_upgraded`], the data and checks of the SQL stores' upgrade tests.
 //! - `redis`: [`redis_url`], [`redis_cluster_urls`], [`RedisServer`] for outage tests,
 //!   [`RedisCluster`], and [`redis_cli_output`] for inspection.
 
@@ -18,6 +19,7 @@ mod outage;
 mod postgres;
 pub mod process;
 mod redis;
+mod upgrade;
 
 pub use counting::{CountingStore, Counts};
 pub use mysql::{
@@ -26,3 +28,4 @@ pub use mysql::{
 pub use outage::{assert_unavailable, until_recovered};
 pub use postgres::{PgCluster, SCHEMA_PREFIX, drop_schema_after_run, postgres_url, unique_schema};
 pub use redis::{RedisCluster, RedisServer, redis_cli_output, redis_cluster_urls, redis_url};
+pub use upgrade::{OldSessions, awkward_entries, check_upgraded};
