@@ -31,9 +31,9 @@ fn path(key: &str) -> String {
 /// Applies a merge patch to a live session, or creates the session (an expired one starts empty
 /// and unbound) with it. Every `sessions.` column here is the row as it was before the statement.
 const UPSERT: &str =
-    "INSERT INTO sessions (id, expires_at, data) VALUES (?1, ?3, json_patch('{}', ?4))
+    "INSERT INTO sessions (id, expires_at, data) VALUES (?1, ?3, jsonb_patch('{}', ?4))
      ON CONFLICT (id) DO UPDATE SET
-         data = json_patch(CASE WHEN sessions.expires_at > ?2 THEN sessions.data ELSE '{}' END, ?4),
+         data = jsonb_patch(CASE WHEN sessions.expires_at > ?2 THEN sessions.data ELSE '{}' END, ?4),
          subject = CASE WHEN sessions.expires_at > ?2 THEN sessions.subject END,
          expires_at = ?3";
 

@@ -80,3 +80,41 @@ async fn many_stores_opening_one_new_file_at_once_all_succeed() {
         }
     }
 }
+
+/// Each session is one row whose document is SQLite's binary JSONB, however it was written
+/// (created, changed, incremented, compared-and-set, its expiry touched).
+#[tokio::test]
+async fn every_write_leaves_one_jsonb_row_per_session() {
+    use session_core::{Change, Store, Token};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let ttl = std::time::Duration::from_secs(60);
+    let (a, b, c) = (
+        Token::generate().unwrap().id(),
+        Token::generate().unwrap().id(),
+        Token::generate().unwrap().id(),
+    );
+    let both = vec![
+        Change::Set("x".into(), 1.into()),
+        Change::Set("y".into(), 2.into()),
+    ];
+    store.set_many(&a, both, ttl).await.unwrap();
+    store.set(&a, "x", 3.into(), ttl).await.unwrap();
+    store.del(&a, "y", ttl).await.unwrap();
+    store.incr(&b, "n", 1, ttl).await.unwrap();
+    store
+        .compare_and_set(&c, "k", None, "v".into(), ttl)
+        .await
+        .unwrap();
+    store.get_all(&c, Some(ttl)).await.unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let kinds: Vec<(String, i64)> = conn
+        .prepare("SELECT typeof(data), count(*) FROM sessions GROUP BY 1")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds, vec![("blob".to_owned(), 3)]);
+}
