@@ -11,6 +11,8 @@
 //! - `token`: [`Token`], the client's 256-bit secret, generated and strictly parsed.
 //! - `id`: [`SessionId`] (`SHA-256` of a token), what stores see, and its log-safe [`ShortId`].
 //! - `json`: the canonical JSON text stores keep values in, and the increment rule.
+//! - `document`: the session document of the SQL stores' one-row layout ([`DocumentEdit`],
+//!   [`document_member`], [`decode_document`]), shared so every SQL store reads the same layout.
 //! - `validate`: the contract's limits and the one function each for keys, subjects and TTLs.
 //! - `sessions/`: sessions and their policy: [`SessionManager`], [`Session`], [`Config`],
 //!   [`SessionInfo`], events ([`Event`], [`PersistHook`]) and [`SessionError`]; one file each

@@ -1,13 +1,12 @@
 //! The SQL of each operation, built once per store from its table name.
 //!
 //! Every statement takes the time from the server (`NOW_MS`). The `data` object holds each key
-//! under a member name of hex digits
-//! ([`document_member`](session_core::document_member): `k` and the key's UTF-8 bytes in hex), its value
-//! the exact JSON text of the value in a JSON string. So every JSON path is `$.k<hex>`, a plain
-//! identifier on every server: no key is ever parsed as path syntax (MariaDB 10.11 cannot address
-//! a member named `--` even quoted), and a write is `JSON_SET` and `JSON_REMOVE` on the row in the
-//! statement that locks it (`JSON_MERGE_PATCH` drops changes on MariaDB 10.11 when a patch mixes
-//! values and `null`s in another order than the document's).
+//! under a member name of hex digits ([`document_member`](session_core::document_member): `k` and
+//! the key's UTF-8 bytes in hex), its value the exact JSON text of the value in a JSON string. So
+//! every JSON path is `$.k<hex>`, a plain identifier on every server: no key is ever parsed as path
+//! syntax (MariaDB 10.11 cannot address a member named `--` even quoted), and a write is `JSON_SET`
+//! and `JSON_REMOVE` on the row in the statement that locks it (`JSON_MERGE_PATCH` drops changes on
+//! MariaDB 10.11 when a patch mixes values and `null`s in another order than the document's).
 
 use std::collections::HashMap;
 use std::sync::RwLock;

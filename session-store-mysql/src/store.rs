@@ -27,8 +27,8 @@ const DEADLOCK_ATTEMPTS: usize = 3;
 /// A session store in MySQL or MariaDB. Cheap to clone: clones share the pool.
 ///
 /// One row per session; a write changes its keys with `JSON_SET` and `JSON_REMOVE` in the
-/// statement that locks the row, so concurrent writers to different keys never lose each other. Expiry comes
-/// from the server's clock, so app servers' clocks do not matter.
+/// statement that locks the row, so concurrent writers to different keys never lose each other.
+/// Expiry comes from the server's clock, so app servers' clocks do not matter.
 #[derive(Clone)]
 pub struct MySqlStore {
     pool: MySqlPool,

@@ -24,7 +24,8 @@ pub const MAX_VALUE_LEN: usize = 256 * 1024 * 1024;
 ///
 /// One row per session. Every operation is one statement (one round trip); a write changes its
 /// keys in the session's `jsonb` document in the statement that locks the row, so concurrent
-/// writers to different keys never lose each other and removals never interleave with writes. Expiry comes from the server's clock, so app servers' clocks do not matter.
+/// writers to different keys never lose each other and removals never interleave with writes.
+/// Expiry comes from the server's clock, so app servers' clocks do not matter.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,

@@ -1,12 +1,12 @@
 //! The SQL behind each operation, as synchronous functions on one connection.
 //!
-//! A session is one row; its keys live in the row's `data` document (see [`session_core::DocumentEdit`]
-//! for its layout), kept in SQLite's binary JSONB (a read finds one member without parsing the
-//! others) and changed by `jsonb_patch` in the statement that writes the row, so
-//! writers to different keys never lose each other and nothing is read and written back by the
-//! client. Most operations are one statement (`UPDATE ... RETURNING`, `DELETE ... RETURNING`, an
-//! upsert): SQLite runs it in its own write transaction, taking the write lock before it reads, so
-//! it never fails with `SQLITE_BUSY` by upgrading a read lock and concurrent writers (threads or
+//! A session is one row; its keys live in the row's `data` document (see
+//! [`session_core::DocumentEdit`] for its layout), kept in SQLite's binary JSONB (a read finds one
+//! member without parsing the others) and changed by `jsonb_patch` in the statement that writes the
+//! row, so writers to different keys never lose each other and nothing is read and written back by
+//! the client. Most operations are one statement (`UPDATE ... RETURNING`, `DELETE ... RETURNING`,
+//! an upsert): SQLite runs it in its own write transaction, taking the write lock before it reads,
+//! so it never fails with `SQLITE_BUSY` by upgrading a read lock and concurrent writers (threads or
 //! processes) queue on the busy timeout. The two that must read before deciding (`incr`,
 //! `compare_and_set`) run in an `IMMEDIATE` transaction, for the same reason.
 

@@ -1,14 +1,16 @@
 //! The schema, created and migrated by the store itself, versioned with `PRAGMA user_version`, and
 //! the settings every connection gets.
 //!
-//! One table, `sessions`, one row per session: `id` (32-byte blob, the primary key), `expires_at` (ms since the
-//! epoch), `subject` (the [`SubjectIndex`](session_core::SubjectIndex) binding) and `data`, the
-//! session's keys as one JSON object in the layout of [`session_core::DocumentEdit`] (member
-//! names of hex digits, each value its JSON text in a string), stored as SQLite's JSONB. Indexed on `expires_at` so cleanup
-//! finds expired rows without a scan, and on `subject`.
+//! One table, `sessions`, one row per session: `id` (32-byte blob, the primary key),
+//! `expires_at` (ms since the epoch), `subject` (the [`SubjectIndex`](session_core::SubjectIndex)
+//! binding) and `data`, the session's keys as one JSON object in the layout of
+//! [`session_core::DocumentEdit`] (member names of hex digits, each value its JSON text in a
+//! string), stored as SQLite's JSONB. Indexed on `expires_at` so cleanup finds expired rows
+//! without a scan, and on `subject`.
 //!
-//! Version 1 kept one row per key in `session_entries`; version 2 folds each session's keys into
-//! its `data` in the migrating transaction.
+//! Version 1 kept one row per key in `session_entries` (in `WITHOUT ROWID` tables); version 2
+//! folds each session's keys into its `data`, in a table with rowids, in the migrating
+//! transaction.
 
 use std::time::Duration;
 
