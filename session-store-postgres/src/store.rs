@@ -16,9 +16,11 @@ use crate::error::{PgError, Result};
 use crate::queries::Queries;
 use crate::schema::{self, Names, SCHEMA_VERSION};
 
-/// The largest JSON text one value may take (PostgreSQL's `text` holds up to 1 GB; a value far
-/// below that already makes a poor session).
-pub const MAX_VALUE_LEN: usize = 256 * 1024 * 1024;
+/// The largest JSON text one value may take: a quarter of what one `jsonb` document holds
+/// (255 MiB), so a value fits its session's document even with every character escaped there. The
+/// whole document must stay under `jsonb`'s limit too: a write past it fails with
+/// [`StoreError::Backend`] and changes nothing.
+pub const MAX_VALUE_LEN: usize = 64 * 1024 * 1024;
 
 /// A session store in PostgreSQL. Cheap to clone: clones share the pool.
 ///
