@@ -241,16 +241,17 @@ async fn fill_postgres(
     } else {
         TTL.as_millis() as i64
     };
+    // One row per session, its keys (`k0`..) in the document under the member names
+    // `document_member` gives them (`k` and the key's bytes in hex); value_for:
+    // values[(n * KEYS + k) % len], arrays 1-based.
     let sessions = format!(
-        "INSERT INTO \"{schema}\".sessions (id, expires_at) \
-         SELECT sha256(int8send(g)), now() + $3 * interval '1 millisecond' \
-         FROM generate_series($1::bigint, $2::bigint) g"
-    );
-    // value_for: values[(n * KEYS + k) % len]; arrays are 1-based.
-    let entries = format!(
-        "INSERT INTO \"{schema}\".sessions_entries (session_id, key, value) \
-         SELECT sha256(int8send(g)), 'k' || k, ($3::text[])[1 + ((g * {KEYS} + k) % {len})] \
-         FROM generate_series($1::bigint, $2::bigint) g, generate_series(0, {last}) k",
+        "INSERT INTO \"{schema}\".sessions (id, expires_at, data) \
+         SELECT sha256(int8send(g)), now() + $3 * interval '1 millisecond', \
+             (SELECT jsonb_object_agg( \
+                 'k' || encode(convert_to('k' || k, 'UTF8'), 'hex'), \
+                 ($4::text[])[1 + ((g * {KEYS} + k) % {len})]) \
+              FROM generate_series(0, {last}) k) \
+         FROM generate_series($1::bigint, $2::bigint) g",
         len = values.len(),
         last = KEYS - 1
     );
@@ -258,23 +259,17 @@ async fn fill_postgres(
     let mut start = from;
     while start < to {
         let end = (start + 100_000).min(to);
-        let (a, b) = (start as i64, end as i64 - 1);
         sqlx::query(sqlx::AssertSqlSafe(sessions.as_str()))
-            .bind(a)
-            .bind(b)
+            .bind(start as i64)
+            .bind(end as i64 - 1)
             .bind(offset_ms)
-            .execute(pool)
-            .await?;
-        sqlx::query(sqlx::AssertSqlSafe(entries.as_str()))
-            .bind(a)
-            .bind(b)
             .bind(&values)
             .execute(pool)
             .await?;
         start = end;
     }
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "ANALYZE \"{schema}\".sessions; ANALYZE \"{schema}\".sessions_entries"
+        "ANALYZE \"{schema}\".sessions"
     )))
     .execute(pool)
     .await?;
