@@ -139,11 +139,6 @@ impl DocumentEdit {
         Ok(edit)
     }
 
-    /// Whether the edit changes nothing.
-    pub fn is_empty(&self) -> bool {
-        self.sets.is_empty() && self.removals.is_empty()
-    }
-
     /// The document a new session holds after the edit: the sets alone.
     pub fn new_document(&self) -> String {
         let members: serde_json::Map<String, Value> = self

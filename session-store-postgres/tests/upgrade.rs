@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use session_core::{SessionId, Token};
+use session_core::SessionId;
 use session_store_postgres::sqlx::{self, AssertSqlSafe};
 use session_store_postgres::{PostgresStore, SCHEMA_VERSION};
 use session_test_support::{
@@ -50,13 +50,7 @@ async fn schema_3_tables_read_the_same_after_the_upgrade() {
                 .unwrap();
         }
     };
-    let id = || Token::generate().unwrap().id();
-    let old = OldSessions {
-        live: id(),
-        bound: id(),
-        expired: id(),
-        empty: id(),
-    };
+    let old = OldSessions::generate();
     write(old.live, 3_600_000, awkward_entries(), vec![]).await;
     write(old.bound, 3_600_000, awkward_entries(), vec![]).await;
     write(old.expired, 1, awkward_entries(), vec![]).await;

@@ -1,7 +1,7 @@
 //! A database written by the previous release (schema 1: a row per key in `session_entries`)
 //! reads the same after the upgrade to one row per session, and takes writes as before.
 
-use session_core::{SessionId, Token};
+use session_core::SessionId;
 use session_store_sqlite::{SCHEMA_VERSION, SqliteStore};
 use session_test_support::{OldSessions, awkward_entries, check_upgraded};
 
@@ -32,13 +32,7 @@ fn now_ms() -> i64 {
 async fn a_schema_1_database_reads_the_same_after_the_upgrade() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sessions.db");
-    let id = || Token::generate().unwrap().id();
-    let old = OldSessions {
-        live: id(),
-        bound: id(),
-        expired: id(),
-        empty: id(),
-    };
+    let old = OldSessions::generate();
     {
         // Written as the previous release wrote them: a row per session, a row per key holding
         // the value's canonical JSON text.

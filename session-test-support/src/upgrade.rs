@@ -37,6 +37,22 @@ pub struct OldSessions {
     pub empty: SessionId,
 }
 
+impl OldSessions {
+    /// Four sessions with fresh random ids.
+    ///
+    /// # Panics
+    /// When the system has no randomness to give.
+    pub fn generate() -> Self {
+        let id = || session_core::Token::generate().expect("randomness").id();
+        Self {
+            live: id(),
+            bound: id(),
+            expired: id(),
+            empty: id(),
+        }
+    }
+}
+
 /// Checks an upgraded store: every key of the old sessions reads back exactly (one at a time,
 /// together, and all), the expired one stays gone, the subject index still answers; then writes
 /// change one key at a time and start the expired session empty.
