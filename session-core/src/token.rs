@@ -65,6 +65,20 @@ impl Token {
         &self.0
     }
 
+    /// The token a renewal of this token's session issues, given the renewal's random `nonce`:
+    /// `SHA-256` of a domain tag, this token and the nonce. Every request holding this token
+    /// computes the same successor, so any number of requests racing one renewal agree on one
+    /// new id; the store keeps only the nonce, so a leaked store yields no successor without the
+    /// old token itself.
+    pub(crate) fn successor(&self, nonce: &[u8]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(b"session-core renewal v1\0");
+        hasher.update(self.0.as_bytes());
+        hasher.update(nonce);
+        let bytes: [u8; TOKEN_BYTES] = hasher.finalize().into();
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
     /// The id stores know this session by: `SHA-256` of the token's text.
     pub fn id(&self) -> SessionId {
         SessionId::from_bytes(Sha256::digest(self.0.as_bytes()).into())
@@ -136,6 +150,17 @@ mod tests {
         s.pop();
         s.push('A');
         assert!(Token::parse(&s).is_ok());
+    }
+
+    #[test]
+    fn a_successor_is_a_valid_token_fixed_by_token_and_nonce() {
+        let t = Token::generate().unwrap();
+        let next = t.successor(b"nonce");
+        assert_eq!(Token::parse(next.as_str()).unwrap(), next);
+        assert_eq!(t.successor(b"nonce"), next);
+        assert_ne!(t.successor(b"other"), next);
+        assert_ne!(Token::generate().unwrap().successor(b"nonce"), next);
+        assert_ne!(next, t);
     }
 
     #[test]

@@ -123,8 +123,8 @@ async fn a_session_keeps_its_own_idle_timeout(backend: Backend) {
     ));
 }
 
-/// Item 6: Renewal: a load of a token older than `renew_after` rotates it; the old one is read-only
-/// for the grace.
+/// Item 6: Renewal: a load of a token older than `renew_after` rotates it; for the grace, the old
+/// one follows to the renewed session (the same new token), which stays the only live one.
 async fn old_tokens_are_renewed_on_load(backend: Backend) {
     let (manager, _) = manager(
         backend,
@@ -156,7 +156,13 @@ async fn old_tokens_are_renewed_on_load(backend: Backend) {
     assert!(!renewed.is_rotated_out());
     assert_eq!(renewed.subject().await.unwrap().as_deref(), Some("ann"));
     let stale = manager.load(old.as_str()).await.unwrap().unwrap();
-    assert!(stale.is_rotated_out(), "the old token is read-only now");
+    assert!(!stale.is_rotated_out());
+    assert_eq!(
+        stale.token(),
+        renewed.token(),
+        "the old token follows the renewal"
+    );
+    assert_eq!(stale.id(), renewed.id());
     let live: Vec<_> = manager
         .sessions_of("ann")
         .await

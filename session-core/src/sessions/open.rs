@@ -5,6 +5,7 @@
 use super::SessionError;
 use super::grace::grace_id;
 use super::meta::{META_KEY, Meta, now_ms};
+use super::rotation::{Rotation, grace_keys, settled};
 use super::shared::Shared;
 use crate::{SessionId, Token, Value};
 
@@ -17,14 +18,33 @@ pub(crate) struct Found {
     pub(crate) values: Vec<(String, Option<Value>)>,
 }
 
-/// The session `token` (whose id is `token_id`) names, with `keys`, or `None` when it has none: unknown, expired, past
-/// its absolute lifetime (it is ended then), or with no metadata (only the manager's own
-/// sessions are sessions: a record some other writer left under an id, such as a key an `incr`
-/// re-created after the session ended, is never handed out as one).
+/// How many steps a lookup takes at most: renewals followed, rotations waited for.
+const MAX_HOPS: usize = 8;
+
+/// What one look at a token's ids found.
+enum Lookup {
+    Found(Found),
+    Missing,
+    /// Renewed: the successor token's session is the one.
+    Renewed(Token),
+    /// A rotation was under way and has settled: look again.
+    Again,
+}
+
+/// The session `token` (whose id is `token_id`) names, with `keys`, or `None` when it has none:
+/// unknown, expired, past its absolute lifetime (it is ended then), or with no metadata (only
+/// the manager's own sessions are sessions: a record some other writer left under an id, such as
+/// a key an `incr` re-created after the session ended, is never handed out as one).
+///
+/// The token's own id is read first, then its grace id (see `sessions::rotation`): a token whose
+/// session was renewed is followed to its successor (the `Found` carries the new token), one
+/// rotated out by a login or `rotate` finds the read-only copy, and one whose rotation is under
+/// way waits for it to finish, so a valid token never finds nothing mid-rotation.
 ///
 /// # Errors
 /// [`SessionError::DeviceMismatch`] when device binding is on and `device` differs from the
-/// recorded one (the session is ended); [`SessionError::Store`].
+/// recorded one (the session is ended); [`SessionError::Store`], `Unavailable` also when a
+/// rotation under way does not finish in time.
 pub(crate) async fn find(
     shared: &Shared,
     token: &Token,
@@ -32,51 +52,106 @@ pub(crate) async fn find(
     device: Option<&str>,
     keys: &[&str],
 ) -> Result<Option<Found>, SessionError> {
+    let mut token = token.clone();
+    let mut id = token_id;
+    for _ in 0..MAX_HOPS {
+        match lookup(shared, &token, id, device, keys).await? {
+            Lookup::Found(found) => return Ok(Some(found)),
+            Lookup::Missing => return Ok(None),
+            Lookup::Renewed(next) => {
+                id = next.id();
+                token = next;
+            }
+            Lookup::Again => {}
+        }
+    }
+    Ok(None)
+}
+
+async fn lookup(
+    shared: &Shared,
+    token: &Token,
+    token_id: SessionId,
+    device: Option<&str>,
+    keys: &[&str],
+) -> Result<Lookup, SessionError> {
     let mut asked = Vec::with_capacity(keys.len() + 1);
     asked.push(META_KEY);
     asked.extend_from_slice(keys);
-    for id in [token_id, grace_id(&token_id)] {
-        let Some(mut values) = shared.store.get_many(&id, &asked, None).await? else {
-            continue;
-        };
-        let Some(mut meta) = values
-            .first_mut()
-            .and_then(Option::take)
-            .and_then(|m| Meta::from_stored(&m))
-        else {
-            continue;
-        };
-        let now = now_ms();
-        if shared.past_lifetime(&meta, now) {
-            end(shared, &id).await?;
-            return Ok(None);
-        }
-        // Only a read that names a device context is checked: one that supplies none (server
-        // code resuming a session by token) never ends a session.
-        if let (true, Some(recorded), Some(presented)) =
-            (shared.config.device_binding, meta.device.as_deref(), device)
-            && recorded != presented
-        {
-            end(shared, &id).await?;
-            return Err(SessionError::DeviceMismatch);
-        }
-        if !meta.rotated {
-            meta.previous_visit_ms = meta.latest_visit_ms;
-            meta.latest_visit_ms = now;
-        }
-        let values = keys
-            .iter()
-            .map(|k| (*k).to_owned())
-            .zip(values.into_iter().skip(1))
-            .collect();
-        return Ok(Some(Found {
-            token: token.clone(),
-            id,
-            meta,
-            values,
-        }));
+    if let Some(values) = shared.store.get_many(&token_id, &asked, None).await?
+        && let Some(lookup) = checked(shared, token, token_id, device, keys, values).await?
+    {
+        return Ok(lookup);
     }
-    Ok(None)
+    let grace = grace_id(&token_id);
+    let Some(mut values) = shared
+        .store
+        .get_many(&grace, &grace_keys(keys), None)
+        .await?
+    else {
+        return Ok(Lookup::Missing);
+    };
+    let rotation = values.remove(1).and_then(|r| Rotation::from_stored(&r));
+    if let Some(rotation) = rotation {
+        if !rotation.is_done() {
+            settled(shared, &token_id).await?;
+            return Ok(Lookup::Again);
+        }
+        if let Some(next) = rotation.successor(token) {
+            return Ok(Lookup::Renewed(next));
+        }
+    }
+    Ok(checked(shared, token, grace, device, keys, values)
+        .await?
+        .unwrap_or(Lookup::Missing))
+}
+
+/// The session read under `id` (its metadata first, then `keys`), once the manager's checks
+/// pass; `None` when it has no metadata.
+async fn checked(
+    shared: &Shared,
+    token: &Token,
+    id: SessionId,
+    device: Option<&str>,
+    keys: &[&str],
+    mut values: Vec<Option<Value>>,
+) -> Result<Option<Lookup>, SessionError> {
+    let Some(mut meta) = values
+        .first_mut()
+        .and_then(Option::take)
+        .and_then(|m| Meta::from_stored(&m))
+    else {
+        return Ok(None);
+    };
+    let now = now_ms();
+    if shared.past_lifetime(&meta, now) {
+        end(shared, &id).await?;
+        return Ok(Some(Lookup::Missing));
+    }
+    // Only a read that names a device context is checked: one that supplies none (server
+    // code resuming a session by token) never ends a session.
+    if let (true, Some(recorded), Some(presented)) =
+        (shared.config.device_binding, meta.device.as_deref(), device)
+        && recorded != presented
+    {
+        end(shared, &id).await?;
+        return Err(SessionError::DeviceMismatch);
+    }
+    if !meta.rotated {
+        meta.previous_visit_ms = meta.latest_visit_ms;
+        meta.latest_visit_ms = now;
+    }
+    let values = keys
+        .iter()
+        .map(|k| (*k).to_owned())
+        .zip(values.into_iter().skip(1))
+        .collect();
+    Ok(Some(Lookup::Found(Found {
+        token: token.clone(),
+        id,
+        meta,
+        values,
+    })))
 }
 
 /// Removes session `id` from the store, retires its live handle if it has one, and tells

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::Session;
+use super::moved::Moved;
 use super::save::Flush;
 use crate::sessions::meta::{META_KEY, now_ms};
 use crate::sessions::{EventKind, SessionError};
@@ -125,9 +126,12 @@ impl Session {
     }
 
     /// After an atomic operation that may create a session: the store's `incr` and
-    /// `compare_and_set` create a missing one, so if the session was ended, expired or rotated
-    /// out meanwhile, what the operation wrote is a record without metadata, which no load ever
-    /// hands out. It is removed, and the caller learns that nothing was counted.
+    /// `compare_and_set` create a missing one, so if the session was ended, expired or moved
+    /// meanwhile, what the operation wrote is a record without metadata, which no load ever
+    /// hands out. Once it is known where the session went (the handle follows a renewal, or
+    /// becomes read-only), the record is removed, and the caller learns that the result is not
+    /// known: `RotatedOut` (the operation may have landed just before the move, and moved with
+    /// the session) or `Destroyed` (nothing was counted).
     async fn confirm(&self, id: SessionId) -> Result<(), SessionError> {
         let store = &self.shared().store;
         let present = store
@@ -137,8 +141,15 @@ impl Session {
         if present {
             return Ok(());
         }
-        store.del_all(&id).await?;
-        Err(self.gone(id).await?)
+        let moved = self.moved(id).await?;
+        // Not before: a rotation that was given up puts the session back under `id`.
+        if moved != Moved::Back {
+            store.del_all(&id).await?;
+        }
+        Err(match moved {
+            Moved::Gone => self.ended_meanwhile(),
+            Moved::Followed | Moved::ReadOnly | Moved::Back => SessionError::RotatedOut,
+        })
     }
 
     /// The handle learns the value an atomic operation left under `key`, unless a change of

@@ -1,8 +1,9 @@
 //! Login, rotation and binding a user.
 //!
-//! Rotation takes the session out of the store under its old id (atomically: `Store::take`),
-//! keeps a read-only copy of it as it was for the grace period (see `sessions::grace`), and
-//! writes it whole under the new token's id with the handle's pending changes. Login is a
+//! Rotation claims the move in the rotation record (see `sessions::rotation`), takes the session
+//! out of the store under its old id (atomically: `Store::take`), writes it whole under the new
+//! token's id with the handle's pending changes, and finishes the record with a read-only copy
+//! of the session as it was for the grace period. Login is a
 //! rotation whose new id alone carries the subject: the pre-login id never does, in the store or
 //! in any event.
 
@@ -11,15 +12,27 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::Session;
-use crate::sessions::grace::{grace_id, was_rotated_out};
+use super::moved::Moved;
 use crate::sessions::manager::enforce_subject_limit;
 use crate::sessions::meta::{Meta, now_ms, split};
+use crate::sessions::rotation::{Rotation, abandon, claim, finish};
 use crate::sessions::shared::lock;
 use crate::sessions::{EventKind, SessionError};
 use crate::{Change, Map, SessionId, Token, Value};
 
 /// Changes a handle holds that are not in the store yet: `None` is a removal.
 type Pending = Vec<(String, Option<Value>)>;
+
+/// How often a rotation is tried when another request's renewal of the session came first.
+const MAX_ATTEMPTS: usize = 4;
+
+/// How one attempt at a rotation ended.
+enum Attempt {
+    /// Rotated: the new token.
+    Rotated(Token),
+    /// Another request's rotation of the session came first (or its session went).
+    Moved(Moved),
+}
 
 /// Who a login binds the session to.
 struct Identity {
@@ -105,10 +118,37 @@ impl Session {
     }
 
     async fn rotate_locked(&self, identity: Option<Identity>) -> Result<Token, SessionError> {
-        let token = Token::generate()?;
-        let new_id = token.id();
+        self.rotate_as(identity.as_ref(), false).await
+    }
+
+    /// Rotates (a renewal when `renewal`), following another request's renewal when it won
+    /// the claim: a login or `rotate` then moves the renewed session on, a renewal is done.
+    async fn rotate_as(
+        &self,
+        identity: Option<&Identity>,
+        renewal: bool,
+    ) -> Result<Token, SessionError> {
+        for _ in 0..MAX_ATTEMPTS {
+            match self.try_rotate(identity, renewal).await? {
+                Attempt::Rotated(token) => return Ok(token),
+                Attempt::Moved(Moved::Followed) if renewal => return Ok(self.token()),
+                Attempt::Moved(Moved::Followed | Moved::Back) => {}
+                Attempt::Moved(Moved::ReadOnly) => return Err(SessionError::RotatedOut),
+                Attempt::Moved(Moved::Gone) => return Err(self.ended_meanwhile()),
+            }
+        }
+        Err(SessionError::RotatedOut)
+    }
+
+    /// One attempt at a rotation (see `sessions::rotation` for the protocol): claim it, take
+    /// the session out of its old id, write it under the new one, finish the record.
+    async fn try_rotate(
+        &self,
+        identity: Option<&Identity>,
+        renewal: bool,
+    ) -> Result<Attempt, SessionError> {
         let now = now_ms();
-        let (old_id, stored, mut data, mut meta, pending) = {
+        let (old_id, old_token, stored, mut data, mut meta, pending) = {
             let state = self.state();
             state.writable()?;
             let pending: Pending = state
@@ -118,6 +158,7 @@ impl Session {
                 .collect();
             (
                 state.id,
+                state.token.clone(),
                 state.stored,
                 state.data(),
                 state.meta.clone(),
@@ -127,17 +168,36 @@ impl Session {
         if !stored && identity.is_none() {
             // Not in the store and gaining no subject: it only changes its name; its data is
             // still pending and goes to the new id on save.
-            self.rename(token.clone(), new_id, None);
+            let token = Token::generate()?;
+            self.rename(token.clone(), token.id(), None);
             self.state().meta.issued_ms = Some(now);
             self.emit(EventKind::Rotated { from: old_id });
-            return Ok(token);
+            return Ok(Attempt::Rotated(token));
         }
-        // Moving a stored session starts by taking it out of the store, atomically: a write
-        // another request made before is in what comes back, and one it makes after finds no
-        // session (it gets `RotatedOut`), so no write that succeeded is ever dropped.
+        let shared = self.shared().clone();
+        let rotation = if renewal {
+            Rotation::renewal()?
+        } else {
+            Rotation::relocation()
+        };
+        let token = match rotation.successor(&old_token) {
+            Some(token) => token,
+            None => Token::generate()?,
+        };
+        let new_id = token.id();
+        // Taking the session out of its old id is atomic: a write another request made before
+        // is in what comes back, and one it makes after finds no session (and follows it, or is
+        // refused), so no write that succeeded is ever dropped. The claim comes first, so
+        // that a request finding the old id empty finds the record and waits for the move.
         let taken = if stored {
-            let Some(map) = self.shared().store.take(&old_id).await? else {
-                return Err(self.gone(old_id).await?);
+            if !claim(&shared, &old_id, &rotation).await? {
+                return Ok(Attempt::Moved(self.moved(old_id).await?));
+            }
+            let Some(map) = shared.store.take(&old_id).await? else {
+                abandon(&shared, &old_id).await?;
+                self.retire_handle();
+                self.emit(EventKind::Destroyed);
+                return Err(SessionError::Destroyed);
             };
             let (stored_data, stored_meta, _) = split(map, now);
             // The store's state is the truth; this handle's own pending changes go on top.
@@ -161,19 +221,18 @@ impl Session {
         meta.rotated = false;
         meta.issued_ms = Some(now);
         if let Some(identity) = identity {
-            meta.subject = Some(identity.subject);
-            meta.user_data = Some(identity.user_data);
+            meta.subject = Some(identity.subject.clone());
+            meta.user_data = Some(identity.user_data.clone());
         }
-        let Some(ttl) = self.shared().ttl(&meta, now) else {
+        let Some(ttl) = shared.ttl(&meta, now) else {
             // Past its absolute lifetime: it was taken out, and it stays out.
+            if taken.is_some() {
+                abandon(&shared, &old_id).await?;
+            }
             self.retire_handle();
             self.emit(EventKind::Destroyed);
             return Err(SessionError::Destroyed);
         };
-        if let Some((old_data, old_stored_meta)) = &taken {
-            self.keep_read_only_copy(old_id, old_data.clone(), old_stored_meta.clone())
-                .await;
-        }
         meta.touched_ms = now;
         if let Err(error) = write_whole(self, new_id, data.clone(), &meta, ttl).await {
             if let Some((old_data, _)) = taken {
@@ -181,9 +240,16 @@ impl Session {
             }
             return Err(error);
         }
+        if let Some((old_data, old_stored_meta)) = taken
+            && let Err(error) = finish(&shared, &old_id, rotation, old_data, old_stored_meta).await
+        {
+            // The record stays unfinished until its claim ends: requests of the old token wait,
+            // then answer `Unavailable`; the session itself is safe under its new id.
+            tracing::warn!(session = %old_id.short(), %error, "could not finish a rotation's record");
+        }
         self.rename(token.clone(), new_id, Some((data, meta, pending)));
         self.emit(EventKind::Rotated { from: old_id });
-        Ok(token)
+        Ok(Attempt::Rotated(token))
     }
 
     /// Renews a session just read when it is older than the configured renewal age (the caller
@@ -199,7 +265,7 @@ impl Session {
         if !self.renewal_due() {
             return Ok(true);
         }
-        match self.rotate_locked(None).await {
+        match self.rotate_as(None, true).await {
             Ok(_) | Err(SessionError::RotatedOut) => Ok(true),
             Err(SessionError::Destroyed) => Ok(false),
             Err(error) => Err(error),
@@ -248,32 +314,6 @@ impl Session {
         }
     }
 
-    /// The error for a session that was not in the store when this handle went to move it:
-    /// another request rotated it out (the handle becomes read-only), or it is gone.
-    pub(super) async fn gone(&self, id: SessionId) -> Result<SessionError, SessionError> {
-        if was_rotated_out(self.shared(), &id).await? {
-            self.state().meta.rotated = true;
-            return Ok(SessionError::RotatedOut);
-        }
-        self.retire_handle();
-        self.emit(EventKind::Destroyed);
-        Ok(SessionError::Destroyed)
-    }
-
-    /// For the rotation grace (not at all when it is zero), the session as it was, read-only,
-    /// under the old id's grace id. Without it the old token only loses its grace early:
-    /// requests still holding it see no session; nothing is lost (the data moves on).
-    async fn keep_read_only_copy(&self, old: SessionId, data: Map, mut meta: Meta) {
-        let grace = self.shared().config.rotation_grace;
-        if grace.is_zero() {
-            return;
-        }
-        meta.rotated = true;
-        if let Err(error) = write_whole(self, grace_id(&old), data, &meta, grace).await {
-            tracing::warn!(session = %old.short(), %error, "could not keep a read-only copy of the rotated-out session");
-        }
-    }
-
     /// Undoes a rotation whose new session could not be written: the taken session goes back
     /// under its old id, and its read-only copy goes away. Writes other requests tried in
     /// between were refused with an error, so nothing that succeeded is lost.
@@ -286,8 +326,8 @@ impl Session {
         {
             tracing::error!(session = %old.short(), %error, "could not put back a session whose rotation failed: it is lost");
         }
-        if let Err(error) = shared.store.del_all(&grace_id(&old)).await {
-            tracing::warn!(session = %old.short(), %error, "could not remove the read-only copy of a session whose rotation failed");
+        if let Err(error) = abandon(shared, &old).await {
+            tracing::warn!(session = %old.short(), %error, "could not remove the record of a rotation that failed");
         }
     }
 

@@ -14,6 +14,7 @@
 mod atomic;
 mod locals;
 mod login;
+mod moved;
 mod persist;
 mod read;
 mod save;

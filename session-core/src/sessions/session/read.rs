@@ -3,6 +3,7 @@
 
 use serde::de::DeserializeOwned;
 
+use super::moved::Moved;
 use super::{Session, State};
 use crate::sessions::meta::{Meta, now_ms};
 use crate::sessions::open::find;
@@ -67,11 +68,16 @@ impl Session {
             (state.id, state.stored && !state.complete)
         };
         if fetch {
-            let stored = self.shared().store.get_all(&id, None).await?;
+            let Some(stored) = self.shared().store.get_all(&id, None).await? else {
+                // Renewed or rotated out by another request meanwhile: read where it went.
+                return match self.moved(id).await? {
+                    Moved::Gone => Ok(self.state().data()),
+                    _ => Box::pin(self.get_all()).await,
+                };
+            };
             let mut state = self.state();
             if state.id == id && !state.complete {
                 let mut cache: std::collections::HashMap<String, Option<Value>> = stored
-                    .unwrap_or_default()
                     .into_iter()
                     .filter(|(k, _)| !k.starts_with(RESERVED_KEY_PREFIX))
                     .map(|(k, v)| (k, Some(v)))
@@ -131,13 +137,19 @@ impl Session {
         if missing.is_empty() {
             return Ok(());
         }
-        let values = self.shared().store.get_many(&id, &missing, None).await?;
+        let values = match self.shared().store.get_many(&id, &missing, None).await? {
+            Some(values) => values,
+            // Renewed or rotated out by another request meanwhile: read where it went. A
+            // session that ended has none of its keys (and the handle is retired).
+            None => match self.moved(id).await? {
+                Moved::Gone => vec![None; missing.len()],
+                _ => return Box::pin(self.fetch(keys)).await,
+            },
+        };
         let mut state = self.state();
         if state.id != id {
             return Ok(()); // rotated meanwhile: the handle holds the whole session now
         }
-        // A session gone from the store has none of its keys; the next save says it is gone.
-        let values = values.unwrap_or_else(|| vec![None; missing.len()]);
         for (key, value) in missing.into_iter().zip(values) {
             state.cache.entry(key.to_owned()).or_insert(value);
         }

@@ -1,7 +1,7 @@
 //! Saving a session (the changed keys, once), ending it in the store, and destroying it.
 
 use super::Session;
-use crate::sessions::grace::was_rotated_out;
+use super::moved::Moved;
 use crate::sessions::meta::now_ms;
 use crate::sessions::shared::lock;
 use crate::sessions::{EventKind, PersistReason, SessionError};
@@ -120,14 +120,13 @@ impl Session {
                 .await
                 .map(|()| true)
         };
-        let give_back = |rotated: bool| {
+        let give_back = || {
             // Keep what did not reach the store, unless the key changed again meanwhile.
             let mut state = self.state();
             for (key, value) in drained {
                 state.dirty.entry(key).or_insert(value);
             }
             state.meta_dirty = true;
-            state.meta.rotated |= rotated;
         };
         match written {
             Ok(true) => {
@@ -140,18 +139,18 @@ impl Session {
                 Ok(true)
             }
             Ok(false) => {
-                // Another request rotated this token out (its changes cannot be written, and the
-                // handle becomes read-only), or the session is gone.
-                if was_rotated_out(shared, &id).await? {
-                    give_back(true);
-                    return Err(SessionError::RotatedOut);
+                // Not under this id any more: renewed by another request (the changes go to the
+                // renewed session), rotated out (they cannot be written: the handle becomes
+                // read-only), or gone.
+                give_back();
+                match self.moved(id).await? {
+                    Moved::Followed | Moved::Back => Box::pin(self.save_locked(flush)).await,
+                    Moved::ReadOnly => Err(SessionError::RotatedOut),
+                    Moved::Gone => Err(self.ended_meanwhile()),
                 }
-                self.retire_handle();
-                self.emit(EventKind::Destroyed);
-                Err(SessionError::Destroyed)
             }
             Err(error) => {
-                give_back(false);
+                give_back();
                 Err(error.into())
             }
         }
