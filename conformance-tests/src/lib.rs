@@ -155,6 +155,28 @@
 //!         *at = Instant::now() + ttl;
 //!         Ok(true)
 //!     }
+//!     async fn incr_live(&self, id: &SessionId, key: &str, delta: i64, ttl: Duration) -> Result<Option<i64>, StoreError> {
+//!         validate_key(key, KeyKind::Store)?;
+//!         validate_ttl(ttl)?;
+//!         let mut map = self.0.lock().unwrap();
+//!         let Some((data, at)) = Self::live(&mut map, id) else { return Ok(None) };
+//!         let next = incremented(data.get(key), delta)?;
+//!         data.insert(key.to_owned(), next.into());
+//!         *at = Instant::now() + ttl;
+//!         Ok(Some(next))
+//!     }
+//!     async fn compare_and_set_live(&self, id: &SessionId, key: &str, expected: Option<Value>, new: Value, ttl: Duration) -> Result<Option<bool>, StoreError> {
+//!         validate_key(key, KeyKind::Store)?;
+//!         validate_ttl(ttl)?;
+//!         let mut map = self.0.lock().unwrap();
+//!         let Some((data, at)) = Self::live(&mut map, id) else { return Ok(None) };
+//!         if data.get(key) != expected.as_ref() {
+//!             return Ok(Some(false));
+//!         }
+//!         data.insert(key.to_owned(), new);
+//!         *at = Instant::now() + ttl;
+//!         Ok(Some(true))
+//!     }
 //!     async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
 //!         let mut map = self.0.lock().unwrap();
 //!         let live = Self::live(&mut map, id).map(|(data, _)| data.clone());
@@ -278,6 +300,7 @@ macro_rules! __cases {
             concurrency__update_racing_take_loses_nothing: Core => concurrency::update_racing_take_loses_nothing "Atomicity: take is atomic: a racing write it did not return was refused, never lost.",
             atomic__get_many_reads_the_asked_keys: Core => atomic::get_many_reads_the_asked_keys "Existence: get_many answers the asked keys in order, None for a missing session.",
             atomic__incr_adds_and_creates: Core => atomic::incr_adds_and_creates "Atomicity: incr adds to an integer key atomically, creating key and session when missing.",
+            atomic__live_variants_never_create: Core => atomic::live_variants_never_create "Existence: incr_live and compare_and_set_live write only to a live session and never create one.",
             atomic__incr_refuses_what_it_cannot_add: Core => atomic::incr_refuses_what_it_cannot_add "Input: incr of a non-integer or past i64 is refused and changes nothing.",
             atomic__incr_64_concurrent_lose_none: Core => atomic::incr_64_concurrent_lose_none "Atomicity: incr makes a read-modify-write of one key safe: no increment is lost.",
             atomic__compare_and_set_compares_exactly: Core => atomic::compare_and_set_compares_exactly "Atomicity: compare_and_set writes only when the key holds exactly the expected value.",

@@ -46,6 +46,9 @@ enum Flaw {
     CountsExpired,
     /// `delete_expired` removes every expired session, whatever its batch limit.
     CleanupIgnoresBatch,
+    /// `incr_live` and `compare_and_set_live` are `incr` and `compare_and_set`: they create a
+    /// missing session.
+    LiveCreates,
 }
 
 /// The data every instance on one namespace shares.
@@ -271,6 +274,58 @@ impl Store for RefStore {
             .data
             .insert(key.to_owned(), next.into());
         Ok(next)
+    }
+
+    async fn incr_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> Result<Option<i64>, StoreError> {
+        if self.flaw == Flaw::LiveCreates {
+            return self.incr(id, key, delta, ttl).await.map(Some);
+        }
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let _serial = self.serialized().await;
+        let mut map = self.sessions();
+        let Some(entry) = self.live(&mut map, id) else {
+            return Ok(None);
+        };
+        let next = incremented(entry.data.get(key), delta)?;
+        entry.data.insert(key.to_owned(), next.into());
+        entry.expires = Instant::now() + ttl;
+        Ok(Some(next))
+    }
+
+    async fn compare_and_set_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> Result<Option<bool>, StoreError> {
+        if self.flaw == Flaw::LiveCreates {
+            return self
+                .compare_and_set(id, key, expected, new, ttl)
+                .await
+                .map(Some);
+        }
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let _serial = self.serialized().await;
+        let mut map = self.sessions();
+        let Some(entry) = self.live(&mut map, id) else {
+            return Ok(None);
+        };
+        if entry.data.get(key) != expected.as_ref() {
+            return Ok(Some(false));
+        }
+        entry.data.insert(key.to_owned(), new);
+        entry.expires = Instant::now() + ttl;
+        Ok(Some(true))
     }
 
     async fn compare_and_set(
@@ -583,6 +638,15 @@ fn increments_and_compare_and_set_that_are_not_atomic_are_caught() {
             "atomic__incr_64_concurrent_lose_none",
             "atomic__compare_and_set_32_concurrent_one_winner",
         ],
+    );
+}
+
+#[test]
+fn live_variants_that_create_are_caught() {
+    let report = report(Flaw::LiveCreates);
+    assert_eq!(
+        report.failed_names(),
+        ["atomic__live_variants_never_create"]
     );
 }
 

@@ -180,6 +180,37 @@ pub trait Store: Send + Sync + 'static {
         ttl: Duration,
     ) -> Result<i64, StoreError>;
 
+    /// As [`incr`](Store::incr), but only in a live session: `Ok(None)`, creating nothing, when
+    /// the session is missing or expired (as [`update`](Store::update) is to `set`). The session
+    /// manager counts with it, so an increment racing a logout or a rotation never leaves a
+    /// record under an id that no longer has a session (where a racing `update` would land, and
+    /// be lost).
+    ///
+    /// # Errors
+    /// As [`incr`](Store::incr).
+    ///
+    /// Required: a default built from `extend` and `incr` would race with `del_all` and `take`.
+    async fn incr_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// As [`compare_and_set`](Store::compare_and_set), but only in a live session: `Ok(None)`,
+    /// creating and changing nothing, when the session is missing or expired.
+    ///
+    /// Required, as [`incr_live`](Store::incr_live) is.
+    async fn compare_and_set_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> Result<Option<bool>, StoreError>;
+
     /// Sets `key` to `new` only if its value is now exactly `expected` (`None`: the key is
     /// absent, or the session missing), atomically, and returns whether it did. Values compare
     /// as JSON exactly (`1` is not `1.0`; object key order does not matter). On success a missing

@@ -144,6 +144,61 @@ impl MemoryStore {
         live(cache, self.books(), id, now).and_then(|e| e.data.get(key).cloned())
     }
 
+    /// `incr` (`create`: a missing session is created) and `incr_live`: read, decide and write
+    /// under one lock; a refused increment changes nothing. `None`: no live session, not created.
+    fn add(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+        create: bool,
+    ) -> Result<Option<i64>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let now = Instant::now();
+        let shard = self.shard(id);
+        let mut cache = lock(shard);
+        if !create && live(&mut cache, self.books(), id, now).is_none() {
+            return Ok(None);
+        }
+        let current = self.peek_value(&mut cache, id, key, now);
+        let next = session_core::incremented(current.as_ref(), delta)?;
+        Ok(self
+            .write_in(shard, &mut cache, id, now, ttl, create, |data| {
+                data.insert(key.to_owned(), Value::from(next));
+            })
+            .map(|()| next))
+    }
+
+    /// `compare_and_set` and `compare_and_set_live`, as [`add`](Self::add) is for `incr`.
+    fn swap(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+        create: bool,
+    ) -> Result<Option<bool>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let now = Instant::now();
+        let shard = self.shard(id);
+        let mut cache = lock(shard);
+        if !create && live(&mut cache, self.books(), id, now).is_none() {
+            return Ok(None);
+        }
+        if self.peek_value(&mut cache, id, key, now) != expected {
+            return Ok(Some(false));
+        }
+        Ok(self
+            .write_in(shard, &mut cache, id, now, ttl, create, |data| {
+                data.insert(key.to_owned(), new);
+            })
+            .map(|()| true))
+    }
+
     /// Makes room in another shard than `held` (whose lock the caller has, and which is
     /// empty). Other shards are only tried, never waited for, so two writers can never wait on
     /// each other's shard; a busy one is skipped and the caller tries again.
@@ -275,18 +330,17 @@ impl Store for MemoryStore {
         delta: i64,
         ttl: Duration,
     ) -> Result<i64, StoreError> {
-        validate_key(key, KeyKind::Store)?;
-        validate_ttl(ttl)?;
-        let now = Instant::now();
-        let shard = self.shard(id);
-        let mut cache = lock(shard);
-        // Read, decide and write under one lock; a refused increment changes nothing.
-        let current = self.peek_value(&mut cache, id, key, now);
-        let next = session_core::incremented(current.as_ref(), delta)?;
-        self.write_in(shard, &mut cache, id, now, ttl, true, |data| {
-            data.insert(key.to_owned(), Value::from(next));
-        });
-        Ok(next)
+        Ok(self.add(id, key, delta, ttl, true)?.unwrap_or(delta))
+    }
+
+    async fn incr_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> Result<Option<i64>, StoreError> {
+        self.add(id, key, delta, ttl, false)
     }
 
     async fn compare_and_set(
@@ -297,18 +351,20 @@ impl Store for MemoryStore {
         new: Value,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        validate_key(key, KeyKind::Store)?;
-        validate_ttl(ttl)?;
-        let now = Instant::now();
-        let shard = self.shard(id);
-        let mut cache = lock(shard);
-        if self.peek_value(&mut cache, id, key, now) != expected {
-            return Ok(false);
-        }
-        self.write_in(shard, &mut cache, id, now, ttl, true, |data| {
-            data.insert(key.to_owned(), new);
-        });
-        Ok(true)
+        Ok(self
+            .swap(id, key, expected, new, ttl, true)?
+            .unwrap_or(false))
+    }
+
+    async fn compare_and_set_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> Result<Option<bool>, StoreError> {
+        self.swap(id, key, expected, new, ttl, false)
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {

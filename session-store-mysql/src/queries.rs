@@ -77,6 +77,8 @@ pub(crate) struct Queries {
     pub(crate) swap: SqlStr,
     /// The row, locked, and whether it is live. Binds: id.
     pub(crate) lock_row: SqlStr,
+    /// The key's value in the row, locked, and whether the row is live. Binds: path, id.
+    pub(crate) get_live_for_update: SqlStr,
     /// Binds: id.
     pub(crate) delete: SqlStr,
     /// Moves a live session's expiry (also a touching read's first step). Binds: ttl ms, id.
@@ -138,6 +140,9 @@ impl Queries {
             )),
             lock_row: sql(format!(
                 "SELECT data, {live} FROM {t} WHERE id = ? FOR UPDATE"
+            )),
+            get_live_for_update: sql(format!(
+                "SELECT {VALUE}, {live} FROM {t} WHERE id = ? FOR UPDATE"
             )),
             delete: sql(format!("DELETE FROM {table} WHERE id = ?")),
             extend: sql(format!(

@@ -255,32 +255,66 @@ impl MySqlStore {
         .await
     }
 
-    /// In one transaction: makes sure the session is live (creating it, or starting an expired
-    /// one empty) and holds its row, reads `key`, and writes what `decide` makes of it (`None`:
-    /// nothing, and the transaction rolls back, creating nothing). For the operations whose
-    /// decision needs the value (`incr`, and `compare_and_set` expecting "absent").
+    /// `incr` (`create`: a missing session is created) and `incr_live`, under the row lock;
+    /// `None`: no live session, nothing created.
+    async fn add(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+        create: bool,
+    ) -> std::result::Result<Option<i64>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        self.read_decide_write("incr", id, key, ttl, create, |current| {
+            let next = incremented(current.as_ref(), delta)?;
+            Ok((Some(next.to_string()), next))
+        })
+        .await
+    }
+
+    /// In one transaction: makes sure the session is live (with `create`, creating it or
+    /// starting an expired one empty; without, answering `None` for a missing or expired one)
+    /// and holds its row, reads `key`, and writes what `decide` makes of it (`None`: nothing, and
+    /// the transaction rolls back, creating nothing). For the operations whose decision needs
+    /// the value (`incr`, the live variants, and `compare_and_set` expecting "absent").
     async fn read_decide_write<T>(
         &self,
         context: &'static str,
         id: &SessionId,
         key: &str,
         ttl: Duration,
+        create: bool,
         decide: impl Fn(Option<Value>) -> std::result::Result<(Option<String>, T), StoreError>,
-    ) -> std::result::Result<T, StoreError> {
+    ) -> std::result::Result<Option<T>, StoreError> {
         let ttl = ttl_ms(ttl);
         let attempt = || async {
             let mut tx = self.pool.begin().await?;
-            sqlx::query(self.queries.ensure.clone())
-                .bind(id.as_bytes().as_slice())
-                .bind(ttl)
-                .bind(ttl)
-                .execute(&mut *tx)
-                .await?;
-            let text: Option<String> = sqlx::query_scalar(self.queries.get_for_update.clone())
-                .bind(path(key))
-                .bind(id.as_bytes().as_slice())
-                .fetch_one(&mut *tx)
-                .await?;
+            let text: Option<String> = if create {
+                sqlx::query(self.queries.ensure.clone())
+                    .bind(id.as_bytes().as_slice())
+                    .bind(ttl)
+                    .bind(ttl)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query_scalar(self.queries.get_for_update.clone())
+                    .bind(path(key))
+                    .bind(id.as_bytes().as_slice())
+                    .fetch_one(&mut *tx)
+                    .await?
+            } else {
+                let row: Option<(Option<String>, i64)> =
+                    sqlx::query_as(self.queries.get_live_for_update.clone())
+                        .bind(path(key))
+                        .bind(id.as_bytes().as_slice())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                match row {
+                    Some((text, live)) if live != 0 => text,
+                    _ => return Ok(Ok(None)), // no live session: rolled back, nothing created
+                }
+            };
             let current = text.as_deref().map(decode).transpose()?;
             // A refused input (not an integer, an overflow) rolls back: nothing was created.
             let (write, answer) = match decide(current) {
@@ -288,7 +322,7 @@ impl MySqlStore {
                 Err(refused) => return Ok(Err(refused)),
             };
             let Some(text) = write else {
-                return Ok(Ok(answer)); // dropped: rolled back
+                return Ok(Ok(Some(answer))); // dropped: rolled back
             };
             sqlx::query(self.queries.write_locked.clone())
                 .bind(path(key))
@@ -298,7 +332,7 @@ impl MySqlStore {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok(Ok(answer))
+            Ok(Ok(Some(answer)))
         };
         self.op(context, attempt).await?
     }
@@ -437,11 +471,36 @@ impl Store for MySqlStore {
         delta: i64,
         ttl: Duration,
     ) -> std::result::Result<i64, StoreError> {
+        Ok(self.add(id, key, delta, ttl, true).await?.unwrap_or(delta))
+    }
+
+    async fn incr_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> std::result::Result<Option<i64>, StoreError> {
+        self.add(id, key, delta, ttl, false).await
+    }
+
+    async fn compare_and_set_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> std::result::Result<Option<bool>, StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
-        self.read_decide_write("incr", id, key, ttl, |current| {
-            let next = incremented(current.as_ref(), delta)?;
-            Ok((Some(next.to_string()), next))
+        let new = canonical_json_within(&new, MAX_VALUE_LEN)?;
+        self.read_decide_write("compare_and_set", id, key, ttl, false, |current| {
+            Ok(if current == expected {
+                (Some(new.clone()), true)
+            } else {
+                (None, false)
+            })
         })
         .await
     }
@@ -459,14 +518,15 @@ impl Store for MySqlStore {
         let new = canonical_json_within(&new, MAX_VALUE_LEN)?;
         let Some(expected) = expected else {
             // Expecting "absent" may create the session: decided under the row lock.
-            return self
-                .read_decide_write("compare_and_set", id, key, ttl, |current| {
+            return Ok(self
+                .read_decide_write("compare_and_set", id, key, ttl, true, |current| {
                     Ok(match current {
                         None => (Some(new.clone()), true),
                         Some(_) => (None, false),
                     })
                 })
-                .await;
+                .await?
+                .unwrap_or(false));
         };
         // Expecting a value needs a live session holding it: one conditional statement.
         let (path, expected, ttl) = (path(key), canonical_json(&expected), ttl_ms(ttl));

@@ -27,6 +27,8 @@ pub(crate) struct Queries {
     pub(crate) take: SqlStr,
     pub(crate) incr: SqlStr,
     pub(crate) cas: SqlStr,
+    pub(crate) incr_live: SqlStr,
+    pub(crate) cas_live: SqlStr,
     /// `get_many` of 1 to [`FIXED_GET_MANY`] keys, one statement per count (index: count - 1).
     pub(crate) get_many_fixed: Vec<SqlStr>,
     pub(crate) extend: SqlStr,
@@ -81,6 +83,9 @@ impl Queries {
             incr: sql(format!("SELECT {}($1, $2, $3, $4)", n.incr)),
             // $1 id, $2 ttl ms, $3 member, $4 expected (NULL: absent), $5 new
             cas: sql(format!("SELECT {}($1, $2, $3, $4, $5)", n.cas)),
+            // As incr and cas: NULL when the session is not live.
+            incr_live: sql(format!("SELECT {}($1, $2, $3, $4)", n.incr_live)),
+            cas_live: sql(format!("SELECT {}($1, $2, $3, $4, $5)", n.cas_live)),
             // $1 id, then one member per parameter: a statement per count, so PostgreSQL keeps
             // one generic plan for each.
             get_many_fixed: (1..=FIXED_GET_MANY)

@@ -32,6 +32,8 @@ pub(crate) struct Names {
     pub(crate) take: String,
     pub(crate) incr: String,
     pub(crate) cas: String,
+    pub(crate) incr_live: String,
+    pub(crate) cas_live: String,
     pub(crate) revoke: String,
     pub(crate) delete_expired: String,
     /// The bare schema name.
@@ -80,6 +82,8 @@ impl Names {
             take: q("_take"),
             incr: q("_incr"),
             cas: q("_cas"),
+            incr_live: q("_incr_live"),
+            cas_live: q("_cas_live"),
             revoke: q("_revoke"),
             delete_expired: q("_delete_expired"),
             schema: schema.to_owned(),
@@ -91,7 +95,7 @@ impl Names {
 
 /// The body of an `incr` function after it read the old text into `v_text`: `v_sum` becomes
 /// `v_text + p_delta`, or it raises SS001 (not a JSON integer that fits a bigint) or SS002 (the
-/// sum overflows). In migrations 3 and 4.
+/// sum overflows). In migrations 3, 4 and 5.
 const SUM: &str = "    IF v_text IS NULL THEN
         v_sum := p_delta;
     ELSIF v_text ~ '^-?(0|[1-9][0-9]{0,18})$' THEN
@@ -375,11 +379,67 @@ $$;
             delete_expired = n.delete_expired,
             sum = SUM,
         ),
+        // 5: `incr` and `compare_and_set` that only write to a live session (`Store::incr_live`,
+        // `Store::compare_and_set_live`). Only adds functions: a release at version 4 still works.
+        format!(
+            r#"
+-- Adds p_delta to the integer under p_member of a live session and returns the sum, under the
+-- row's lock; NULL, creating and changing nothing, when the session is missing or expired.
+-- Refusals raise SS001 and SS002, as {incr} does.
+CREATE FUNCTION {incr_live}(p_id bytea, p_ttl_ms bigint, p_member text, p_delta bigint)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_text text;
+    v_sum numeric;
+BEGIN
+    SELECT data ->> p_member INTO v_text FROM {sessions}
+    WHERE id = p_id AND expires_at > now() FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+{sum}
+    UPDATE {sessions} SET data = data || jsonb_build_object(p_member, v_sum::bigint::text),
+        expires_at = {expires}
+    WHERE id = p_id;
+    RETURN v_sum::bigint;
+END
+$$;
+
+-- Sets p_member of a live session to p_new if its text is p_expected (NULL: absent), under the
+-- row's lock; NULL, creating and changing nothing, when the session is missing or expired;
+-- false, changing nothing, on a mismatch.
+CREATE FUNCTION {cas_live}(p_id bytea, p_ttl_ms bigint, p_member text, p_expected text, p_new text)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    v_text text;
+BEGIN
+    SELECT data ->> p_member INTO v_text FROM {sessions}
+    WHERE id = p_id AND expires_at > now() FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF v_text IS DISTINCT FROM p_expected THEN
+        RETURN false;
+    END IF;
+    UPDATE {sessions} SET data = data || jsonb_build_object(p_member, p_new),
+        expires_at = {expires}
+    WHERE id = p_id;
+    RETURN true;
+END
+$$;
+"#,
+            sessions = n.sessions,
+            incr = n.incr,
+            incr_live = n.incr_live,
+            cas_live = n.cas_live,
+            sum = SUM,
+            expires = expires,
+        ),
     ]
 }
 
 /// The migration version this code brings a schema to.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// Creates the schema if needed and applies the missing migrations up to version `target`, in one
 /// transaction under an advisory lock, so app instances starting together migrate once.

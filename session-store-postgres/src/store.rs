@@ -371,6 +371,54 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn incr_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> std::result::Result<Option<i64>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        self.op("incr", async {
+            let next: Option<i64> = sqlx::query_scalar(self.queries.incr_live.clone())
+                .bind(id.as_bytes().as_slice())
+                .bind(ttl_ms(ttl))
+                .bind(document_member(key))
+                .bind(delta)
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn compare_and_set_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> std::result::Result<Option<bool>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let new = session_core::canonical_json_within(&new, MAX_VALUE_LEN)?;
+        let expected = expected.as_ref().map(session_core::canonical_json);
+        self.op("compare_and_set", async {
+            let done: Option<bool> = sqlx::query_scalar(self.queries.cas_live.clone())
+                .bind(id.as_bytes().as_slice())
+                .bind(ttl_ms(ttl))
+                .bind(document_member(key))
+                .bind(expected)
+                .bind(new)
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(done)
+        })
+        .await
+    }
+
     async fn take(&self, id: &SessionId) -> std::result::Result<Option<Map>, StoreError> {
         self.op("take", async {
             let row: Option<(String, bool)> = sqlx::query_as(self.queries.take.clone())

@@ -74,15 +74,16 @@ return redis.call('HMGET', k, unpack(ARGV, 2))
     )
 });
 
-/// KEYS[1] session; ARGV[1] ttl ms; ARGV[2] the marker field; ARGV[3] field; ARGV[4] delta.
+/// KEYS[1] session; ARGV[1] ttl ms; ARGV[2] the marker field; ARGV[3] field; ARGV[4] delta;
+/// ARGV[5] `1` to create a missing session, `0` to answer nil for one and change nothing.
 /// Adds delta to the integer in the field (a missing one is 0) with `HINCRBY` (exact 64-bit
-/// arithmetic), creating the session when missing, and moves the expiry; returns the new value's
-/// text. A value that is not an integer (`NOTINT`) or a sum out of range (`RANGE`) is an error
+/// arithmetic) and moves the expiry; returns the new value's text. A value that is not an integer (`NOTINT`) or a sum out of range (`RANGE`) is an error
 /// and changes nothing.
 pub(crate) static INCR: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local k = KEYS[1]
+if ARGV[5] == '0' and redis.call('EXISTS', k) == 0 then return false end
 local v = redis.call('HGET', k, ARGV[3])
 if v and not string.match(v, '^%-?%d+$') then
     return redis.error_reply('NOTINT the value is not an integer')
@@ -101,12 +102,14 @@ return redis.call('HGET', k, ARGV[3])
 
 /// KEYS[1] session; ARGV[1] ttl ms; ARGV[2] the marker field; ARGV[3] field; ARGV[4] `1` when a
 /// value is expected (else the field must be absent); ARGV[5] the expected canonical JSON text;
-/// ARGV[6] the new one. Sets the field only on a match, creating the session when missing, and
-/// moves the expiry then; returns 1 if it set, 0 (nothing changed) if not.
+/// ARGV[6] the new one; ARGV[7] `1` to create a missing session, `0` to answer nil for one and
+/// change nothing. Sets the field only on a match, and moves the expiry then; returns 1 if it
+/// set, 0 (nothing changed) if not.
 pub(crate) static COMPARE_AND_SET: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local k = KEYS[1]
+if ARGV[7] == '0' and redis.call('EXISTS', k) == 0 then return false end
 local v = redis.call('HGET', k, ARGV[3])
 if ARGV[4] == '1' then
     if v ~= ARGV[5] then return 0 end

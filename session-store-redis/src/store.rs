@@ -396,20 +396,17 @@ impl Store for RedisStore {
         delta: i64,
         ttl: Duration,
     ) -> std::result::Result<i64, StoreError> {
-        validate_key(key, KeyKind::Store)?;
-        validate_ttl(ttl)?;
-        let mut invocation = script::INCR.key(self.keys.session(id));
-        invocation
-            .arg(ttl_ms(ttl))
-            .arg(keys::MARKER)
-            .arg(key)
-            .arg(delta);
-        let mut conn = self.connection.clone();
-        self.op("incr", async move {
-            let sum: String = invocation.invoke_async(&mut conn).await?;
-            Ok(serde_json::from_str::<i64>(&sum)?)
-        })
-        .await
+        Ok(self.add(id, key, delta, ttl, true).await?.unwrap_or(delta))
+    }
+
+    async fn incr_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> std::result::Result<Option<i64>, StoreError> {
+        self.add(id, key, delta, ttl, false).await
     }
 
     async fn compare_and_set(
@@ -420,28 +417,21 @@ impl Store for RedisStore {
         new: Value,
         ttl: Duration,
     ) -> std::result::Result<bool, StoreError> {
-        validate_key(key, KeyKind::Store)?;
-        validate_ttl(ttl)?;
-        let new = session_core::canonical_json_within(&new, MAX_VALUE_LEN)?;
-        let mut invocation = script::COMPARE_AND_SET.key(self.keys.session(id));
-        invocation
-            .arg(ttl_ms(ttl))
-            .arg(keys::MARKER)
-            .arg(key)
-            .arg(if expected.is_some() { "1" } else { "0" })
-            .arg(
-                expected
-                    .as_ref()
-                    .map(session_core::canonical_json)
-                    .unwrap_or_default(),
-            )
-            .arg(new);
-        let mut conn = self.connection.clone();
-        self.op("compare_and_set", async move {
-            let done: i64 = invocation.invoke_async(&mut conn).await?;
-            Ok(done == 1)
-        })
-        .await
+        Ok(self
+            .swap(id, key, expected, new, ttl, true)
+            .await?
+            .unwrap_or(false))
+    }
+
+    async fn compare_and_set_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> std::result::Result<Option<bool>, StoreError> {
+        self.swap(id, key, expected, new, ttl, false).await
     }
 
     async fn take(&self, id: &SessionId) -> std::result::Result<Option<Map>, StoreError> {
@@ -488,5 +478,71 @@ impl Store for RedisStore {
         ttl: Duration,
     ) -> std::result::Result<bool, StoreError> {
         self.write("update", id, changes, ttl, false).await
+    }
+}
+
+impl RedisStore {
+    /// `incr` (`create`: a missing session is created) and `incr_live`, in one script; `None`:
+    /// no session, nothing created.
+    async fn add(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+        create: bool,
+    ) -> std::result::Result<Option<i64>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let mut invocation = script::INCR.key(self.keys.session(id));
+        invocation
+            .arg(ttl_ms(ttl))
+            .arg(keys::MARKER)
+            .arg(key)
+            .arg(delta)
+            .arg(if create { "1" } else { "0" });
+        let mut conn = self.connection.clone();
+        self.op("incr", async move {
+            let sum: Option<String> = invocation.invoke_async(&mut conn).await?;
+            Ok(sum
+                .map(|sum| serde_json::from_str::<i64>(&sum))
+                .transpose()?)
+        })
+        .await
+    }
+
+    /// `compare_and_set` and `compare_and_set_live`, as [`add`](Self::add) is for `incr`.
+    async fn swap(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+        create: bool,
+    ) -> std::result::Result<Option<bool>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let new = session_core::canonical_json_within(&new, MAX_VALUE_LEN)?;
+        let mut invocation = script::COMPARE_AND_SET.key(self.keys.session(id));
+        invocation
+            .arg(ttl_ms(ttl))
+            .arg(keys::MARKER)
+            .arg(key)
+            .arg(if expected.is_some() { "1" } else { "0" })
+            .arg(
+                expected
+                    .as_ref()
+                    .map(session_core::canonical_json)
+                    .unwrap_or_default(),
+            )
+            .arg(new)
+            .arg(if create { "1" } else { "0" });
+        let mut conn = self.connection.clone();
+        self.op("compare_and_set", async move {
+            let done: Option<i64> = invocation.invoke_async(&mut conn).await?;
+            Ok(done.map(|done| done == 1))
+        })
+        .await
     }
 }

@@ -186,22 +186,37 @@ pub(crate) fn incr(
     id: &SessionId,
     key: &str,
     delta: i64,
-    now: i64,
-    expires: i64,
-) -> Result<std::result::Result<i64, session_core::StoreError>> {
+    (now, expires): (i64, i64),
+    create: bool,
+) -> Result<std::result::Result<Option<i64>, session_core::StoreError>> {
     let tx = write_tx(conn)?;
-    let current = text_of(&tx, id, key, now)?
-        .flatten()
-        .as_deref()
-        .map(decode)
-        .transpose()?;
+    let Some(current) = live_text(&tx, id, key, now, create)? else {
+        return Ok(Ok(None)); // no live session, and not to be created
+    };
+    let current = current.as_deref().map(decode).transpose()?;
     let next = match session_core::incremented(current.as_ref(), delta) {
         Ok(next) => next,
         Err(refused) => return Ok(Err(refused)), // the transaction rolls back
     };
     put(&tx, id, key, &next.to_string(), now, expires)?;
     tx.commit()?;
-    Ok(Ok(next))
+    Ok(Ok(Some(next)))
+}
+
+/// The text of `key` in a live session (`Some(None)`: the key is absent); `None` when the
+/// session is missing or expired, unless `create`, which treats it as an empty session.
+fn live_text(
+    conn: &Connection,
+    id: &SessionId,
+    key: &str,
+    now: i64,
+    create: bool,
+) -> Result<Option<Option<String>>> {
+    match text_of(conn, id, key, now)? {
+        Some(text) => Ok(Some(text)),
+        None if create => Ok(Some(None)),
+        None => Ok(None),
+    }
 }
 
 /// `Store::compare_and_set`: compare and write in one `IMMEDIATE` transaction; on a mismatch it
@@ -212,21 +227,20 @@ pub(crate) fn compare_and_set(
     key: &str,
     expected: Option<&Value>,
     new_json: &str,
-    now: i64,
-    expires: i64,
-) -> Result<bool> {
+    (now, expires): (i64, i64),
+    create: bool,
+) -> Result<Option<bool>> {
     let tx = write_tx(conn)?;
-    let current = text_of(&tx, id, key, now)?
-        .flatten()
-        .as_deref()
-        .map(decode)
-        .transpose()?;
+    let Some(current) = live_text(&tx, id, key, now, create)? else {
+        return Ok(None);
+    };
+    let current = current.as_deref().map(decode).transpose()?;
     if current.as_ref() != expected {
-        return Ok(false);
+        return Ok(Some(false));
     }
     put(&tx, id, key, new_json, now, expires)?;
     tx.commit()?;
-    Ok(true)
+    Ok(Some(true))
 }
 
 /// `Store::del_all`: one statement.

@@ -199,14 +199,17 @@ impl Store for SqliteStore {
         delta: i64,
         ttl: Duration,
     ) -> std::result::Result<i64, StoreError> {
-        validate_key(key, KeyKind::Store)?;
-        validate_ttl(ttl)?;
-        let (id, key, ttl) = (*id, key.to_owned(), ttl_ms(ttl));
-        self.run("incr", move |conn| {
-            let now = now_ms();
-            queries::incr(conn, &id, &key, delta, now, now.saturating_add(ttl))
-        })
-        .await?
+        Ok(self.add(id, key, delta, ttl, true).await?.unwrap_or(delta))
+    }
+
+    async fn incr_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> std::result::Result<Option<i64>, StoreError> {
+        self.add(id, key, delta, ttl, false).await
     }
 
     async fn compare_and_set(
@@ -217,23 +220,21 @@ impl Store for SqliteStore {
         new: Value,
         ttl: Duration,
     ) -> std::result::Result<bool, StoreError> {
-        validate_key(key, KeyKind::Store)?;
-        validate_ttl(ttl)?;
-        let json = session_core::canonical_json_within(&new, MAX_VALUE_LEN)?;
-        let (id, key, ttl) = (*id, key.to_owned(), ttl_ms(ttl));
-        self.run("compare_and_set", move |conn| {
-            let now = now_ms();
-            queries::compare_and_set(
-                conn,
-                &id,
-                &key,
-                expected.as_ref(),
-                &json,
-                now,
-                now.saturating_add(ttl),
-            )
-        })
-        .await
+        Ok(self
+            .swap(id, key, expected, new, ttl, true)
+            .await?
+            .unwrap_or(false))
+    }
+
+    async fn compare_and_set_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> std::result::Result<Option<bool>, StoreError> {
+        self.swap(id, key, expected, new, ttl, false).await
     }
 
     async fn take(&self, id: &SessionId) -> std::result::Result<Option<Map>, StoreError> {
@@ -270,5 +271,63 @@ impl Store for SqliteStore {
         ttl: Duration,
     ) -> std::result::Result<bool, StoreError> {
         self.write("update", id, changes, ttl, false).await
+    }
+}
+
+impl SqliteStore {
+    /// `incr` (`create`: a missing session is created) and `incr_live`, in one `IMMEDIATE`
+    /// transaction; `None`: no session, nothing created.
+    async fn add(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+        create: bool,
+    ) -> std::result::Result<Option<i64>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let (id, key, ttl) = (*id, key.to_owned(), ttl_ms(ttl));
+        self.run("incr", move |conn| {
+            let now = now_ms();
+            queries::incr(
+                conn,
+                &id,
+                &key,
+                delta,
+                (now, now.saturating_add(ttl)),
+                create,
+            )
+        })
+        .await?
+    }
+
+    /// `compare_and_set` and `compare_and_set_live`, as [`add`](Self::add) is for `incr`.
+    async fn swap(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+        create: bool,
+    ) -> std::result::Result<Option<bool>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let json = session_core::canonical_json_within(&new, MAX_VALUE_LEN)?;
+        let (id, key, ttl) = (*id, key.to_owned(), ttl_ms(ttl));
+        self.run("compare_and_set", move |conn| {
+            let now = now_ms();
+            queries::compare_and_set(
+                conn,
+                &id,
+                &key,
+                expected.as_ref(),
+                &json,
+                (now, now.saturating_add(ttl)),
+                create,
+            )
+        })
+        .await
     }
 }

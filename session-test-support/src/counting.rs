@@ -168,6 +168,31 @@ impl<S: Store> Store for CountingStore<S> {
             .compare_and_set(id, key, expected, new, ttl)
             .await
     }
+    async fn incr_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> Result<Option<i64>, StoreError> {
+        self.counts.call("incr_live".to_owned());
+        self.counts.write();
+        self.inner.incr_live(id, key, delta, ttl).await
+    }
+    async fn compare_and_set_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> Result<Option<bool>, StoreError> {
+        self.counts.call("compare_and_set_live".to_owned());
+        self.counts.write();
+        self.inner
+            .compare_and_set_live(id, key, expected, new, ttl)
+            .await
+    }
     async fn take(&self, id: &SessionId) -> Result<Option<Map>, StoreError> {
         self.counts.call("take".to_owned());
         self.counts.write();

@@ -223,6 +223,47 @@ impl Store for ShardedStore {
         Ok(true)
     }
 
+    async fn incr_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+    ) -> Result<Option<i64>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let mut shard = self.shard(id);
+        if !shard.live(id) {
+            return Ok(None); // nothing created
+        }
+        let next = incremented(shard.get(id, key).as_ref(), delta)?;
+        shard.touch(id, ttl);
+        shard.values.insert((*id, key.to_owned()), next.into());
+        Ok(Some(next))
+    }
+
+    async fn compare_and_set_live(
+        &self,
+        id: &SessionId,
+        key: &str,
+        expected: Option<Value>,
+        new: Value,
+        ttl: Duration,
+    ) -> Result<Option<bool>, StoreError> {
+        validate_key(key, KeyKind::Store)?;
+        validate_ttl(ttl)?;
+        let mut shard = self.shard(id);
+        if !shard.live(id) {
+            return Ok(None);
+        }
+        if shard.get(id, key) != expected {
+            return Ok(Some(false));
+        }
+        shard.touch(id, ttl);
+        shard.values.insert((*id, key.to_owned()), new);
+        Ok(Some(true))
+    }
+
     async fn update(
         &self,
         id: &SessionId,

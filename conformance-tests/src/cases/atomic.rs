@@ -8,7 +8,7 @@ use session_core::{Store, StoreError};
 
 use crate::TestStore;
 use crate::cases::concurrency::{OVERLAPPING_ROUNDS, pick};
-use crate::check::{CaseResult, LONG, ensure, ensure_eq, fresh_id, map};
+use crate::check::{CaseResult, LONG, SHORT, ensure, ensure_eq, eventually, fresh_id, map};
 use crate::race::{Rounds, in_parallel};
 
 /// `get_many` answers the asked keys in order, `None` for a missing key, and `None` for a
@@ -60,6 +60,109 @@ pub async fn incr_adds_and_creates(t: TestStore) -> CaseResult {
         t.store.get_all(&id, None).await?,
         Some(map(json!({"n": -2, "big": i64::MAX}))),
         "nothing else"
+    );
+    Ok(())
+}
+
+/// `incr_live` and `compare_and_set_live` answer `None` and create nothing for a missing, removed
+/// or expired session; on a live one they act as `incr` and `compare_and_set` (and refuse what
+/// those refuse).
+pub async fn live_variants_never_create(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    ensure_eq!(
+        t.store.incr_live(&id, "n", 1, LONG).await?,
+        None,
+        "incr_live, missing"
+    );
+    ensure_eq!(
+        t.store
+            .compare_and_set_live(&id, "c", None, json!(1), LONG)
+            .await?,
+        None,
+        "compare_and_set_live expecting absent, missing"
+    );
+    ensure_eq!(t.store.get_all(&id, None).await?, None, "nothing created");
+
+    t.store.set(&id, "a", json!(1), LONG).await?;
+    ensure_eq!(t.store.incr_live(&id, "n", 2, LONG).await?, Some(2), "live");
+    ensure_eq!(
+        t.store.incr_live(&id, "n", 3, LONG).await?,
+        Some(5),
+        "again"
+    );
+    ensure_eq!(
+        t.store
+            .compare_and_set_live(&id, "c", None, json!("x"), LONG)
+            .await?,
+        Some(true),
+        "expecting absent, live"
+    );
+    ensure_eq!(
+        t.store
+            .compare_and_set_live(&id, "c", None, json!("y"), LONG)
+            .await?,
+        Some(false),
+        "expecting absent, present"
+    );
+    ensure_eq!(
+        t.store
+            .compare_and_set_live(&id, "c", Some(json!("x")), json!("z"), LONG)
+            .await?,
+        Some(true),
+        "expecting the value"
+    );
+    ensure!(
+        matches!(
+            t.store.incr_live(&id, "c", 1, LONG).await,
+            Err(StoreError::InvalidInput(_))
+        ),
+        "incr_live of a string is refused"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        Some(map(json!({"a": 1, "n": 5, "c": "z"}))),
+        "the writes"
+    );
+
+    t.store.del_all(&id).await?;
+    ensure_eq!(
+        t.store.incr_live(&id, "n", 1, LONG).await?,
+        None,
+        "incr_live, removed"
+    );
+    ensure_eq!(
+        t.store
+            .compare_and_set_live(&id, "n", None, json!(1), LONG)
+            .await?,
+        None,
+        "compare_and_set_live, removed"
+    );
+    ensure_eq!(
+        t.store.get_all(&id, None).await?,
+        None,
+        "nothing re-created"
+    );
+
+    let short = fresh_id();
+    t.store.set(&short, "a", json!(1), SHORT).await?;
+    let gone = eventually!(t.store.get(&short, "a", None).await?.is_none());
+    ensure!(gone, "the session never expired");
+    ensure_eq!(
+        t.store.incr_live(&short, "n", 1, LONG).await?,
+        None,
+        "incr_live, expired"
+    );
+    ensure_eq!(
+        t.store
+            .compare_and_set_live(&short, "n", None, json!(1), LONG)
+            .await?,
+        None,
+        "compare_and_set_live, expired"
+    );
+    ensure_eq!(
+        t.store.get_all(&short, None).await?,
+        None,
+        "nothing revived"
     );
     Ok(())
 }

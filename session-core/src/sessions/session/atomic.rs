@@ -8,9 +8,12 @@ use serde::Serialize;
 use super::Session;
 use super::moved::Moved;
 use super::save::Flush;
-use crate::sessions::meta::{META_KEY, now_ms};
+use crate::sessions::meta::now_ms;
 use crate::sessions::{EventKind, SessionError};
 use crate::{KeyKind, SessionId, Value, validate_key};
+
+/// How often an atomic operation follows its session to where another request renewed it.
+const MAX_MOVES: usize = 4;
 
 impl Session {
     /// Adds `delta` to the integer under `key` in the store, atomically, and returns the new
@@ -38,19 +41,26 @@ impl Session {
     /// [`SessionError::Store`] with `InvalidInput` for an invalid key, a value that is not an
     /// integer, or an overflow (nothing changes then), or when the store fails;
     /// [`SessionError::Destroyed`] when the session is gone (ended, expired, past its absolute
-    /// lifetime), [`SessionError::RotatedOut`] through a rotated-out token. When the session was
-    /// ended or rotated out before the increment, nothing is counted; when a rotation by another
-    /// request came right after it, the increment moved with the session and the error still
-    /// says `RotatedOut` (the result is not known): an error never hides a lost increment.
+    /// lifetime), [`SessionError::RotatedOut`] through a rotated-out token; nothing was counted
+    /// then. The store's [`incr_live`](crate::Store::incr_live) never creates a session, so an
+    /// increment racing a logout or a rotation is either counted in the session (and moves
+    /// with it) or not at all; when another request renewed the session meanwhile, the
+    /// increment goes to the renewed session and succeeds.
     pub async fn incr(&self, key: &str, delta: i64) -> Result<i64, SessionError> {
         validate_key(key, KeyKind::User)?;
         self.preload(&[]).await?;
         let _io = self.0.io.lock().await;
-        let (id, ttl) = self.ready_for(key).await?;
-        let value = self.shared().store.incr(&id, key, delta, ttl).await?;
-        self.confirm(id).await?;
-        self.settle(id, key, Some(Value::from(value)));
-        Ok(value)
+        for _ in 0..MAX_MOVES {
+            let (id, ttl) = self.ready_for(key).await?;
+            match self.shared().store.incr_live(&id, key, delta, ttl).await? {
+                Some(value) => {
+                    self.settle(id, key, Some(Value::from(value)));
+                    return Ok(value);
+                }
+                None => self.not_there(id).await?,
+            }
+        }
+        Err(SessionError::RotatedOut)
     }
 
     /// Sets `key` to `new` only if its value in the store is now exactly `expected` (`None`: the
@@ -77,27 +87,30 @@ impl Session {
         let expected = expected.map(serde_json::to_value).transpose()?;
         self.preload(&[]).await?;
         let _io = self.0.io.lock().await;
-        let (id, ttl) = self.ready_for(key).await?;
-        let creates = expected.is_none();
-        let swapped = self
-            .shared()
-            .store
-            .compare_and_set(&id, key, expected, new.clone(), ttl)
-            .await?;
-        if !swapped {
-            let mut state = self.state();
-            if state.id == id {
-                state.cache.remove(key);
-                state.complete = false;
+        for _ in 0..MAX_MOVES {
+            let (id, ttl) = self.ready_for(key).await?;
+            let swapped = self
+                .shared()
+                .store
+                .compare_and_set_live(&id, key, expected.clone(), new.clone(), ttl)
+                .await?;
+            match swapped {
+                Some(true) => {
+                    self.settle(id, key, Some(new));
+                    return Ok(true);
+                }
+                Some(false) => {
+                    let mut state = self.state();
+                    if state.id == id {
+                        state.cache.remove(key);
+                        state.complete = false;
+                    }
+                    return Ok(false);
+                }
+                None => self.not_there(id).await?,
             }
-            return Ok(false);
         }
-        // Only a swap expecting an absent key can have created a session.
-        if creates {
-            self.confirm(id).await?;
-        }
-        self.settle(id, key, Some(new));
-        Ok(true)
+        Err(SessionError::RotatedOut)
     }
 
     /// Before an atomic operation on `key` (the caller holds the I/O lock): the session is
@@ -125,31 +138,16 @@ impl Session {
         Ok((self.id(), ttl))
     }
 
-    /// After an atomic operation that may create a session: the store's `incr` and
-    /// `compare_and_set` create a missing one, so if the session was ended, expired or moved
-    /// meanwhile, what the operation wrote is a record without metadata, which no load ever
-    /// hands out. Once it is known where the session went (the handle follows a renewal, or
-    /// becomes read-only), the record is removed, and the caller learns that the result is not
-    /// known: `RotatedOut` (the operation may have landed just before the move, and moved with
-    /// the session) or `Destroyed` (nothing was counted).
-    async fn confirm(&self, id: SessionId) -> Result<(), SessionError> {
-        let store = &self.shared().store;
-        let present = store
-            .get_many(&id, &[META_KEY], None)
-            .await?
-            .is_some_and(|values| values.first().is_some_and(Option::is_some));
-        if present {
-            return Ok(());
+    /// An atomic operation found no session under `id` (the store's live variants create
+    /// nothing, so nothing was counted): it goes on in the session another request renewed this
+    /// one into (the caller tries again), or fails as the session went: `RotatedOut` (rotated
+    /// out by a login or `rotate`), `Destroyed` (ended).
+    async fn not_there(&self, id: SessionId) -> Result<(), SessionError> {
+        match self.moved(id).await? {
+            Moved::Followed | Moved::Back => Ok(()),
+            Moved::ReadOnly => Err(SessionError::RotatedOut),
+            Moved::Gone => Err(self.ended_meanwhile()),
         }
-        let moved = self.moved(id).await?;
-        // Not before: a rotation that was given up puts the session back under `id`.
-        if moved != Moved::Back {
-            store.del_all(&id).await?;
-        }
-        Err(match moved {
-            Moved::Gone => self.ended_meanwhile(),
-            Moved::Followed | Moved::ReadOnly | Moved::Back => SessionError::RotatedOut,
-        })
     }
 
     /// The handle learns the value an atomic operation left under `key`, unless a change of
