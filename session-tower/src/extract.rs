@@ -43,6 +43,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LazySession {
 /// | `Store(TooLarge)` (a value or a session over the configured limits) | `413 Payload Too Large` |
 /// | `Store(Unavailable)` | `503 Service Unavailable`, `Retry-After: 1` |
 /// | `RotatedOut` (another request rotated the token: retry with the new cookie) | `409 Conflict` |
+/// | `Destroyed` (another request ended the session: a logout, a revocation) | `409 Conflict` (the layer clears the cookie) |
 /// | anything else | `500 Internal Server Error` |
 #[derive(Debug)]
 pub struct SessionRejection(pub SessionError);
@@ -70,6 +71,8 @@ impl SessionRejection {
                 StatusCode::CONFLICT,
                 "the session was renewed by another request: retry",
             ),
+            // A request racing a logout: it answers as logged out, never as a server fault.
+            SessionError::Destroyed => (StatusCode::CONFLICT, "the session has ended"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
         }
     }
@@ -119,8 +122,9 @@ mod tests {
             StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(status(SessionError::RotatedOut), StatusCode::CONFLICT);
+        assert_eq!(status(SessionError::Destroyed), StatusCode::CONFLICT);
         assert_eq!(
-            status(SessionError::Destroyed),
+            status(SessionError::Config("x".into())),
             StatusCode::INTERNAL_SERVER_ERROR
         );
         let response = SessionRejection(StoreError::timeout("x").into()).into_response();
