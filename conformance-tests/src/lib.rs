@@ -304,6 +304,7 @@ macro_rules! __cases {
             atomic__incr_refuses_what_it_cannot_add: Core => atomic::incr_refuses_what_it_cannot_add "Input: incr of a non-integer or past i64 is refused and changes nothing.",
             atomic__incr_64_concurrent_lose_none: Core => atomic::incr_64_concurrent_lose_none "Atomicity: incr makes a read-modify-write of one key safe: no increment is lost.",
             atomic__compare_and_set_compares_exactly: Core => atomic::compare_and_set_compares_exactly "Atomicity: compare_and_set writes only when the key holds exactly the expected value.",
+            atomic__compare_and_set_claims_a_missing_session_once: Core => atomic::compare_and_set_claims_a_missing_session_once "Atomicity: compare_and_set expecting absent on a missing session has one winner (how a rotation is claimed).",
             atomic__compare_and_set_32_concurrent_one_winner: Core => atomic::compare_and_set_32_concurrent_one_winner "Atomicity: compare_and_set is atomic: of concurrent callers expecting one value, one wins.",
             instances__distinct_keys_lose_nothing: Core twice => instances::distinct_keys_lose_nothing "Atomicity: writes to different keys never lose each other across store instances sharing the backend; a lock inside one instance does not count.",
             instances__incr_loses_none: Core twice => instances::incr_loses_none "Atomicity: incr loses nothing across store instances sharing the backend.",

@@ -637,6 +637,7 @@ fn increments_and_compare_and_set_that_are_not_atomic_are_caught() {
         &[
             "atomic__incr_64_concurrent_lose_none",
             "atomic__compare_and_set_32_concurrent_one_winner",
+            "atomic__compare_and_set_claims_a_missing_session_once",
         ],
     );
 }
@@ -772,6 +773,10 @@ fn races_are_caught_in_19_of_20_runs_of_their_case_alone() {
         (
             Flaw::ReadThenWrite,
             "atomic__compare_and_set_32_concurrent_one_winner",
+        ),
+        (
+            Flaw::ReadThenWrite,
+            "atomic__compare_and_set_claims_a_missing_session_once",
         ),
         (
             Flaw::TakeNotAtomic,

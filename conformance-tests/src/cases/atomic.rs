@@ -304,6 +304,42 @@ pub async fn compare_and_set_compares_exactly(t: TestStore) -> CaseResult {
     Ok(())
 }
 
+/// 32 concurrent compare-and-sets expecting a key absent from a missing session (each creating
+/// the session if it wins): exactly one wins, and its value is the one stored. The session
+/// manager claims a rotation this way, so that racing requests of one browser agree on one new
+/// session.
+pub async fn compare_and_set_claims_a_missing_session_once(t: TestStore) -> CaseResult {
+    let mut rounds = Rounds::until_observed(OVERLAPPING_ROUNDS * 5);
+    while let Some(round) = rounds.next() {
+        let id = fresh_id();
+        let store = t.store.clone();
+        let raced = in_parallel(32, |i| {
+            let store = store.clone();
+            async move {
+                Ok(store
+                    .compare_and_set(&id, "claim", None, json!(i), LONG)
+                    .await?)
+            }
+        })
+        .await?;
+        let winners: Vec<usize> = raced
+            .results
+            .iter()
+            .enumerate()
+            .filter(|(_, won)| **won)
+            .map(|(i, _)| i)
+            .collect();
+        ensure_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
+        ensure_eq!(
+            t.store.get(&id, "claim", None).await?,
+            Some(json!(winners[0])),
+            "round {round}: the stored claim is not the winner's"
+        );
+        rounds.observed(raced.overlapped);
+    }
+    Ok(())
+}
+
 /// 32 concurrent compare-and-sets from one value: exactly one wins, each round.
 pub async fn compare_and_set_32_concurrent_one_winner(t: TestStore) -> CaseResult {
     compare_and_set_concurrently(&[t.store]).await
