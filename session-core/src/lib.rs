@@ -16,7 +16,24 @@
 //! - `validate`: the contract's limits and the one function each for keys, subjects and TTLs.
 //! - `sessions/`: sessions and their policy: [`SessionManager`], [`Session`], [`Config`],
 //!   [`SessionInfo`], events ([`Event`], [`PersistHook`]) and [`SessionError`]; one file each
-//!   for the config, the session handle, the manager, live sessions, metadata and events.
+//!   for the config, the session handle, the manager, live sessions, metadata and events, and
+//!   `rotation` (the claimed rotation protocol) beside `grace` (where a rotated-out token's
+//!   copy lives) and `open` (finding the session a token names, through a rotation).
+//!
+//! # Rotation and renewal under concurrency
+//!
+//! Login, [`Session::rotate`] and automatic renewal ([`ConfigBuilder::renew_after`]) move a
+//! session to a new id with no moment in which a valid presented token finds nothing, however
+//! many requests of one browser race them, on any number of instances: the rotation is claimed
+//! first (a record created under the old id's grace id with `compare_and_set` expecting it
+//! absent: one winner), then the session is taken out of the old id atomically and written
+//! under the new one, then the record is finished. A request that finds the old id empty finds
+//! the record and waits for the move. A renewal mints exactly one new id: its record holds a
+//! nonce from which every holder of the old token computes the same new token, so racing
+//! requests carry on in the renewed session (read, write, `incr`) and the HTTP layer answers
+//! them with the new cookie. After a login the old token only reads a copy of the pre-login
+//! session for the rotation grace. A request racing a logout finds the session ended
+//! ([`SessionError::Destroyed`]), never an error of the store.
 //!
 //! # Tokens and ids
 //!

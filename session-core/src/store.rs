@@ -41,8 +41,9 @@ impl Change {
 /// each one, and a store is ready when `conformance_tests::store_suite!` passes.
 ///
 /// **Existence.** A session exists from its first `set` (or a `set_many` holding a `Set`) until
-/// [`del_all`](Store::del_all) or its expiry. [`update`](Store::update) writes only to a live
-/// session and never creates one. `get` and `get_all` on a missing or expired session
+/// [`del_all`](Store::del_all) or its expiry. [`update`](Store::update),
+/// [`incr_live`](Store::incr_live) and [`compare_and_set_live`](Store::compare_and_set_live)
+/// write only to a live session and never create one. `get` and `get_all` on a missing or expired session
 /// answer `Ok(None)`, never an error. `get_all` of a live session with no keys left answers
 /// `Ok(Some(empty map))`. `del`, `del_all`, `take` and `extend` never create a session.
 ///
@@ -64,7 +65,11 @@ impl Change {
 /// instance does not count: a second instance, in another process or the same one, does not take
 /// it, and the two lose each other's writes; unserialized read-change-write is the bug this rule
 /// forbids. [`incr`](Store::incr) and [`compare_and_set`](Store::compare_and_set) make a
-/// read-modify-write of one key safe for applications (counters, carts, quotas).
+/// read-modify-write of one key safe for applications (counters, carts, quotas). Of concurrent
+/// `compare_and_set` calls expecting a key absent from a missing session, exactly one wins
+/// (creating the session): the session manager claims a rotation that way, so racing requests
+/// of one browser agree on one new session. [`take`](Store::take) is atomic: with the claim,
+/// it is what lets a session move without a moment in which its token finds nothing.
 ///
 /// **Fidelity.** Every JSON value round-trips exactly: strings with NUL, all of Unicode, `u64::MAX`,
 /// `i64::MIN`, floats, deep nesting, large values. Any key that

@@ -174,8 +174,11 @@ impl ConfigBuilder {
         self
     }
 
-    /// How long the old token keeps working after [`rotate`](crate::Session::rotate); zero ends
-    /// it at once. The default is [`DEFAULT_ROTATION_GRACE`].
+    /// How long the old token keeps working after a rotation: after [`login`](crate::Session::login)
+    /// or [`rotate`](crate::Session::rotate) it reads a copy of the session as it was; after a
+    /// renewal ([`renew_after`](Self::renew_after)) it follows to the renewed session. Zero ends
+    /// it at once: requests racing a rotation may then find no session. The default is
+    /// [`DEFAULT_ROTATION_GRACE`].
     pub fn rotation_grace(mut self, grace: Duration) -> Self {
         self.config.rotation_grace = grace;
         self
@@ -215,10 +218,11 @@ impl ConfigBuilder {
     }
 
     /// Renews a session's token automatically once it is older than `age`: the load that finds
-    /// it so rotates it (as [`Session::rotate`](crate::Session::rotate)) and returns the handle
-    /// with the new token, which the HTTP layer sends in the same response; the old token stays
-    /// read-only for the rotation grace (requests racing the renewal with it read, and their
-    /// changes are refused with [`SessionError::RotatedOut`]). The default is never.
+    /// it so moves it to a new id and returns the handle with the new token, which the HTTP
+    /// layer sends in the same response. However many requests (on however many instances)
+    /// race the renewal, it mints exactly one new token: the others, and any request presenting
+    /// the old token for the rotation grace, carry on in the renewed session (reads and writes
+    /// go there, and each response carries the new cookie). The default is never.
     pub fn renew_after(mut self, age: Duration) -> Self {
         self.config.renew_after = Some(age);
         self
