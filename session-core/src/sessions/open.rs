@@ -23,7 +23,7 @@ const MAX_HOPS: usize = 8;
 
 /// What one look at a token's ids found.
 enum Lookup {
-    Found(Found),
+    Found(Box<Found>),
     Missing,
     /// Renewed: the successor token's session is the one.
     Renewed(Token),
@@ -56,7 +56,7 @@ pub(crate) async fn find(
     let mut id = token_id;
     for _ in 0..MAX_HOPS {
         match lookup(shared, &token, id, device, keys).await? {
-            Lookup::Found(found) => return Ok(Some(found)),
+            Lookup::Found(found) => return Ok(Some(*found)),
             Lookup::Missing => return Ok(None),
             Lookup::Renewed(next) => {
                 id = next.id();
@@ -146,12 +146,12 @@ async fn checked(
         .map(|k| (*k).to_owned())
         .zip(values.into_iter().skip(1))
         .collect();
-    Ok(Some(Lookup::Found(Found {
+    Ok(Some(Lookup::Found(Box::new(Found {
         token: token.clone(),
         id,
         meta,
         values,
-    })))
+    }))))
 }
 
 /// Removes session `id` from the store, retires its live handle if it has one, and tells
