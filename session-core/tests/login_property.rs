@@ -21,34 +21,11 @@ use std::time::Duration;
 
 use serde_json::json;
 use session_core::{Config, Session, SessionError, SessionId, SessionManager, Store, Token};
+use session_test_support::{Rng, env_number};
 use support::{Backend, manager_and_store};
 
 const SUBJECTS: [&str; 2] = ["alice", "bob"];
 const STEPS: usize = 40;
-
-/// splitmix64: small, seedable, and the same everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One step: what it did, for the failure report.
 #[derive(Debug, Clone)]
@@ -362,8 +339,8 @@ async fn one_case(backend: Backend, seed: u64) -> Result<(), String> {
 }
 
 async fn property(backend: Backend) {
-    let seed = env("LOGIN_PROPERTY_SEED", 20_261_124);
-    let cases = env("LOGIN_PROPERTY_CASES", 40);
+    let seed = env_number("LOGIN_PROPERTY_SEED", 20_261_124);
+    let cases = env_number("LOGIN_PROPERTY_CASES", 40);
     for case in 0..cases {
         let case_seed = seed.wrapping_add(case);
         if let Err(report) = one_case(backend, case_seed).await {

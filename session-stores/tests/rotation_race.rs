@@ -23,33 +23,11 @@ use std::time::Duration;
 
 use serde_json::json;
 use session_stores::{Config, ConnectedStore, SessionError, SessionManager, connect};
+use session_test_support::{Rng, env_number};
 
 const BURST: usize = 16;
 const RENEW_AFTER: Duration = Duration::from_millis(150);
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// splitmix64: small, seedable, and the same everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+const GRACE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
@@ -127,7 +105,14 @@ async fn request(manager: SessionManager, cookie: String, op: Op) -> Outcome {
 }
 
 /// One round; returns what went wrong, if anything.
-async fn round(managers: &[SessionManager; 2], rng: &mut Rng) -> Result<(), String> {
+/// One round over `managers`; the checks after it read through `observer`, a manager on the same
+/// backend that never renews (the round's managers would renew the session again while the
+/// checks load it, and the ids seen would change under them).
+async fn round(
+    managers: &[SessionManager; 2],
+    observer: &SessionManager,
+    rng: &mut Rng,
+) -> Result<(), String> {
     let start = managers[0].create().unwrap();
     start.set("k", "v").unwrap();
     start.save().await.unwrap();
@@ -183,15 +168,13 @@ async fn round(managers: &[SessionManager; 2], rng: &mut Rng) -> Result<(), Stri
         }
         let served = outcomes.iter().filter(|o| o.found).map(|o| &o.token);
         for token in served.chain([&original]) {
-            for manager in managers {
-                if let Some(loaded) = manager.load(token).await.map_err(|e| e.to_string())? {
-                    return Err(report(&format!(
-                        "a token loads after the logout (original: {}, rotated out: {}, data: {:?})",
-                        token == &original,
-                        loaded.is_rotated_out(),
-                        loaded.get_all().await
-                    )));
-                }
+            if let Some(loaded) = observer.load(token).await.map_err(|e| e.to_string())? {
+                return Err(report(&format!(
+                    "a token loads after the logout (original: {}, rotated out: {}, data: {:?})",
+                    token == &original,
+                    loaded.is_rotated_out(),
+                    loaded.get_all().await
+                )));
             }
         }
         return Ok(());
@@ -220,7 +203,7 @@ async fn round(managers: &[SessionManager; 2], rng: &mut Rng) -> Result<(), Stri
         .map(|o| o.token.clone())
         .chain([original.clone()])
     {
-        let loaded = managers[0]
+        let loaded = observer
             .load(&token)
             .await
             .map_err(|e| e.to_string())?
@@ -237,11 +220,7 @@ async fn round(managers: &[SessionManager; 2], rng: &mut Rng) -> Result<(), Stri
         )));
     }
     let final_token = final_token.unwrap();
-    let session = managers[1]
-        .load(final_token.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let session = observer.load(final_token.as_str()).await.unwrap().unwrap();
     if session.get::<String>("k").await.unwrap().as_deref() != Some("v") {
         return Err(report("the key every request read is gone"));
     }
@@ -268,7 +247,7 @@ async fn round(managers: &[SessionManager; 2], rng: &mut Rng) -> Result<(), Stri
             return Err(report("the one writable session is not the logged-in one"));
         }
         // The pre-login token writes nothing.
-        if let Some(old) = managers[1].load(&original).await.unwrap() {
+        if let Some(old) = observer.load(&original).await.unwrap() {
             let written = match old.set("intruder", &1) {
                 Ok(()) => old.save().await.map(|_| ()),
                 Err(error) => Err(error),
@@ -286,7 +265,7 @@ async fn round(managers: &[SessionManager; 2], rng: &mut Rng) -> Result<(), Stri
 fn config() -> Config {
     Config::builder()
         .renew_after(RENEW_AFTER)
-        .rotation_grace(Duration::from_secs(30))
+        .rotation_grace(GRACE)
         .build()
         .unwrap()
 }
@@ -297,11 +276,14 @@ async fn run(stores: [&ConnectedStore; 2], backend: &str) {
         stores[0].manager(config()).unwrap(),
         stores[1].manager(config()).unwrap(),
     ];
-    let rounds = env("ROTATION_RACE_ROUNDS", 12);
-    let seed = env("ROTATION_RACE_SEED", 29);
+    let observer = stores[1]
+        .manager(Config::builder().rotation_grace(GRACE).build().unwrap())
+        .unwrap();
+    let rounds = env_number("ROTATION_RACE_ROUNDS", 12);
+    let seed = env_number("ROTATION_RACE_SEED", 29);
     for r in 0..rounds {
         let mut rng = Rng(seed.wrapping_mul(1_000_003).wrapping_add(r));
-        if let Err(failure) = round(&managers, &mut rng).await {
+        if let Err(failure) = round(&managers, &observer, &mut rng).await {
             panic!("{backend}, seed {seed}, round {r}: {failure}");
         }
     }
@@ -335,30 +317,16 @@ async fn sqlite() {
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres() {
-    use session_test_support::{drop_schema_after_run, postgres_url, unique_schema};
-    let schema = unique_schema("rotation_race");
-    let base = postgres_url();
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let pool = session_store_postgres::sqlx::PgPool::connect(base)
-        .await
-        .unwrap();
-    drop_schema_after_run(&pool, base, &schema).await;
-    let [a, b] = twice(&format!("{base}{separator}schema={schema}")).await;
+    let url = session_test_support::scratch_postgres_url("rotation_race").await;
+    let [a, b] = twice(&url).await;
     run([&a, &b], "postgres").await;
 }
 
 #[cfg(feature = "mysql")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mysql() {
-    use session_test_support::{drop_tables_after_run, mysql_url, unique_table_prefix};
-    let prefix = unique_table_prefix("rotation_race");
-    let base = mysql_url();
-    let pool = session_store_mysql::sqlx::MySqlPool::connect(base)
-        .await
-        .unwrap();
-    drop_tables_after_run(&pool, base, &prefix).await;
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let [a, b] = twice(&format!("{base}{separator}table={prefix}sessions")).await;
+    let url = session_test_support::scratch_mysql_url("rotation_race").await;
+    let [a, b] = twice(&url).await;
     run([&a, &b], "mysql").await;
 }
 

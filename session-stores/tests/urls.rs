@@ -92,18 +92,10 @@ async fn sqlite_file_and_in_memory() {
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
-    use session_test_support::{drop_schema_after_run, postgres_url, unique_schema};
-    let schema = unique_schema("stores_url");
-    let base = postgres_url();
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let store = connect(&format!("{base}{separator}schema={schema}"))
+    let url = session_test_support::scratch_postgres_url("stores_url").await;
+    let store = connect(&url)
         .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {base}: {e}"));
-    // A pool of the test's own, to drop the run's schema afterwards.
-    let pool = session_store_postgres::sqlx::PgPool::connect(base)
-        .await
-        .unwrap();
-    drop_schema_after_run(&pool, base, &schema).await;
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e}"));
     flow(store, "postgres").await;
 }
 

@@ -10,6 +10,7 @@
 //! - `mysql`: [`mysql_url`], per-run table prefixes, and [`MariaDbServer`] for outage tests.
 //! - `postgres`: [`postgres_url`], per-run schemas, and [`PgCluster`] for outage tests.
 //! - `upgrade`: [`check_upgraded`], the data and checks of the SQL stores' upgrade tests.
+//! - `rng`: [`Rng`], the seedable random source of the property tests, and [`env_number`].
 //! - `redis`: [`redis_url`], [`redis_cluster_urls`], [`RedisServer`] for outage tests,
 //!   [`RedisCluster`], and [`redis_cli_output`] for inspection.
 
@@ -19,13 +20,19 @@ mod outage;
 mod postgres;
 pub mod process;
 mod redis;
+mod rng;
 mod upgrade;
 
 pub use counting::{CountingStore, Counts};
 pub use mysql::{
-    MariaDbServer, TABLE_PREFIX, drop_tables_after_run, mysql_url, unique_table_prefix,
+    MariaDbServer, TABLE_PREFIX, drop_tables_after_run, mysql_url, scratch_mysql_url,
+    unique_table_prefix,
 };
 pub use outage::{assert_unavailable, until_recovered};
-pub use postgres::{PgCluster, SCHEMA_PREFIX, drop_schema_after_run, postgres_url, unique_schema};
+pub use postgres::{
+    PgCluster, SCHEMA_PREFIX, drop_schema_after_run, postgres_url, scratch_postgres_url,
+    unique_schema,
+};
 pub use redis::{RedisCluster, RedisServer, redis_cli_output, redis_cluster_urls, redis_url};
+pub use rng::{Rng, env_number};
 pub use upgrade::{OldSessions, awkward_entries, check_upgraded};

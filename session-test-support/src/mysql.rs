@@ -38,6 +38,19 @@ pub fn unique_table_prefix(tag: &str) -> String {
     format!("{TABLE_PREFIX}{}_{tag}_", std::process::id())
 }
 
+/// A `session-stores` URL for the test MySQL with a table of its own (named after `tag`), dropped
+/// when this process exits.
+pub async fn scratch_mysql_url(tag: &str) -> String {
+    let prefix = unique_table_prefix(tag);
+    let base = mysql_url();
+    let pool = sqlx::MySqlPool::connect(base)
+        .await
+        .unwrap_or_else(|e| panic!("MySQL at {base}: {e}"));
+    drop_tables_after_run(&pool, base, &prefix).await;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}table={prefix}sessions")
+}
+
 /// Drops the tables of test processes that are no longer running (their pid is in the name), and
 /// arranges for this process's tables (those starting with `prefix`) to be dropped when it exits.
 pub async fn drop_tables_after_run(pool: &sqlx::MySqlPool, url: &str, prefix: &str) {

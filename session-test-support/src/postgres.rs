@@ -38,6 +38,19 @@ pub fn unique_schema(tag: &str) -> String {
     format!("{SCHEMA_PREFIX}{}_{nanos}_{tag}", std::process::id())
 }
 
+/// A `session-stores` URL for the test PostgreSQL with a schema of its own (named after `tag`),
+/// dropped when this process exits.
+pub async fn scratch_postgres_url(tag: &str) -> String {
+    let schema = unique_schema(tag);
+    let base = postgres_url();
+    let pool = sqlx::PgPool::connect(base)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {base}: {e}"));
+    drop_schema_after_run(&pool, base, &schema).await;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}schema={schema}")
+}
+
 /// Drops schemas left by test processes that are no longer running (their pid is in the name),
 /// and arranges for `schema` to be dropped when this process exits.
 pub async fn drop_schema_after_run(pool: &sqlx::PgPool, url: &str, schema: &str) {
