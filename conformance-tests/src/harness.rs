@@ -46,7 +46,11 @@ pub struct TestStore {
     pub(crate) subjects: Option<Arc<dyn SubjectIndex>>,
     pub(crate) cleanup: Option<Arc<dyn ExpiredCleanup>>,
     pub(crate) enumerate: Option<Arc<dyn Enumerate>>,
+    pub(crate) teardown: Option<Teardown>,
 }
+
+/// What removes a case's namespace from the backend once the case has ended.
+pub(crate) type Teardown = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 impl TestStore {
     /// Starts describing `store`; declare its capabilities on the builder.
@@ -62,6 +66,7 @@ impl TestStore {
                 subjects: None,
                 cleanup: None,
                 enumerate: None,
+                teardown: None,
             },
             store,
         }
@@ -110,6 +115,22 @@ impl<S: Store> TestStoreBuilder<S> {
         S: Enumerate,
     {
         self.inner.enumerate = Some(self.store.clone());
+        self
+    }
+
+    /// Removes what the case left in its namespace (a file, a directory, a table) once the case
+    /// has ended, passed or failed, and every store instance of it was dropped. The runner calls
+    /// the teardown of the case's first instance, once; make it quiet about a namespace already
+    /// gone. Without one, whatever a case wrote stays where it is.
+    ///
+    /// For a store with a file per namespace:
+    /// `.teardown(move || { let file = file.clone(); async move { let _ = tokio::fs::remove_file(&file).await; } })`.
+    pub fn teardown<F, Fut>(mut self, teardown: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.inner.teardown = Some(Arc::new(move || Box::pin(teardown())));
         self
     }
 

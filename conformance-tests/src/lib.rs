@@ -37,15 +37,30 @@
 //! them as ignored by name instead of passing silently; `suite__capabilities_declared` checks the
 //! declaration against what the factory's [`TestStore`] has.
 //!
-//! From outside this repository, depend on the kit by git (it is not on crates.io):
+//! From outside this repository, a store crate needs two crates, both by git (neither is on
+//! crates.io yet): `session-core`, for the trait it implements, and the kit, for its tests:
 //!
 //! ```toml
+//! [dependencies]
+//! session-core = { git = "https://example.invalid/session-stores" } # this repository (the workspace's `repository`)
+//!
 //! [dev-dependencies]
-//! conformance-tests = { git = "https://example.invalid/session-stores" } # this repository (the workspace's `repository`)
+//! conformance-tests = { git = "https://example.invalid/session-stores" } # the same repository
 //! ```
 //!
 //! [`run_all`] runs every case and returns a [`Report`] with all failures; a failure names the
-//! case and the contract sentence it checks.
+//! case, the contract sentence it checks and the function under [`cases`] that holds it (its doc
+//! comment says what it does), without a panic location or backtrace inside the kit.
+//!
+//! # What the kit cannot check
+//!
+//! The **I/O timeout** rule of the [`Store`](session_core::Store) contract (an operation never
+//! hangs; a store that does I/O answers `Unavailable` when its own timeout passes): the kit only
+//! sees the store the factory hands over, and a wrapper that delays calls would test the wrapper,
+//! not the store's timeout, which lives in its driver and its connection to the server. Check it
+//! with the server gone or stuck: this workspace's backends do it in their `tests/outage.rs`
+//! (a killed and restarted server, an exhausted pool, operations stuck behind a lock), asserting
+//! `Unavailable` within the store's timeout.
 //!
 //! # What the factory must do
 //!
@@ -57,6 +72,11 @@
 //! which catches a store that serializes writes with a lock inside one instance. A store whose
 //! data lives in the process (a map) wraps its factory in [`in_process`]. [`Factory`] has the
 //! details.
+//!
+//! What a case writes stays in its namespace after it, unless the factory gives its store a
+//! [`teardown`](TestStoreBuilder::teardown): the runner calls it once the case has ended and
+//! every instance of it was dropped, so a store with a file, directory or table per namespace
+//! leaves nothing behind a run.
 //!
 //! Concurrency cases repeat their race until the interleaving they need was seen (the calls
 //! overlapped, with the outcome that matters) or an 8-second budget ran out, so a racy store is
@@ -298,7 +318,9 @@ macro_rules! __cases {
             concurrency__many_sessions_in_parallel: Core => concurrency::many_sessions_in_parallel "Isolation: sessions are isolated under concurrency too.",
             concurrency__update_racing_del_all_never_resurrects: Core => concurrency::update_racing_del_all_never_resurrects "Existence: update never creates a session, even racing the del_all that ends it.",
             concurrency__update_racing_take_loses_nothing: Core => concurrency::update_racing_take_loses_nothing "Atomicity: take is atomic: a racing write it did not return was refused, never lost.",
+            concurrency__racing_takes_have_one_winner: Core => concurrency::racing_takes_have_one_winner "Atomicity: take is atomic: of concurrent takes one returns the session, and a racing set is either taken or kept.",
             atomic__get_many_reads_the_asked_keys: Core => atomic::get_many_reads_the_asked_keys "Existence: get_many answers the asked keys in order, None for a missing session.",
+            atomic__get_many_answers_a_key_asked_twice: Core => atomic::get_many_answers_a_key_asked_twice "Existence: get_many answers every asked key in its place; a key asked twice answers twice.",
             atomic__incr_adds_and_creates: Core => atomic::incr_adds_and_creates "Atomicity: incr adds to an integer key atomically, creating key and session when missing.",
             atomic__live_variants_never_create: Core => atomic::live_variants_never_create "Existence: incr_live and compare_and_set_live write only to a live session and never create one.",
             atomic__incr_refuses_what_it_cannot_add: Core => atomic::incr_refuses_what_it_cannot_add "Input: incr of a non-integer or past i64 is refused and changes nothing.",
@@ -320,6 +342,7 @@ macro_rules! __cases {
             subject__dead_sessions_not_listed: SubjectIndex => subject::dead_sessions_not_listed "SubjectIndex: a session that expired or was removed disappears from its subject's list without any cleanup.",
             subject__subjects_are_not_patterns: SubjectIndex => subject::subjects_are_not_patterns "SubjectIndex: subjects are compared exactly; none is a pattern or prefix of another.",
             subject__binding_ends_with_the_session: SubjectIndex => subject::binding_ends_with_the_session "SubjectIndex: a binding ends with its session (expiry, del_all, take); a new session under the id is unbound.",
+            subject__creating_writes_start_unbound: SubjectIndex => subject::creating_writes_start_unbound "SubjectIndex: a session started again under an id by any creating write (set_many, incr, compare_and_set) is unbound.",
             subject__revoke_counts_only_live_sessions: SubjectIndex => subject::revoke_counts_only_live_sessions "SubjectIndex: revoke_subject returns how many live sessions it ended.",
             cleanup__removes_only_expired_in_batches: Cleanup => cleanup::removes_only_expired_in_batches "ExpiredCleanup: only expired sessions are removed, exactly batch per call while that many wait.",
             cleanup__cleanup_spares_extended_sessions: Cleanup => cleanup::cleanup_spares_extended_sessions "ExpiredCleanup: a live session is never touched.",

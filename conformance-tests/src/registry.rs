@@ -22,6 +22,9 @@ pub(crate) struct Case {
     pub(crate) capability: Capability,
     /// The contract sentence the case checks, named by its rule.
     pub(crate) rule: &'static str,
+    /// The case's function, as `stringify!` spells its path: `crud :: overwrite` (under
+    /// `conformance_tests::cases`).
+    pub(crate) function: &'static str,
     pub(crate) run: Run,
 }
 
@@ -41,6 +44,7 @@ macro_rules! registry {
                 name: stringify!($name),
                 capability: Capability::$cap,
                 rule: $rule,
+                function: stringify!($($path)::+),
                 run: run!($($twice)? cases::$($path)::+),
             }
         ),*];

@@ -132,7 +132,9 @@ async fn run_one<F: Factory + ?Sized>(factory: &F, case: &'static Case) -> CaseR
     let start = Instant::now();
     let namespace = Namespace::fresh();
     let store = make(factory, namespace.clone()).await;
+    let teardown = store.teardown.clone();
     let outcome = if !store.has(case.capability) {
+        drop(store);
         Outcome::Skipped(lacks(case.capability))
     } else {
         let run = match case.run {
@@ -147,6 +149,10 @@ async fn run_one<F: Factory + ?Sized>(factory: &F, case: &'static Case) -> CaseR
             Err(join) => Outcome::Failed(format!("panicked: {}", panic_text(join))),
         }
     };
+    // Every instance went with the case's future (or with the skip); the namespace can go now.
+    if let Some(teardown) = teardown {
+        teardown().await;
+    }
     CaseReport {
         name: case.name,
         rule: case.rule,
@@ -189,12 +195,27 @@ pub fn run_named<F: Factory + ?Sized>(factory: &F, name: &str) -> CaseReport {
 ///
 /// A capability case run for a store that does not declare the capability fails: the macro only
 /// runs it when the capability was declared (or when `--ignored` asks for it).
+///
+/// A failure names the case, the contract sentence it checks and the function that holds the
+/// case (read its doc comment and body to see what it did); it unwinds without the kit's own
+/// panic location and backtrace, which would only point inside the kit.
 pub fn run_case<F: Factory + ?Sized>(factory: &F, name: &str) {
     let report = run_named(factory, name);
+    let function = CASES
+        .iter()
+        .find(|c| c.name == name)
+        .map_or(String::new(), |c| c.function.replace(' ', ""));
     match report.outcome {
         Outcome::Passed => {}
         Outcome::Failed(why) | Outcome::Skipped(why) => {
-            panic!("{name} failed: {why}\n  the contract: {}", report.rule)
+            let message = format!(
+                "{name} failed: {why}\n  the contract: {}\n  the case: conformance_tests::cases::{function}",
+                report.rule
+            );
+            // Printed, then unwound without the panic hook: the test output shows the case, not
+            // a location and backtrace inside the kit's runner.
+            eprintln!("{message}");
+            std::panic::resume_unwind(Box::new(message));
         }
     }
 }
@@ -203,8 +224,13 @@ pub fn run_case<F: Factory + ?Sized>(factory: &F, name: &str) {
 /// factory's [`TestStore`] has, so a capability cannot be forgotten on one side.
 pub fn check_declared<F: Factory + ?Sized>(factory: &F, declared: [(Capability, bool); 3]) {
     let store = runtime().block_on(make(factory, Namespace::fresh()));
-    for (capability, said) in declared {
-        let has = store.has(capability);
+    let found = declared.map(|(capability, _)| store.has(capability));
+    let teardown = store.teardown.clone();
+    drop(store);
+    if let Some(teardown) = teardown {
+        runtime().block_on(teardown());
+    }
+    for ((capability, said), has) in declared.into_iter().zip(found) {
         assert_eq!(
             said,
             has,

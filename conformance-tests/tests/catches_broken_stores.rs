@@ -14,7 +14,7 @@ use conformance_tests::{
 };
 
 /// The bug a [`RefStore`] carries.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Flaw {
     None,
     /// `set` reads the whole session, yields, and writes the whole session back.
@@ -49,6 +49,12 @@ enum Flaw {
     /// `incr_live` and `compare_and_set_live` are `incr` and `compare_and_set`: they create a
     /// missing session.
     LiveCreates,
+    /// `incr` and `compare_and_set` on an expired session reset its keys but keep its subject,
+    /// as a SQL store that resets the data column and forgets the subject column would.
+    CreatingWriteKeepsBinding,
+    /// `get_many` moves each value out of the session it read: a key asked twice answers `None`
+    /// the second time.
+    GetManyTakes,
 }
 
 /// The data every instance on one namespace shares.
@@ -121,21 +127,39 @@ impl RefStore {
     ) -> Option<&'a mut Entry> {
         let key = self.key(id);
         let expired = map.get(&key).is_some_and(|e| e.expires <= Instant::now());
-        if expired && self.flaw != Flaw::ReturnsExpired {
-            map.remove(&key);
+        match self.flaw {
+            Flaw::ReturnsExpired => {}
+            // An expired row stays until a write replaces it, as in a SQL table.
+            Flaw::CreatingWriteKeepsBinding if expired => return None,
+            _ if expired => drop(map.remove(&key)),
+            _ => {}
         }
         map.get_mut(&key)
     }
 
-    /// The entry of `id` in a locked map, created when missing or expired, its expiry moved.
+    /// With `Flaw::CreatingWriteKeepsBinding`, the subject of `id`'s entry, expired or not.
+    fn kept_subject(&self, map: &HashMap<Vec<u8>, Entry>, id: &SessionId) -> Option<String> {
+        let entry = map.get(&self.key(id))?;
+        (self.flaw == Flaw::CreatingWriteKeepsBinding)
+            .then(|| entry.subject.clone())
+            .flatten()
+    }
+
+    /// The entry of `id` in a locked map, created when missing or expired (with `kept` as its
+    /// subject), its expiry moved.
     fn entry_for_write<'a>(
         &self,
         map: &'a mut HashMap<Vec<u8>, Entry>,
         id: &SessionId,
         ttl: Duration,
+        kept: Option<String>,
     ) -> &'a mut Entry {
         if self.live(map, id).is_none() {
-            map.insert(self.key(id), Entry::empty());
+            let fresh = Entry {
+                subject: kept,
+                ..Entry::empty()
+            };
+            map.insert(self.key(id), fresh);
         }
         let entry = map.get_mut(&self.key(id)).unwrap();
         entry.expires = Instant::now() + ttl;
@@ -176,6 +200,28 @@ impl Store for RefStore {
             .get_all(id, touch)
             .await?
             .and_then(|mut m| m.remove(key)))
+    }
+
+    async fn get_many(
+        &self,
+        id: &SessionId,
+        keys: &[&str],
+        touch: Option<Duration>,
+    ) -> Result<Option<Vec<Option<Value>>>, StoreError> {
+        for key in keys {
+            validate_key(key, KeyKind::Store)?;
+        }
+        let Some(mut map) = self.get_all(id, touch).await? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            keys.iter()
+                .map(|key| match self.flaw {
+                    Flaw::GetManyTakes => map.remove(*key),
+                    _ => map.get(*key).cloned(),
+                })
+                .collect(),
+        ))
     }
 
     async fn get_all(
@@ -266,11 +312,12 @@ impl Store for RefStore {
             return Ok(next);
         }
         let mut map = self.sessions();
+        let kept = self.kept_subject(&map, id);
         let current = self
             .live(&mut map, id)
             .and_then(|e| e.data.get(key).cloned());
         let next = incremented(current.as_ref(), delta)?;
-        self.entry_for_write(&mut map, id, ttl)
+        self.entry_for_write(&mut map, id, ttl, kept)
             .data
             .insert(key.to_owned(), next.into());
         Ok(next)
@@ -350,13 +397,14 @@ impl Store for RefStore {
             return Ok(true);
         }
         let mut map = self.sessions();
+        let kept = self.kept_subject(&map, id);
         let current = self
             .live(&mut map, id)
             .and_then(|e| e.data.get(key).cloned());
         if current != expected {
             return Ok(false);
         }
-        self.entry_for_write(&mut map, id, ttl)
+        self.entry_for_write(&mut map, id, ttl, kept)
             .data
             .insert(key.to_owned(), new);
         Ok(true)
@@ -656,8 +704,72 @@ fn a_take_that_is_not_atomic_is_caught() {
     let report = report(Flaw::TakeNotAtomic);
     assert_eq!(
         report.failed_names(),
-        ["concurrency__update_racing_take_loses_nothing"]
+        [
+            "concurrency__update_racing_take_loses_nothing",
+            "concurrency__racing_takes_have_one_winner"
+        ]
     );
+}
+
+#[test]
+fn a_get_many_that_consumes_its_keys_is_caught() {
+    let report = report(Flaw::GetManyTakes);
+    assert_fails(&report, &["atomic__get_many_answers_a_key_asked_twice"]);
+    for name in report.failed_names() {
+        assert!(
+            name == "atomic__get_many_answers_a_key_asked_twice"
+                || name == "model__random_sequences_match_model",
+            "{name} failed:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn a_binding_kept_by_a_creating_write_is_caught() {
+    let report = report_with_capabilities(Flaw::CreatingWriteKeepsBinding);
+    assert_fails(&report, &["subject__creating_writes_start_unbound"]);
+    for name in report.failed_names() {
+        assert!(
+            name == "subject__creating_writes_start_unbound"
+                || name == "model__random_sequences_match_model",
+            "{name} failed:\n{report}"
+        );
+    }
+}
+
+/// The gaps a third-party author's run found (a take that reads then removes, a binding kept by
+/// `incr`, a `get_many` that consumes its keys), each caught by its case alone in every one of
+/// 20 runs.
+#[test]
+fn new_gaps_are_caught_in_20_of_20_runs_of_their_case_alone() {
+    for (flaw, case, capabilities) in [
+        (
+            Flaw::TakeNotAtomic,
+            "concurrency__racing_takes_have_one_winner",
+            false,
+        ),
+        (
+            Flaw::CreatingWriteKeepsBinding,
+            "subject__creating_writes_start_unbound",
+            true,
+        ),
+        (
+            Flaw::GetManyTakes,
+            "atomic__get_many_answers_a_key_asked_twice",
+            false,
+        ),
+    ] {
+        let factory = factory(flaw, capabilities);
+        let caught = (0..20)
+            .map(|_| run_named(&factory, case))
+            .filter(|c| matches!(c.outcome, Outcome::Failed(_)))
+            .count();
+        println!("{case}: caught in {caught} of 20 runs");
+        assert_eq!(
+            caught, 20,
+            "{case} caught {flaw:?} in only {caught} of 20 runs"
+        );
+    }
 }
 
 #[test]
@@ -805,4 +917,71 @@ fn a_cleanup_that_ignores_its_batch_limit_is_caught() {
         report.failed_names(),
         ["cleanup__removes_only_expired_in_batches"]
     );
+}
+
+/// A failing case's panic names the case, its contract and the function holding it.
+#[test]
+fn a_failure_names_the_case_it_came_from() {
+    let case = "isolation__ids_sharing_a_prefix_are_isolated";
+    let factory = factory(Flaw::PrefixKeyed, false);
+    let unwound = std::panic::catch_unwind(|| conformance_tests::run_case(&factory, case));
+    let payload = unwound.expect_err("the case passed on a prefix-keyed store");
+    let text = payload.downcast_ref::<String>().expect("a text payload");
+    assert!(text.starts_with(&format!("{case} failed: ")), "{text}");
+    assert!(text.contains("the contract: Isolation:"), "{text}");
+    assert!(
+        text.contains(
+            "the case: conformance_tests::cases::isolation::ids_sharing_a_prefix_are_isolated"
+        ),
+        "{text}"
+    );
+}
+
+/// Each case's teardown runs once the case ended and its instances were dropped, for every case
+/// (passed, failed or skipped), so a backend with a file or table per namespace is left clean.
+#[test]
+fn every_case_namespace_is_torn_down_after_its_instances_are_dropped() {
+    let backends: Arc<Mutex<HashMap<Namespace, Arc<Backend>>>> = Arc::default();
+    let made: Arc<Mutex<Vec<Namespace>>> = Arc::default();
+    let torn: Arc<Mutex<Vec<(Namespace, usize)>>> = Arc::default();
+    let factory = {
+        let (backends, made, torn) = (backends.clone(), made.clone(), torn.clone());
+        move |ns: Namespace| {
+            let backend = backends
+                .lock()
+                .unwrap()
+                .entry(ns.clone())
+                .or_default()
+                .clone();
+            made.lock().unwrap().push(ns.clone());
+            let (backends, torn) = (backends.clone(), torn.clone());
+            async move {
+                TestStore::builder(RefStore::on(backend, Flaw::None))
+                    .teardown(move || {
+                        let (backends, torn, ns) = (backends.clone(), torn.clone(), ns.clone());
+                        async move {
+                            let removed = backends.lock().unwrap().remove(&ns);
+                            // The map's reference is the last one: no instance is alive.
+                            let holders = removed.map_or(0, |b| Arc::strong_count(&b));
+                            torn.lock().unwrap().push((ns, holders));
+                        }
+                    })
+                    .build()
+            }
+        }
+    };
+    let report = run_all(&factory);
+    report.assert_success();
+    let made: std::collections::HashSet<Namespace> = made.lock().unwrap().iter().cloned().collect();
+    let torn = torn.lock().unwrap();
+    assert_eq!(made.len(), report.cases.len(), "one namespace per case");
+    assert_eq!(torn.len(), made.len(), "one teardown per case");
+    for (ns, holders) in torn.iter() {
+        assert!(made.contains(ns));
+        assert_eq!(
+            *holders, 1,
+            "{ns} was torn down while an instance was alive"
+        );
+    }
+    assert!(backends.lock().unwrap().is_empty(), "a namespace was left");
 }

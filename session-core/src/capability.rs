@@ -11,6 +11,10 @@ use crate::{SessionId, Store, StoreError};
 /// - A session is bound to at most one subject; binding again moves it.
 /// - Only live sessions are listed: a session that expired or was removed with
 ///   [`Store::del_all`] disappears from its subject's list without any cleanup having run.
+/// - A binding ends with its session (expiry, [`Store::del_all`], [`Store::take`], a revoke): a
+///   session started again under the same id by any creating write ([`Store::set`],
+///   [`Store::set_many`], [`Store::incr`], [`Store::compare_and_set`]) is unbound, and a revoke of
+///   the old subject neither counts nor ends it.
 /// - Subjects are compared exactly, like keys: no subject is a pattern or prefix of another.
 /// - Subjects are checked with [`validate_subject`](crate::validate_subject) before any I/O.
 #[async_trait]

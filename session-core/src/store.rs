@@ -101,8 +101,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Value>, StoreError>;
 
     /// The values of `keys` in session `id`, in order (`None` for a missing key; a key asked twice
-    /// answers twice), or `None` when the session is missing or expired: one operation, one round trip on every backend of this
-    /// family.
+    /// answers twice), or `None` when the session is missing or expired.
+    ///
+    /// One operation: every value comes from one state of the session (no write lands between
+    /// two of the keys read), and with `touch` the expiry moves in that same step. On every
+    /// backend of this family it is also one round trip: one request to the server and one reply,
+    /// whatever the number of keys (one Redis script or `HMGET`, one SQL statement), never a
+    /// request per key.
     ///
     /// With `touch: Some(ttl)`, a live session's expiry moves to now + `ttl` in the same operation.
     ///

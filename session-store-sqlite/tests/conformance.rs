@@ -1,4 +1,5 @@
-//! The SQLite store runs the whole conformance suite: one database file per case, and a new store
+//! The SQLite store runs the whole conformance suite: one database file per case (removed when
+//! the case ends), and a new store
 //! instance (its own connection pool) for each store the case asks for, so a case's two instances
 //! share their file as two processes would.
 
@@ -27,7 +28,22 @@ conformance_tests::store_suite! {
         let store = SqliteStore::open(&file)
             .await
             .unwrap_or_else(|e| panic!("cannot open {}: {e}", file.display()));
-        TestStore::builder(store).subject_index().cleanup().enumerate().build()
+        TestStore::builder(store)
+            .subject_index()
+            .cleanup()
+            .enumerate()
+            // The case's file and its write-ahead log go with it.
+            .teardown(move || {
+                let file = file.clone();
+                async move {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let mut path = file.clone().into_os_string();
+                        path.push(suffix);
+                        let _ = tokio::fs::remove_file(path).await;
+                    }
+                }
+            })
+            .build()
     },
     subject_index: true,
     cleanup: true,

@@ -35,6 +35,38 @@ pub async fn get_many_reads_the_asked_keys(t: TestStore) -> CaseResult {
     Ok(())
 }
 
+/// `get_many` answers each asked key in its place, a key asked twice (or three times, present or
+/// missing) answering each time, with and without a touch; a store that consumes a key as it
+/// answers it (moving values out of the map it read) answers `None` the second time.
+pub async fn get_many_answers_a_key_asked_twice(t: TestStore) -> CaseResult {
+    let id = fresh_id();
+    t.store.set(&id, "a", json!("A"), LONG).await?;
+    t.store.set(&id, "b", json!([1, 2]), LONG).await?;
+    let keys = ["a", "b", "a", "gone", "a", "gone", "b"];
+    let expected = Some(vec![
+        Some(json!("A")),
+        Some(json!([1, 2])),
+        Some(json!("A")),
+        None,
+        Some(json!("A")),
+        None,
+        Some(json!([1, 2])),
+    ]);
+    for touch in [None, Some(LONG)] {
+        ensure_eq!(
+            t.store.get_many(&id, &keys, touch).await?,
+            expected,
+            "get_many of {keys:?} (touch {touch:?})"
+        );
+    }
+    ensure_eq!(
+        t.store.get_many(&id, &["b", "b"], None).await?,
+        Some(vec![Some(json!([1, 2])), Some(json!([1, 2]))]),
+        "get_many of one key twice"
+    );
+    Ok(())
+}
+
 /// `incr` counts from zero on a missing key, creates a missing session as `set` does, and stores
 /// a plain JSON integer.
 pub async fn incr_adds_and_creates(t: TestStore) -> CaseResult {

@@ -334,3 +334,67 @@ pub async fn update_racing_take_loses_nothing(t: TestStore) -> CaseResult {
     }
     Ok(())
 }
+
+/// Concurrent `take`s of one session: exactly one returns it (a rotation's claim rests on this),
+/// in rounds of takes alone; and in rounds where takes race `set`s of distinct keys, every set
+/// that returned is in exactly one place: a map one take returned, or the session left after.
+/// A `take` built as a read and then a removal fails both: two takes return the session, and a
+/// set landing between the read and the removal is lost.
+pub async fn racing_takes_have_one_winner(t: TestStore) -> CaseResult {
+    const TASKS: usize = 16;
+    let mut rounds = Rounds::until_observed(8);
+    while let Some(round) = rounds.next() {
+        let takes_alone = round % 2 == 0;
+        let is_take = move |i: usize| takes_alone || i % 4 == 0;
+        let id = fresh_id();
+        t.store.set(&id, "seed", json!(round), LONG).await?;
+        let raced = in_parallel(TASKS, |i| {
+            let store = t.store.clone();
+            async move {
+                stagger(i % 3).await;
+                if is_take(i) {
+                    Ok(store.take(&id).await?)
+                } else {
+                    store.set(&id, &format!("w{i}"), json!(i), LONG).await?;
+                    Ok(None)
+                }
+            }
+        })
+        .await?;
+        let taken: Vec<&session_core::Map> = raced.results.iter().flatten().collect();
+        let left = t.store.get_all(&id, None).await?;
+        if takes_alone {
+            ensure_eq!(
+                taken.len(),
+                1,
+                "round {round}: {TASKS} concurrent takes of one session; these returned it: \
+                 {taken:?}"
+            );
+            ensure_eq!(
+                left,
+                None,
+                "round {round}: the taken session is still there"
+            );
+        } else {
+            for i in (0..TASKS).filter(|i| !is_take(*i)) {
+                let key = format!("w{i}");
+                let places = taken.iter().filter(|m| m.contains_key(&key)).count()
+                    + usize::from(left.as_ref().is_some_and(|m| m.contains_key(&key)));
+                ensure_eq!(
+                    places,
+                    1,
+                    "round {round}: set of {key} returned Ok; the takes returned {taken:?} and \
+                     the session left holds {left:?}"
+                );
+            }
+            let seeds = taken.iter().filter(|m| m.contains_key("seed")).count();
+            ensure_eq!(
+                seeds,
+                1,
+                "round {round}: the first session's key was taken by this many takes"
+            );
+        }
+        rounds.observed(raced.overlapped);
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::json;
-use session_core::{SessionId, SubjectIndex};
+use session_core::{Change, SessionId, SubjectIndex};
 
 use crate::check::{
     CaseResult, Failure, LONG, SHORT, ensure, ensure_eq, eventually, fresh_id, fresh_subject,
@@ -274,5 +274,84 @@ pub async fn revoke_counts_only_live_sessions(t: TestStore) -> CaseResult {
         Some(json!(1)),
         "another subject's session"
     );
+    Ok(())
+}
+
+/// Every creating write (`set_many`, `incr`, `compare_and_set` expecting absent) that starts a
+/// session under an id whose bound session ended (expired, `del_all`, `take`) starts it unbound:
+/// not listed under the old subject, not counted or ended by its revoke.
+pub async fn creating_writes_start_unbound(t: TestStore) -> CaseResult {
+    let index = index(&t)?;
+    let subject = fresh_subject();
+    let ends = ["expiry", "del_all", "take"];
+    let writes = ["set_many", "incr", "compare_and_set"];
+    let ids: Vec<(&str, &str, SessionId)> = ends
+        .iter()
+        .flat_map(|end| writes.iter().map(move |write| (*end, *write, fresh_id())))
+        .collect();
+    for (end, _, id) in &ids {
+        let ttl = if *end == "expiry" { SHORT } else { LONG };
+        t.store.set(id, "k", json!(1), ttl).await?;
+        ensure!(
+            index.bind_subject(id, &subject).await?,
+            "bind of a live session returned false"
+        );
+    }
+    for (end, _, id) in &ids {
+        match *end {
+            "del_all" => t.store.del_all(id).await?,
+            "take" => drop(t.store.take(id).await?),
+            _ => {}
+        }
+    }
+    for (end, _, id) in &ids {
+        if *end == "expiry" {
+            let gone = eventually!(t.store.get(id, "k", None).await?.is_none());
+            ensure!(gone, "the short session never expired");
+        }
+    }
+    for (end, write, id) in &ids {
+        match *write {
+            "set_many" => {
+                let batch = vec![Change::Set("n".into(), json!(1))];
+                t.store.set_many(id, batch, LONG).await?;
+            }
+            "incr" => drop(t.store.incr(id, "n", 1, LONG).await?),
+            _ => ensure!(
+                t.store
+                    .compare_and_set(id, "n", None, json!(1), LONG)
+                    .await?,
+                "compare_and_set expecting absent on a session ended by {end} returned false"
+            ),
+        }
+    }
+    let listed = listed(&*index, &subject).await?;
+    let bound: Vec<String> = ids
+        .iter()
+        .filter(|(_, _, id)| listed.contains(id))
+        .map(|(end, write, _)| format!("{write} after {end}"))
+        .collect();
+    ensure!(
+        bound.is_empty(),
+        "sessions started again by a creating write are listed under the subject of the session \
+         that ended: {bound:?}"
+    );
+    ensure_eq!(
+        index.revoke_subject(&subject).await?,
+        0,
+        "revoke_subject counted sessions that ended before it"
+    );
+    for (end, write, id) in &ids {
+        ensure_eq!(
+            t.store.get(id, "n", None).await?,
+            Some(json!(1)),
+            "a revoke of the old subject ended the session {write} started after {end}"
+        );
+        ensure_eq!(
+            t.store.get(id, "k", None).await?,
+            None,
+            "{write} after {end} brought back a key of the session that ended"
+        );
+    }
     Ok(())
 }
