@@ -280,7 +280,35 @@ async fn login_applies_the_per_subject_limit(backend: Backend) {
     assert_eq!(ended, 1);
 }
 
+/// A session first made by one device and logged in from another lists the device that logged
+/// in (the demo showed the one from before login); a login from a request with no device context
+/// keeps the one recorded.
+async fn login_records_the_device_that_logged_in(backend: Backend) {
+    let (manager, _) = manager(backend, config()).await;
+    let first = manager
+        .open(Vec::<String>::new(), Some("curl/8.0".into()))
+        .unwrap();
+    first.set("k", &1).unwrap();
+    first.save().await.unwrap();
+    let token = first.token();
+    let later = manager
+        .open([token.as_str()], Some("Firefox".into()))
+        .unwrap();
+    later.login("grace", json!(null)).await.unwrap();
+    let listed = manager.sessions_of("grace").await.unwrap();
+    let live: Vec<_> = listed.iter().filter(|i| !i.rotated_out).collect();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].device.as_deref(), Some("Firefox"));
+
+    let plain = manager.load(later.token().as_str()).await.unwrap().unwrap();
+    plain.login("grace", json!(null)).await.unwrap();
+    let listed = manager.sessions_of("grace").await.unwrap();
+    let live: Vec<_> = listed.iter().filter(|i| !i.rotated_out).collect();
+    assert_eq!(live[0].device.as_deref(), Some("Firefox"));
+}
+
 on_every_backend!(
+    login_records_the_device_that_logged_in,
     a_planted_pre_login_token_gains_nothing,
     a_double_clicked_login_never_drops_a_write,
     a_handle_loaded_before_a_rotation_cannot_write,

@@ -13,10 +13,12 @@ h1{font-size:1.6rem;margin:.2rem 0 1rem}h2{font-size:1.15rem;margin-top:2rem}\
 .notice.warn{background:#fff4e5;border-color:#e08a00}\
 table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:.45rem .3rem;border-bottom:1px solid #e3e6ea}\
 th{font-size:.85rem;color:#5b6475;font-weight:600}tr.current td{background:#f0f6ff}\
-.tag{font-size:.8rem;background:#1f6feb;color:#fff;border-radius:999px;padding:.05rem .55rem}\
+.tag{font-size:.8rem;background:#1f6feb;color:#fff;border-radius:999px;padding:.05rem .55rem;white-space:nowrap}\
+.row{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.5rem}.row p{margin:0}\
+.actions{margin-top:.8rem}\
 button{font:inherit;border:0;border-radius:6px;padding:.4rem .9rem;background:#1f6feb;color:#fff;cursor:pointer}\
 button.quiet{background:#e3e6ea;color:#1d2330}input{font:inherit;padding:.35rem .5rem;border:1px solid #c5cad3;border-radius:6px}\
-form{display:inline}a{color:#1f6feb}b#visits-count,#shared{font-size:1.3rem}";
+form{display:inline}a{color:#1f6feb}#visits b,#shared{font-size:1.3rem}";
 
 /// A whole page: `title` and the `body` HTML, in the shared layout.
 pub(crate) fn page(title: &str, body: &str) -> String {
@@ -90,5 +92,35 @@ mod tests {
         assert_eq!(device(Some("curl/8.0")), "HTTP Library");
         assert_eq!(device(Some("zzz")), "Unknown browser");
         assert_eq!(escape("<a href=\"x\">"), "&lt;a href=&quot;x&quot;&gt;");
+    }
+
+    /// Every id and class the stylesheet names is one the pages use (a rule for
+    /// `b#visits-count` matched nothing).
+    #[test]
+    fn every_selector_matches_something_the_pages_write() {
+        let pages = [include_str!("pages.rs"), include_str!("live.rs")].concat();
+        let selectors = STYLE
+            .split('}')
+            .filter_map(|rule| rule.split_once('{'))
+            .map(|(s, _)| s);
+        for selector in selectors {
+            for (at, mark) in selector.match_indices(['#', '.']) {
+                let name: String = selector[at + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                let written = match mark {
+                    "#" => [format!("id={name}"), format!("id=\\\"{name}\\\"")],
+                    _ => [format!("class={name}"), format!(" {name}\\\"")],
+                };
+                // A class may also be first in a quoted list, or added by a format argument.
+                let class_also = [format!("class=\\\"{name}"), format!("\" {name}\"")];
+                assert!(
+                    written.iter().any(|w| pages.contains(w.as_str()))
+                        || (mark == "." && class_also.iter().any(|w| pages.contains(w.as_str()))),
+                    "the stylesheet's {selector:?} names {mark}{name}, which no page writes"
+                );
+            }
+        }
     }
 }

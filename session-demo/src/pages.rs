@@ -91,8 +91,8 @@ async fn home(
         )),
         Some(user) => {
             body.push_str(&format!(
-                "<div class=card><p id=\"user\">Logged in as <b>{}</b> \
-                 <form method=post action=/logout><button class=quiet id=logout>Log out</button></form></p></div>",
+                "<div class=\"card row\"><p id=\"user\">Logged in as <b>{}</b></p>\
+                 <form method=post action=/logout><button class=quiet id=logout>Log out</button></form></div>",
                 escape(&user)
             ));
             body.push_str(&sessions_table(lazy.manager(), &session, &user).await?);
@@ -137,8 +137,8 @@ async fn sessions_table(
         ));
     }
     html.push_str(
-        "</table><p><form method=post action=/sessions/end-others>\
-         <button class=quiet id=end-others>End all other sessions</button></form></p></div>",
+        "</table><div class=actions><form method=post action=/sessions/end-others>\
+         <button class=quiet id=end-others>End all other sessions</button></form></div></div>",
     );
     Ok(html)
 }
@@ -150,9 +150,15 @@ struct Login {
 
 async fn login(lazy: LazySession, Form(form): Form<Login>) -> Result<Response, SessionRejection> {
     let name = form.name.trim();
-    if name.is_empty() || name.encode_utf16().count() > MAX_NAME {
+    // The form decoder replaces bytes that are not UTF-8 (`%FF%FE%80`) with U+FFFD: such a name
+    // was not what anyone typed, and is refused rather than logged in as "���". Control
+    // characters are refused with it (the core refuses a NUL in a subject too).
+    let garbled = name
+        .chars()
+        .any(|c| c == char::REPLACEMENT_CHARACTER || c.is_control());
+    if name.is_empty() || name.encode_utf16().count() > MAX_NAME || garbled {
         let body = format!(
-            "<p class=\"notice warn\">A name of 1 to {MAX_NAME} characters, please.</p><p><a href=/>Back</a></p>"
+            "<p class=\"notice warn\">A name of 1 to {MAX_NAME} printable characters, in UTF-8, please.</p><p><a href=/>Back</a></p>"
         );
         return Ok((StatusCode::BAD_REQUEST, Html(page("Log in", &body))).into_response());
     }

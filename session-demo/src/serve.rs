@@ -1,5 +1,6 @@
 //! Serving the app: HTTP/1 and HTTP/2 with WebSocket upgrades, a deadline for a request's
-//! headers (so half-sent requests cannot hold connections), and a graceful shutdown: on the
+//! headers counted from the moment the connection is accepted (so neither half-sent requests nor
+//! connections that never send a byte can hold a file descriptor), and a graceful shutdown: on the
 //! signal, no new connection is taken, the ones in flight finish, then live sessions are persisted
 //! and released (never logged out).
 
@@ -14,7 +15,8 @@ use hyper_util::service::TowerToHyperService;
 use session_core::SessionManager;
 use tokio::net::TcpListener;
 
-/// How long a client has to send a request's headers.
+/// How long a client has to send a request's headers: from the accept for the first request (a
+/// connection that sends nothing is closed after it), from the first byte for the next ones.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long connections in flight get to finish after the shutdown signal.
@@ -49,12 +51,20 @@ pub async fn serve(
                     }
                 };
                 let service = TowerToHyperService::new(app.clone());
-                let connection = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .into_owned();
-                let connection = graceful.watch(connection);
+                let (builder, watcher) = (builder.clone(), graceful.watcher());
                 tokio::spawn(async move {
-                    let _ = connection.await;
+                    // The auto builder reads the first bytes to tell HTTP/1 from HTTP/2 before
+                    // hyper's header deadline starts: without this wait, a client that never
+                    // sends a byte would hold the connection forever.
+                    let mut first = [0u8; 1];
+                    match tokio::time::timeout(header_read_timeout, stream.peek(&mut first)).await {
+                        Ok(Ok(1..)) => {}
+                        Ok(Ok(0) | Err(_)) | Err(_) => return,
+                    }
+                    let connection = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                        .into_owned();
+                    let _ = watcher.watch(connection).await;
                 });
             }
             () = &mut shutdown => break,

@@ -102,6 +102,129 @@ async fn half_sent_headers_are_cut_off() {
     );
 }
 
+/// How long until the server closes `stream` (reading ends), answering nothing or a status.
+fn closed_after(mut stream: TcpStream) -> Duration {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+    }
+    started.elapsed()
+}
+
+/// Silent connections (never a byte: the header deadline only started at the first byte) held
+/// file descriptors forever, and 300 took a server with 256 down; now each is closed at the
+/// header deadline counted from the accept, and so is a keep-alive connection left idle after a
+/// response. The server keeps answering throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_and_idle_connections_are_closed() {
+    let deadline = Duration::from_millis(300);
+    let base = demo("memory://", deadline).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let silent = tokio::task::spawn_blocking({
+        let addr = addr.clone();
+        move || {
+            let streams: Vec<TcpStream> = (0..300)
+                .map(|_| TcpStream::connect(&addr).unwrap())
+                .collect();
+            streams.into_iter().map(closed_after).max().unwrap()
+        }
+    });
+    let health = client().get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "the server stopped answering");
+    let silent = silent.await.unwrap();
+    assert!(
+        silent < Duration::from_secs(5),
+        "a silent connection was held {silent:?}"
+    );
+
+    let idle = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: demo\r\n\r\n")
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).unwrap();
+        assert!(
+            buf[..n].starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
+        closed_after(stream)
+    })
+    .await
+    .unwrap();
+    assert!(
+        idle < Duration::from_secs(5),
+        "an idle keep-alive connection was held {idle:?}"
+    );
+}
+
+/// A login name sent as bytes that are not UTF-8 (`%FF%FE%80`) logged in as "���"; now it, and
+/// control characters, are refused with 400 and nothing is stored. A real non-ASCII name works,
+/// and the logged-in page is valid HTML (no `<form>` inside a `<p>`, which drops the logout
+/// button to a line of its own) and private.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbled_login_names_are_refused_and_the_page_is_valid() {
+    let base = demo("memory://", serve::HEADER_READ_TIMEOUT).await;
+    let login = |body: &'static str| {
+        client()
+            .post(format!("{base}/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    for body in [
+        "name=%FF%FE%80",
+        "name=al%FFice",
+        "name=a%00b",
+        "name=%1B%5B31m",
+    ] {
+        let response = login(body).await.unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        assert!(response.headers().get("set-cookie").is_none(), "{body}");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("printable characters")
+        );
+    }
+    let response = login("name=Jos%C3%A9").await.unwrap();
+    assert_eq!(response.status(), 303);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let home = client()
+        .get(format!("{base}/"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.headers()["cache-control"], "private, no-store");
+    let html = home.text().await.unwrap();
+    assert!(html.contains("Logged in as <b>José</b>"), "{html}");
+    for (at, _) in html.match_indices("<p") {
+        let paragraph = &html[at..];
+        let end = paragraph.find("</p>").expect("a closed paragraph");
+        assert!(
+            !paragraph[..end].contains("<form"),
+            "a form inside a paragraph: {}",
+            &paragraph[..end]
+        );
+    }
+}
+
 const DEMO: &str = env!("CARGO_BIN_EXE_session-demo");
 
 /// Finding 5: `--help` exited 1; errors printed in Rust `Debug` form.

@@ -6,8 +6,15 @@
 use http::HeaderMap;
 use http::header::COOKIE;
 
-/// The most cookies of our name that are tried, in order; more are ignored.
+/// The most cookies of our name a request may carry; all are tried, in order. A request with
+/// more (the mark of cookie tossing: cookies planted in front of the real one to push it out) is
+/// refused with `400 Bad Request` before any session I/O, so it neither logs the user out nor
+/// overwrites the real cookie.
 pub const MAX_CANDIDATES: usize = 4;
+
+/// A request carried more than [`MAX_CANDIDATES`] cookies of our name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooManyCookies;
 
 /// The longest cookie value that can hold a token (a signed one is 87 bytes); longer values are
 /// never copied.
@@ -28,12 +35,17 @@ fn trim(mut bytes: &[u8]) -> &[u8] {
     bytes
 }
 
-/// The values of the cookies named `name` in `headers`, in the order the browser sent them, at
-/// most [`MAX_CANDIDATES`]; a value that cannot be a token (too long, or with a byte no token
-/// has) is skipped. Values are ASCII, so they are returned as strings.
-pub(crate) fn values(headers: &HeaderMap, name: &str) -> Vec<String> {
+/// The values of the cookies named `name` in `headers`, in the order the browser sent them; a
+/// value that cannot be a token (too long, or with a byte no token has) is skipped. Values are
+/// ASCII, so they are returned as strings.
+///
+/// # Errors
+/// [`TooManyCookies`] when more than [`MAX_CANDIDATES`] cookies are named `name`, whether or
+/// not their values could be tokens (junk counts: it is what pushes a real cookie out).
+pub(crate) fn values(headers: &HeaderMap, name: &str) -> Result<Vec<String>, TooManyCookies> {
     let name = name.as_bytes();
     let mut found = Vec::new();
+    let mut named = 0;
     for header in headers.get_all(COOKIE) {
         for pair in header.as_bytes().split(|b| *b == b';') {
             let pair = trim(pair);
@@ -42,6 +54,10 @@ pub(crate) fn values(headers: &HeaderMap, name: &str) -> Vec<String> {
             };
             if trim(&pair[..eq]) != name {
                 continue;
+            }
+            named += 1;
+            if named > MAX_CANDIDATES {
+                return Err(TooManyCookies);
             }
             let mut value = trim(&pair[eq + 1..]);
             if let [b'"', inner @ .., b'"'] = value {
@@ -55,12 +71,9 @@ pub(crate) fn values(headers: &HeaderMap, name: &str) -> Vec<String> {
             }
             // Only token bytes, all ASCII.
             found.push(String::from_utf8_lossy(value).into_owned());
-            if found.len() == MAX_CANDIDATES {
-                return found;
-            }
         }
     }
-    found
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -80,19 +93,39 @@ mod tests {
     #[test]
     fn other_cookies_contents_never_matter() {
         let h = headers(&["lang=Jos\u{e9}; session=abc_-.9; x=\u{1F600}".as_bytes()]);
-        assert_eq!(values(&h, "session"), ["abc_-.9"]);
+        assert_eq!(values(&h, "session").unwrap(), ["abc_-.9"]);
         let h = headers(&[b"a=\xff\xfe; session=tok"]);
-        assert_eq!(values(&h, "session"), ["tok"]);
+        assert_eq!(values(&h, "session").unwrap(), ["tok"]);
     }
 
     #[test]
     fn every_cookie_of_the_name_is_a_candidate_in_order() {
         let h = headers(&[b"session=planted; other=1; session=real", b"session=third"]);
-        assert_eq!(values(&h, "session"), ["planted", "real", "third"]);
-        let many = "session=a; ".repeat(10);
+        assert_eq!(values(&h, "session").unwrap(), ["planted", "real", "third"]);
+        let most = "session=a; ".repeat(MAX_CANDIDATES);
         assert_eq!(
-            values(&headers(&[many.as_bytes()]), "session").len(),
+            values(&headers(&[most.as_bytes()]), "session")
+                .unwrap()
+                .len(),
             MAX_CANDIDATES
+        );
+    }
+
+    #[test]
+    fn more_cookies_of_the_name_than_candidates_are_refused() {
+        let tossed = format!("{}session=real", "session=planted; ".repeat(MAX_CANDIDATES));
+        assert_eq!(
+            values(&headers(&[tossed.as_bytes()]), "session"),
+            Err(TooManyCookies)
+        );
+        // Junk values count too, across headers, and other names do not.
+        let junk = "session=a b; ".repeat(MAX_CANDIDATES);
+        let h = headers(&[junk.as_bytes(), b"session=real"]);
+        assert_eq!(values(&h, "session"), Err(TooManyCookies));
+        let others = format!("{}session=real", "other=1; ".repeat(100));
+        assert_eq!(
+            values(&headers(&[others.as_bytes()]), "session").unwrap(),
+            ["real"]
         );
     }
 
@@ -102,9 +135,13 @@ mod tests {
             "session={}; session=ok",
             "a".repeat(MAX_TOKEN_VALUE_LEN + 1)
         );
-        assert_eq!(values(&headers(&[long.as_bytes()]), "session"), ["ok"]);
+        assert_eq!(
+            values(&headers(&[long.as_bytes()]), "session").unwrap(),
+            ["ok"]
+        );
         let h = headers(&[b"session=has space; session=\"quoted\"; session=; session=a/b"]);
-        assert_eq!(values(&h, "session"), ["quoted"]);
-        assert!(values(&headers(&[b"sessionx=a; xsession=b"]), "session").is_empty());
+        assert_eq!(values(&h, "session").unwrap(), ["quoted"]);
+        let h = headers(&[b"sessionx=a; xsession=b"]);
+        assert!(values(&h, "session").unwrap().is_empty());
     }
 }

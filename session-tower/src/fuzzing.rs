@@ -8,7 +8,8 @@ use crate::signing::Verified;
 
 /// The session tokens a `Cookie` header carries under `name` (at most
 /// [`MAX_CANDIDATES`](crate::MAX_CANDIDATES), in order), after signature checking when
-/// `keys` are given; empty when the header has none that could be one.
+/// `keys` are given; empty when the header has none that could be one, or more cookies of the
+/// name than that (the layer refuses such a request with 400).
 pub fn tokens_from_cookie_header(
     header: &[u8],
     name: &str,
@@ -20,6 +21,7 @@ pub fn tokens_from_cookie_header(
     };
     headers.insert(COOKIE, value);
     crate::cookies::values(&headers, name)
+        .unwrap_or_default()
         .into_iter()
         .filter_map(|value| match keys {
             None => Some(value),

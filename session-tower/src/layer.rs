@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use http::request::Parts;
-use http::{HeaderName, Response, StatusCode};
+use http::{HeaderName, HeaderValue, Response, StatusCode};
 use session_core::{SessionError, SessionManager};
 use tower::Layer;
 
@@ -42,7 +42,13 @@ pub(crate) struct Settings {
     pub(crate) device: DeviceContext,
     pub(crate) cross_site: CrossSite,
     pub(crate) on_unavailable: UnavailableHandler,
+    /// The `Cache-Control` of a response whose handler consulted the session.
+    pub(crate) cache_control: Option<HeaderValue>,
 }
+
+/// The default `Cache-Control` of a response that consulted the session: a page rendered from
+/// a user's session is theirs alone, never kept by a shared cache or the browser's history.
+pub const SESSION_CACHE_CONTROL: &str = "private, no-store";
 
 /// The default answer to a store failure: `503 Service Unavailable`, `Retry-After: 1`.
 fn default_unavailable(_: &SessionError) -> Response<String> {
@@ -87,6 +93,7 @@ impl SessionLayer {
                 device: Arc::new(user_agent_device),
                 cross_site: CrossSite::default(),
                 on_unavailable: Arc::new(default_unavailable),
+                cache_control: Some(HeaderValue::from_static(SESSION_CACHE_CONTROL)),
             }),
         }
     }
@@ -157,6 +164,15 @@ impl SessionLayer {
     pub fn trust_origin(self, origin: &str) -> Self {
         let origin = crate::cross_site::normalize(origin);
         self.with(|s| s.cross_site.trusted.push(origin))
+    }
+
+    /// The `Cache-Control` of every response whose handler consulted the session (read it, wrote
+    /// it, or found there was none), unless the handler set its own; such responses also get
+    /// `Vary: Cookie` (and the token header's name, with [`SessionLayer::header`]). The default is
+    /// [`SESSION_CACHE_CONTROL`] (`private, no-store`); `None` leaves `Cache-Control` to the
+    /// handler. A response that sets or clears the token is always `no-store`, whatever this is.
+    pub fn cache_control(self, value: Option<HeaderValue>) -> Self {
+        self.with(|s| s.cache_control = value)
     }
 
     /// The response to send when the store fails during load or save. The default is `503`.

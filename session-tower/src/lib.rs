@@ -7,7 +7,10 @@
 //!
 //! Cookies are `HttpOnly`, `Secure`, `SameSite=Lax`, `Path=/`, with no `Domain` and the `__Host-`
 //! prefix by default ([`CookieConfig`]); `Max-Age` follows the session's expiry; destroying the
-//! session sends `Max-Age=0`; every response that sets the cookie has `Cache-Control: no-store`.
+//! session sends `Max-Age=0`; every response that sets the cookie has `Cache-Control: no-store`,
+//! and every response whose handler consulted the session has `Cache-Control: private, no-store`
+//! (unless the handler set its own; [`SessionLayer::cache_control`]) and `Vary: Cookie`, so a
+//! logged-in page is never kept by a shared cache or replayed from the browser's history.
 //! Cookies can be signed ([`SigningKeys`], with key rotation); a tampered or unsigned cookie is no
 //! session. Tokens come from the cookie (or a configured header), never from the URL. A store
 //! failure while loading or saving is a `503`, never a request served without its session.
@@ -16,10 +19,15 @@
 //!
 //! Our cookie is read from the raw `Cookie` header bytes: other cookies' contents never matter (a
 //! `lang=José` is bytes skipped, not a reason to ignore the header). Every cookie of our name is a
-//! candidate, up to [`MAX_CANDIDATES`], tried in the order the browser sent them: the one that
-//! finds a live session wins, so a cookie planted in front of the real one (with a longer path,
-//! say) changes nothing, and the working cookie is never replaced because of it. With the default
-//! `__Host-` prefix, a cookie without it is not ours at all.
+//! candidate, tried in the order the browser sent them: the one that finds a live session wins,
+//! so a cookie planted in front of the real one (with a longer path, say) changes nothing, and the
+//! working cookie is never replaced because of it. A request with more than [`MAX_CANDIDATES`]
+//! cookies of our name (junk ones included) is cookie tossing, an attempt to push the real one
+//! out: it is refused with `400` before any session I/O, setting and clearing nothing, so the
+//! user's session and cookie survive it. With the default `__Host-` prefix, a cookie without it is
+//! not ours at all, and a `__Host-` cookie can only be set by the site itself over HTTPS, with no
+//! `Domain`: a sibling subdomain or a plain-HTTP page cannot plant one, which is what keeps
+//! cookie tossing out in the first place.
 //!
 //! # Cross-site requests
 //!
@@ -101,7 +109,9 @@ pub use config::{CookieConfig, DEFAULT_COOKIE_NAME};
 pub use cookies::MAX_CANDIDATES;
 #[cfg(feature = "axum")]
 pub use extract::{MissingSessionLayer, SessionRejection};
-pub use layer::{DeviceContext, SessionLayer, UnavailableHandler, user_agent_device};
+pub use layer::{
+    DeviceContext, SESSION_CACHE_CONTROL, SessionLayer, UnavailableHandler, user_agent_device,
+};
 pub use lazy::LazySession;
 pub use service::SessionService;
 pub use signing::{MIN_KEY_LEN, SigningKeys};

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use cookie::Cookie;
-use http::header::{CACHE_CONTROL, SET_COOKIE};
+use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use session_core::{Session, SessionError, StoreError};
 use tower::Service;
@@ -67,7 +67,10 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let settings = self.settings.clone();
-        let presented = presented_tokens(request.headers(), &settings);
+        let Ok(presented) = presented_tokens(request.headers(), &settings) else {
+            // Cookie tossing: refused before any session I/O, and no cookie is set or cleared.
+            return Box::pin(async { Ok(too_many_cookies()) });
+        };
         let (parts, body) = request.into_parts();
         if cross_site::refused(&parts, &settings.cross_site) {
             // Before the handler and before any session I/O: nothing changes.
@@ -90,9 +93,12 @@ where
 /// signed, then the configured header. Never from the URL. With the `__Host-` prefix (the
 /// default), a cookie without it is not ours at all, so a subdomain or a plain-HTTP page cannot
 /// plant one.
-fn presented_tokens(headers: &HeaderMap, settings: &Settings) -> Vec<Presented> {
+fn presented_tokens(
+    headers: &HeaderMap,
+    settings: &Settings,
+) -> Result<Vec<Presented>, cookies::TooManyCookies> {
     let name = settings.cookie.cookie_name();
-    let mut raw: Vec<(String, Source)> = cookies::values(headers, &name)
+    let mut raw: Vec<(String, Source)> = cookies::values(headers, &name)?
         .into_iter()
         .map(|value| (value, Source::Cookie))
         .collect();
@@ -102,7 +108,8 @@ fn presented_tokens(headers: &HeaderMap, settings: &Settings) -> Vec<Presented> 
     {
         raw.push((value.to_owned(), Source::Header));
     }
-    raw.into_iter()
+    Ok(raw
+        .into_iter()
         .filter_map(|(value, source)| match &settings.signing {
             None => Some(Presented {
                 token: value,
@@ -122,7 +129,7 @@ fn presented_tokens(headers: &HeaderMap, settings: &Settings) -> Vec<Presented> 
                 }),
             },
         })
-        .collect()
+        .collect())
 }
 
 /// The token as it goes to the client: signed when signing is on.
@@ -178,6 +185,9 @@ async fn finish<B: From<String>>(
         Slot::Present(session) if session.is_unread() && !session.is_dirty() => Slot::Untouched,
         slot => slot,
     };
+    if !matches!(slot, Slot::Untouched) {
+        private(settings, &mut response);
+    }
     match slot {
         Slot::Untouched => {
             if let Some(p) = presented.filter(|p| p.resign) {
@@ -268,6 +278,23 @@ fn set_cookie<B>(response: &mut Response<B>, cookie: &Cookie<'_>) {
     }
 }
 
+/// A response rendered from the session is the user's alone: the configured `Cache-Control`
+/// unless the handler chose one, and `Vary` on what carries the token.
+fn private<B>(settings: &Settings, response: &mut Response<B>) {
+    let headers = response.headers_mut();
+    if let Some(value) = &settings.cache_control
+        && !headers.contains_key(CACHE_CONTROL)
+    {
+        headers.insert(CACHE_CONTROL, value.clone());
+    }
+    headers.append(VARY, HeaderValue::from_static("cookie"));
+    if let Some(name) = &settings.header
+        && let Ok(value) = HeaderValue::from_str(name.as_str())
+    {
+        headers.append(VARY, value);
+    }
+}
+
 /// A response that sets a session token must never be cached.
 fn no_store<B>(response: &mut Response<B>) {
     response
@@ -279,6 +306,15 @@ fn no_store<B>(response: &mut Response<B>) {
 fn forbidden<B: From<String>>() -> Response<B> {
     let mut response = Response::new(B::from("cross-site request refused".to_owned()));
     *response.status_mut() = http::StatusCode::FORBIDDEN;
+    response
+}
+
+/// The answer to a request carrying more cookies of our name than
+/// [`MAX_CANDIDATES`](crate::MAX_CANDIDATES): `400 Bad Request`.
+fn too_many_cookies<B: From<String>>() -> Response<B> {
+    let text = "too many session cookies: clear this site's cookies and sign in again";
+    let mut response = Response::new(B::from(text.to_owned()));
+    *response.status_mut() = http::StatusCode::BAD_REQUEST;
     response
 }
 

@@ -192,3 +192,83 @@ async fn a_planted_rotated_out_token_does_not_shadow_the_real_one() {
     let me = with_cookie_bytes(&base, "/whoami", header.as_bytes()).await;
     assert_eq!(me.text().await.unwrap(), "alice");
 }
+
+/// Cookie tossing: more cookies of our name than the layer tries (planted in front of the real
+/// one, or junk) are refused with 400 before any session I/O; nothing is set or cleared, and the
+/// session is still there for the next clean request.
+#[tokio::test]
+async fn cookie_tossing_is_refused_and_the_session_survives() {
+    let (base, _, token) = logged_in_app().await;
+    let unknown = || session_core::Token::generate().unwrap();
+    let planted: String = (0..session_tower::MAX_CANDIDATES)
+        .map(|_| format!("session={}; ", unknown().as_str()))
+        .collect();
+    let junk = "session=x; ".repeat(100);
+    let spread = "session=a b; ".repeat(session_tower::MAX_CANDIDATES);
+    for header in [
+        format!("{planted}session={token}"),
+        format!("{junk}session={token}"),
+        format!("{spread}session={token}"),
+    ] {
+        for path in ["/whoami", "/count"] {
+            let response = with_cookie_bytes(&base, path, header.as_bytes()).await;
+            assert_eq!(response.status(), 400, "{path}");
+            assert!(set_cookies(&response).is_empty(), "the cookie was touched");
+            assert!(
+                response
+                    .text()
+                    .await
+                    .unwrap()
+                    .contains("too many session cookies")
+            );
+        }
+        let me = support::get_with(&base, "/whoami", &token).await;
+        assert_eq!(me.text().await.unwrap(), "alice", "the user was logged out");
+    }
+    // As many as the layer tries still find the real one, wherever it is.
+    let most: String = (1..session_tower::MAX_CANDIDATES)
+        .map(|_| format!("session={}; ", unknown().as_str()))
+        .collect();
+    let response = with_cookie_bytes(
+        &base,
+        "/whoami",
+        format!("{most}session={token}").as_bytes(),
+    )
+    .await;
+    assert_eq!(response.text().await.unwrap(), "alice");
+}
+
+/// A response that consulted the session is private and not stored, and varies on the cookie;
+/// one that did not is left to the handler; the handler's own choice stands; it is configurable.
+#[tokio::test]
+async fn responses_that_read_the_session_are_private_and_not_stored() {
+    let (base, _, token) = logged_in_app().await;
+    let page = support::get_with(&base, "/whoami", &token).await;
+    assert!(set_cookies(&page).is_empty());
+    assert_eq!(page.headers()["cache-control"], "private, no-store");
+    let vary: Vec<_> = page.headers().get_all("vary").iter().collect();
+    assert!(vary.iter().any(|v| *v == "cookie"), "{vary:?}");
+    // Anonymous, looked up and missing: the page was still rendered from "no session".
+    let anonymous = bare().get(format!("{base}/peek")).send().await.unwrap();
+    assert_eq!(anonymous.headers()["cache-control"], "private, no-store");
+    // Never consulted: no header of ours.
+    let health = support::get_with(&base, "/health", &token).await;
+    assert!(health.headers().get("cache-control").is_none());
+    assert!(health.headers().get("vary").is_none());
+
+    let layer = SessionLayer::new(memory_manager(Config::default()))
+        .cookie(dev_cookie())
+        .cache_control(Some(http::HeaderValue::from_static("private, max-age=0")));
+    let base = serve(app(layer)).await;
+    let response = bare().get(format!("{base}/peek")).send().await.unwrap();
+    assert_eq!(response.headers()["cache-control"], "private, max-age=0");
+    let layer = SessionLayer::new(memory_manager(Config::default()))
+        .cookie(dev_cookie())
+        .cache_control(None);
+    let base = serve(app(layer)).await;
+    let response = bare().get(format!("{base}/peek")).send().await.unwrap();
+    assert!(response.headers().get("cache-control").is_none());
+    // A token still goes out with no-store, whatever the setting.
+    let first = bare().get(format!("{base}/count")).send().await.unwrap();
+    assert_eq!(first.headers()["cache-control"], "no-store");
+}

@@ -148,7 +148,7 @@ impl Session {
         renewal: bool,
     ) -> Result<Attempt, SessionError> {
         let now = now_ms();
-        let (old_id, old_token, stored, mut data, mut meta, pending) = {
+        let (old_id, old_token, stored, mut data, mut meta, pending, device) = {
             let state = self.state();
             state.writable()?;
             let pending: Pending = state
@@ -163,6 +163,7 @@ impl Session {
                 state.data(),
                 state.meta.clone(),
                 pending,
+                state.request_device.clone(),
             )
         };
         if !stored && identity.is_none() {
@@ -223,6 +224,9 @@ impl Session {
         if let Some(identity) = identity {
             meta.subject = Some(identity.subject.clone());
             meta.user_data = Some(identity.user_data.clone());
+            if device.is_some() {
+                meta.device = device;
+            }
         }
         let Some(ttl) = shared.ttl(&meta, now) else {
             // Past its absolute lifetime: it was taken out, and it stays out.

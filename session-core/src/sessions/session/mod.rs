@@ -86,6 +86,9 @@ struct State {
     stored: bool,
     destroyed: bool,
     live_key: Option<String>,
+    /// The device context of the request this handle was opened for: a login records it, so
+    /// the session lists the device that signed in, not the one that first visited.
+    request_device: Option<String>,
 }
 
 impl State {
@@ -108,6 +111,7 @@ impl State {
             stored: false,
             destroyed: false,
             live_key: None,
+            request_device: None,
         }
     }
 
@@ -192,6 +196,7 @@ impl Session {
         let mut state = State::with_id(id, first, meta);
         state.complete = false;
         state.meta_dirty = false;
+        state.request_device = opening.device.clone();
         state.opening = Some(Arc::new(opening));
         Self::from_state(shared, state)
     }
