@@ -345,7 +345,7 @@ pub async fn racing_takes_have_one_winner(t: TestStore) -> CaseResult {
     let mut rounds = Rounds::until_observed(8);
     while let Some(round) = rounds.next() {
         let takes_alone = round % 2 == 0;
-        let is_take = move |i: usize| takes_alone || i % 4 == 0;
+        let is_take = move |i: usize| takes_alone || i.is_multiple_of(4);
         let id = fresh_id();
         t.store.set(&id, "seed", json!(round), LONG).await?;
         let raced = in_parallel(TASKS, |i| {
