@@ -307,7 +307,67 @@ async fn login_records_the_device_that_logged_in(backend: Backend) {
     assert_eq!(live[0].device.as_deref(), Some("Firefox"));
 }
 
+/// A revocation landing between a login's write and its binding (the user changed their
+/// password while an attacker with the old one logged in) missed the new session, which stayed
+/// alive and bound; now the login sees the revocation, removes its session and answers
+/// `Destroyed`, and the pre-login token does not come back either. The same for `set_user`.
+async fn a_revocation_racing_a_login_ends_the_new_session(backend: Backend) {
+    let (manager, counts) = manager(backend, config()).await;
+    for via_set_user in [false, true] {
+        let before = manager.create().unwrap();
+        before.set("visits", &1).unwrap();
+        before.save().await.unwrap();
+        let pre_login = before.token();
+        let gate = counts.hold_binds().await;
+        let login = tokio::spawn({
+            let manager = manager.clone();
+            async move {
+                let session = manager.load(pre_login.as_str()).await.unwrap().unwrap();
+                if via_set_user {
+                    session
+                        .set_user("mallory", json!(null))
+                        .await
+                        .map(|()| session.token())
+                } else {
+                    session.login("mallory", json!(null)).await
+                }
+            }
+        });
+        counts.bind_arrived().await;
+        manager.revoke_all("mallory").await.unwrap();
+        drop(gate);
+        let outcome = login.await.unwrap();
+        assert!(
+            matches!(outcome, Err(SessionError::Destroyed)),
+            "set_user {via_set_user}: the login racing the revocation answered {outcome:?}"
+        );
+        let live: Vec<_> = manager
+            .sessions_of("mallory")
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|info| !info.rotated_out)
+            .collect();
+        assert!(
+            live.is_empty(),
+            "set_user {via_set_user}: {live:?} survived the revocation"
+        );
+        let old = manager.load(before.token().as_str()).await.unwrap();
+        assert!(
+            old.is_none_or(|s| s.is_rotated_out()),
+            "set_user {via_set_user}: the pre-login session came back writable"
+        );
+    }
+    // With no revocation in between, a login binds as before.
+    let session = manager.create().unwrap();
+    session.set("k", &1).unwrap();
+    session.save().await.unwrap();
+    session.login("mallory", json!(null)).await.unwrap();
+    assert_eq!(manager.revoke_all("mallory").await.unwrap(), 1);
+}
+
 on_every_backend!(
+    a_revocation_racing_a_login_ends_the_new_session,
     login_records_the_device_that_logged_in,
     a_planted_pre_login_token_gains_nothing,
     a_double_clicked_login_never_drops_a_write,

@@ -14,6 +14,10 @@ pub struct Counts {
     writes: AtomicUsize,
     batches: Mutex<Vec<Vec<String>>>,
     calls: Mutex<Vec<String>>,
+    /// Held by a test to stop `bind_subject` calls before they reach the store.
+    bind_gate: tokio::sync::Mutex<()>,
+    /// Woken when a `bind_subject` call arrives (and waits on the gate, when it is held).
+    bind_arrived: tokio::sync::Notify,
 }
 
 impl Counts {
@@ -47,6 +51,17 @@ impl Counts {
             .lock()
             .map(|mut c| std::mem::take(&mut *c))
             .unwrap_or_default()
+    }
+
+    /// Holds every `bind_subject` call at the door until the guard is dropped, so a test can run
+    /// something between a session's write and its binding (a revocation racing a login).
+    pub async fn hold_binds(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.bind_gate.lock().await
+    }
+
+    /// Waits until a `bind_subject` call arrives (one that arrived before this call counts).
+    pub async fn bind_arrived(&self) {
+        self.bind_arrived.notified().await;
     }
 
     fn call(&self, name: String) {
@@ -228,6 +243,8 @@ impl<S: Store> Store for CountingStore<S> {
 #[async_trait]
 impl<S: SubjectIndex> SubjectIndex for CountingStore<S> {
     async fn bind_subject(&self, id: &SessionId, subject: &str) -> Result<bool, StoreError> {
+        self.counts.bind_arrived.notify_one();
+        drop(self.counts.bind_gate.lock().await);
         self.inner.bind_subject(id, subject).await
     }
     async fn subject_sessions(&self, subject: &str) -> Result<Vec<SessionId>, StoreError> {

@@ -8,6 +8,7 @@ use tokio::sync::broadcast;
 use super::meta::{Meta, SessionInfo, now_ms, split};
 use super::open::{end, find};
 use super::registry::Registry;
+use super::revocation;
 use super::session::Opening;
 use super::shared::{EVENT_BUFFER, Shared, lock};
 use super::{Config, Event, EventKind, PersistHook, SessionError};
@@ -291,12 +292,22 @@ impl SessionManager {
     /// Ends every session of `subject`, rotated-out copies included, and returns how many it
     /// ended (not counting the rotated-out copies).
     ///
+    /// A login, renewal or [`set_user`](Session::set_user) of `subject` racing it, on any
+    /// instance, is caught too: the revocation is counted in a per-subject record before the
+    /// sessions are ended, and a write binding a session reads that count before and after, so
+    /// the session it was binding is removed and the call answers [`SessionError::Destroyed`].
+    /// (A login that starts after `revoke_all` began may stay: it came after the revocation.)
+    ///
     /// # Errors
     /// [`SessionError::Unsupported`] without a subject index; [`SessionError::Store`].
     pub async fn revoke_all(&self, subject: &str) -> Result<u64, SessionError> {
+        let index = self.index()?;
         let listed = sessions_of(&self.shared, subject).await?;
         let ended = listed.iter().filter(|info| !info.rotated_out).count() as u64;
-        self.index()?.revoke_subject(subject).await?;
+        // Counted first, so a login or renewal binding a session meanwhile sees it (see
+        // `sessions::revocation`).
+        revocation::bump(&self.shared, subject).await?;
+        index.revoke_subject(subject).await?;
         let live: Vec<Session> = lock(&self.shared.live).sessions();
         for session in live
             .into_iter()

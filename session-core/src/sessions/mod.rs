@@ -9,6 +9,7 @@ pub(crate) mod manager;
 mod meta;
 mod open;
 mod registry;
+mod revocation;
 mod rotation;
 mod session;
 mod shared;

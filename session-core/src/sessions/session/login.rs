@@ -15,6 +15,7 @@ use super::Session;
 use super::moved::Moved;
 use crate::sessions::manager::enforce_subject_limit;
 use crate::sessions::meta::{Meta, now_ms, split};
+use crate::sessions::revocation::Watch;
 use crate::sessions::rotation::{Rotation, abandon, claim, finish};
 use crate::sessions::shared::lock;
 use crate::sessions::{EventKind, SessionError};
@@ -238,11 +239,24 @@ impl Session {
             return Err(SessionError::Destroyed);
         };
         meta.touched_ms = now;
-        if let Err(error) = write_whole(self, new_id, data.clone(), &meta, ttl).await {
-            if let Some((old_data, _)) = taken {
-                self.put_back(old_id, old_data, &old_meta, now).await;
+        match write_whole(self, new_id, data.clone(), &meta, ttl).await {
+            Ok(()) => {}
+            Err(SessionError::Destroyed) => {
+                // The subject's sessions were revoked meanwhile: the new session was removed,
+                // and the old one must not come back either.
+                if taken.is_some() {
+                    abandon(&shared, &old_id).await?;
+                }
+                self.retire_handle();
+                self.emit(EventKind::Destroyed);
+                return Err(SessionError::Destroyed);
             }
-            return Err(error);
+            Err(error) => {
+                if let Some((old_data, _)) = taken {
+                    self.put_back(old_id, old_data, &old_meta, now).await;
+                }
+                return Err(error);
+            }
         }
         if let Some((old_data, old_stored_meta)) = taken
             && let Err(error) = finish(&shared, &old_id, rotation, old_data, old_stored_meta).await
@@ -325,10 +339,16 @@ impl Session {
         let shared = self.shared();
         // With its own TTL (an anonymous session's is shorter than the login's would be); one
         // past its absolute lifetime stays out.
-        if let Some(ttl) = shared.ttl(meta, now)
-            && let Err(error) = write_whole(self, old, data, meta, ttl).await
-        {
-            tracing::error!(session = %old.short(), %error, "could not put back a session whose rotation failed: it is lost");
+        if let Some(ttl) = shared.ttl(meta, now) {
+            match write_whole(self, old, data, meta, ttl).await {
+                Ok(()) => {}
+                Err(SessionError::Destroyed) => {
+                    tracing::info!(session = %old.short(), "a session whose rotation failed was revoked meanwhile: not put back");
+                }
+                Err(error) => {
+                    tracing::error!(session = %old.short(), %error, "could not put back a session whose rotation failed: it is lost");
+                }
+            }
         }
         if let Err(error) = abandon(shared, &old).await {
             tracing::warn!(session = %old.short(), %error, "could not remove the record of a rotation that failed");
@@ -354,6 +374,10 @@ impl Session {
     ) -> Result<(), SessionError> {
         crate::validate_subject(user_id)?;
         let user_data = serde_json::to_value(user_data)?;
+        let watch = match &self.shared().subjects {
+            Some(_) => Some(Watch::start(self.shared(), user_id).await?),
+            None => None,
+        };
         {
             let mut state = self.state();
             state.writable()?;
@@ -364,6 +388,13 @@ impl Session {
         self.save().await?;
         if let Some(index) = &self.shared().subjects {
             index.bind_subject(&self.id(), user_id).await?;
+        }
+        if let Some(watch) = watch
+            && let Err(error) = watch.check(self.shared(), &self.id()).await
+        {
+            self.retire_handle();
+            self.emit(EventKind::Destroyed);
+            return Err(error);
         }
         self.identified(user_id, user_data).await
     }
@@ -392,10 +423,15 @@ async fn write_whole(
     ttl: Duration,
 ) -> Result<(), SessionError> {
     let shared = session.shared();
+    let bound = shared.subjects.as_ref().zip(meta.subject.as_deref());
+    let watch = match bound {
+        Some((_, subject)) => Some(Watch::start(shared, subject).await?),
+        None => None,
+    };
     let mut changes: Vec<Change> = data.into_iter().map(|(k, v)| Change::Set(k, v)).collect();
     changes.push(meta.change()?);
     shared.store.set_many(&id, changes, ttl).await?;
-    if let (Some(index), Some(subject)) = (&shared.subjects, &meta.subject)
+    if let Some((index, subject)) = bound
         && let Err(error) = index.bind_subject(&id, subject).await
     {
         if let Err(cleanup) = shared.store.del_all(&id).await {
@@ -403,5 +439,8 @@ async fn write_whole(
         }
         return Err(error.into());
     }
-    Ok(())
+    match watch {
+        Some(watch) => watch.check(shared, &id).await,
+        None => Ok(()),
+    }
 }
