@@ -6,8 +6,6 @@
 //! whose session is gone or bound elsewhere. Every command touches one slot, so this works on a
 //! cluster without CROSSSLOT errors.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use futures::future::try_join_all;
 use session_core::{SessionId, StoreError, SubjectIndex, async_trait, validate_subject};
 
@@ -15,17 +13,11 @@ use crate::RedisStore;
 use crate::error::Result;
 use crate::keys::SUBJECT;
 use crate::script;
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use crate::sweep::now_ms;
 
 impl RedisStore {
     /// The index's candidates, as ids.
-    async fn candidates(&self, index: &str) -> Result<Vec<SessionId>> {
+    pub(crate) async fn candidates(&self, index: &str) -> Result<Vec<SessionId>> {
         let mut conn = self.connection.clone();
         let members: Vec<String> = redis::cmd("ZRANGE")
             .arg(index)
@@ -73,6 +65,10 @@ impl SubjectIndex for RedisStore {
                     .query_async(&mut conn)
                     .await?;
             }
+            // After the member is in the index (the sweep relies on that order).
+            let pttl: i64 = redis::cmd("PTTL").arg(&hash).query_async(&mut conn).await?;
+            let deadline = now_ms() + pttl.max(0) as u64;
+            self.register_and_sweep(subject, deadline).await?;
             Ok(true)
         })
         .await

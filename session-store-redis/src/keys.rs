@@ -44,6 +44,12 @@ impl Keys {
         format!("{}{{{}}}", self.prefix, id.to_hex())
     }
 
+    /// The registry of subjects with an index, scored by when their newest known session would
+    /// expire (see `sweep`).
+    pub(crate) fn subjects(&self) -> String {
+        format!("{}subjects", self.prefix)
+    }
+
     /// The sorted set indexing the sessions of `subject`.
     pub(crate) fn subject(&self, subject: &str) -> String {
         format!("{}subject:{{{subject}}}", self.prefix)

@@ -13,13 +13,19 @@
 //! [`StoreError::Unavailable`](session_core::StoreError::Unavailable).
 //!
 //! It implements [`SubjectIndex`](session_core::SubjectIndex) (a sorted set per subject, in its
-//! own slot). Redis expires sessions itself, so there is no `ExpiredCleanup`.
+//! own slot). Redis expires sessions itself, so there is no `ExpiredCleanup`; a subject's index
+//! cannot expire with them (its sessions extend themselves, and a revocation must find every
+//! one), so each bind sweeps a few indexes whose sessions have all ended, found through a
+//! registry of subjects scored by when their sessions expire: the indexes of users who never
+//! return are removed at the first bind after their last session expired, and an index with a
+//! live session never is.
 //!
 //! # Layout
 //!
 //! - `config`: [`RedisStoreBuilder`] and the defaults.
 //! - `store`: [`RedisStore`] and its [`Store`](session_core::Store) implementation.
 //! - `capability`: the [`SubjectIndex`](session_core::SubjectIndex) implementation.
+//! - `sweep`: removing the subject indexes of users who never return.
 //! - `script`: the Lua scripts.
 //! - `keys`: key and field names.
 //! - `connection`: one connection type over standalone and cluster.
@@ -64,6 +70,7 @@ mod error;
 mod keys;
 mod script;
 mod store;
+mod sweep;
 
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PREFIX, RedisStoreBuilder,
