@@ -97,8 +97,8 @@ impl PostgresStoreBuilder {
     /// How long one operation may take in all; past it, it fails with
     /// [`StoreError::Unavailable`], so a hung network never hangs a request. A pool the store
     /// creates also gets a server-side `statement_timeout` of 90% of it, so a timed-out write
-    /// is rolled back rather than applied later; set one on a pool you bring
-    /// ([`build`](Self::build)) for the same guarantee.
+    /// is rolled back rather than applied later; build a pool you bring with
+    /// [`statement_timeout`](Self::statement_timeout) for the same guarantee.
     ///
     /// The default is [`DEFAULT_OPERATION_TIMEOUT`].
     pub fn operation_timeout(mut self, timeout: Duration) -> Self {
@@ -112,6 +112,32 @@ impl PostgresStoreBuilder {
     pub fn max_connections(mut self, max: u32) -> Self {
         self.max_connections = max;
         self
+    }
+
+    /// `options` with the server-side `statement_timeout` the store's guarantee needs: 90% of the
+    /// [operation timeout](Self::operation_timeout), so the server gives up on a statement a
+    /// little before the client does and an operation reported as timed out was rolled back,
+    /// never applied later (a write waiting on a lock would otherwise run once the lock is
+    /// released). A pool the store creates gets it already; build a pool you bring from these
+    /// options (or set `statement_timeout` on its connections some other way) before
+    /// [`build`](Self::build).
+    ///
+    /// ```no_run
+    /// use std::str::FromStr;
+    /// use std::time::Duration;
+    /// use session_store_postgres::PostgresStore;
+    /// use session_store_postgres::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = PostgresStore::builder().operation_timeout(Duration::from_secs(2));
+    /// let options = builder.statement_timeout(PgConnectOptions::from_str("postgres://app@db/app")?);
+    /// let pool = PgPoolOptions::new().max_connections(20).connect_with(options).await?;
+    /// let store = builder.build(pool)?; // the rest of the app shares `pool`
+    /// # Ok(()) }
+    /// ```
+    pub fn statement_timeout(&self, options: PgConnectOptions) -> PgConnectOptions {
+        let server_timeout = self.operation_timeout.mul_f64(0.9).as_millis().max(1);
+        options.options([("statement_timeout", format!("{server_timeout}ms"))])
     }
 
     /// A store on a pool you already have (cheap to clone; share it with the rest of your app).
@@ -155,11 +181,7 @@ impl PostgresStoreBuilder {
                 "max_connections must be at least 1".into(),
             ));
         }
-        // The server gives up on a statement a little before the client does, so an operation
-        // reported as timed out was rolled back, never applied later (a statement waiting on a
-        // lock would otherwise run once the lock is released).
-        let server_timeout = self.operation_timeout.mul_f64(0.9).as_millis().max(1);
-        let options = options.options([("statement_timeout", format!("{server_timeout}ms"))]);
+        let options = self.statement_timeout(options);
         let pool = PgPoolOptions::new()
             .max_connections(self.max_connections)
             .acquire_timeout(self.acquire_timeout)

@@ -49,7 +49,10 @@
 //! ```
 //!
 //! Bring your own pool with `PostgresStore::builder().build(pool)`; `sqlx` is re-exported so the
-//! versions match.
+//! versions match. Build that pool from
+//! [`PostgresStoreBuilder::statement_timeout`]'s connection options: without a server-side
+//! `statement_timeout`, a write that timed out on the client while waiting on a lock still runs
+//! once the lock is released, so an operation reported as failed would take effect.
 
 mod capability;
 mod config;

@@ -196,3 +196,63 @@ async fn sixty_four_slow_operations_on_a_pool_of_four() {
         "writes reported Unavailable landed later: {late:?}"
     );
 }
+
+/// A pool brought by the application had no `statement_timeout`: a write that timed out on the
+/// client while waiting on a row lock ran anyway once the lock was released, so an operation
+/// reported as failed took effect. Built with `PostgresStoreBuilder::statement_timeout`, the
+/// server gives up first and the write is rolled back. The plain pool is run too, to show the
+/// check can fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_brought_pool_with_the_statement_timeout_never_applies_a_timed_out_write() {
+    use session_store_postgres::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use std::str::FromStr;
+
+    fn configure(
+        b: session_store_postgres::PostgresStoreBuilder,
+    ) -> session_store_postgres::PostgresStoreBuilder {
+        b.operation_timeout(Duration::from_millis(800))
+    }
+    let url = session_test_support::postgres_url();
+    let plain = PgConnectOptions::from_str(url).unwrap();
+    for with_helper in [true, false] {
+        let options = match with_helper {
+            true => configure(PostgresStore::builder()).statement_timeout(plain.clone()),
+            false => plain.clone(),
+        };
+        let pool = PgPoolOptions::new().connect_with(options).await.unwrap();
+        let store = common::store_on_pool_with("broughtpool", pool, configure).await;
+        let id = SessionId::from_bytes([if with_helper { 11 } else { 12 }; 32]);
+        store.set(&id, "k", json!(0), TTL).await.unwrap();
+
+        let blocker = session_store_postgres::sqlx::PgPool::connect(url)
+            .await
+            .unwrap();
+        let mut tx = blocker.begin().await.unwrap();
+        session_store_postgres::sqlx::query(session_store_postgres::sqlx::AssertSqlSafe(format!(
+            "SELECT 1 FROM \"{}\".\"{}\" WHERE id = $1 FOR UPDATE",
+            store.schema(),
+            store.table()
+        )))
+        .bind(id.as_bytes().as_slice())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        assert_unavailable(
+            store.set(&id, "late", json!(true), TTL).await,
+            "a write behind a lock",
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        tx.rollback().await.unwrap();
+        // Give a statement still queued on the server time to land, if it were going to.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let late = store.get(&id, "late", None).await.unwrap();
+        match with_helper {
+            true => assert_eq!(late, None, "a write reported Unavailable was applied later"),
+            false => assert_eq!(
+                late,
+                Some(json!(true)),
+                "without the timeout the late write lands (the check can fail)"
+            ),
+        }
+    }
+}

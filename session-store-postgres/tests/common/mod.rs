@@ -28,6 +28,16 @@ pub fn store_with(
     Box::pin(fresh(tag, None, configure))
 }
 
+/// As [`store_in_fresh_schema`] on `pool`, with more settings.
+#[allow(dead_code)]
+pub fn store_on_pool_with(
+    tag: &'static str,
+    pool: PgPool,
+    configure: fn(PostgresStoreBuilder) -> PostgresStoreBuilder,
+) -> Pin<Box<dyn Future<Output = PostgresStore> + Send>> {
+    Box::pin(fresh(tag, Some(pool), configure))
+}
+
 async fn fresh(
     tag: &str,
     pool: Option<PgPool>,
