@@ -342,6 +342,7 @@ macro_rules! __cases {
             subject__dead_sessions_not_listed: SubjectIndex => subject::dead_sessions_not_listed "SubjectIndex: a session that expired or was removed disappears from its subject's list without any cleanup.",
             subject__subjects_are_not_patterns: SubjectIndex => subject::subjects_are_not_patterns "SubjectIndex: subjects are compared exactly; none is a pattern or prefix of another.",
             subject__binding_ends_with_the_session: SubjectIndex => subject::binding_ends_with_the_session "SubjectIndex: a binding ends with its session (expiry, del_all, take); a new session under the id is unbound.",
+            subject__sessions_with_reads_the_key: SubjectIndex => subject::sessions_with_reads_the_key "SubjectIndex: subject_sessions_with lists the live bound sessions with the asked key's value.",
             subject__creating_writes_start_unbound: SubjectIndex => subject::creating_writes_start_unbound "SubjectIndex: a session started again under an id by any creating write (set_many, incr, compare_and_set) is unbound.",
             subject__revoke_counts_only_live_sessions: SubjectIndex => subject::revoke_counts_only_live_sessions "SubjectIndex: revoke_subject returns how many live sessions it ended.",
             cleanup__removes_only_expired_in_batches: Cleanup => cleanup::removes_only_expired_in_batches "ExpiredCleanup: only expired sessions are removed, exactly batch per call while that many wait.",

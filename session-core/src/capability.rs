@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::{SessionId, Store, StoreError};
+use crate::{SessionId, Store, StoreError, Value};
 
 /// Sessions indexed by subject (a user id), so a user's sessions can be listed and revoked.
 ///
@@ -25,6 +25,30 @@ pub trait SubjectIndex: Store {
 
     /// The live sessions bound to `subject`, in no particular order.
     async fn subject_sessions(&self, subject: &str) -> Result<Vec<SessionId>, StoreError>;
+
+    /// The live sessions bound to `subject`, each with the value of `key` in it (`None` when the
+    /// session lacks the key), in no particular order: what listing a user's sessions reads.
+    ///
+    /// The provided body lists the sessions, then reads the key of all of them at once
+    /// ([`Store::get_many`], concurrently), dropping a session that ended in between: correct,
+    /// and as many requests as sessions. The backends of this family override it with one query
+    /// (SQL stores) or one listing and one concurrent batch (Redis).
+    async fn subject_sessions_with(
+        &self,
+        subject: &str,
+        key: &str,
+    ) -> Result<Vec<(SessionId, Option<Value>)>, StoreError> {
+        crate::validate_key(key, crate::KeyKind::Store)?;
+        let ids = self.subject_sessions(subject).await?;
+        let keys = [key];
+        let reads = ids.iter().map(|id| self.get_many(id, &keys, None));
+        let read = futures::future::try_join_all(reads).await?;
+        Ok(ids
+            .into_iter()
+            .zip(read)
+            .filter_map(|(id, values)| Some((id, values?.pop().flatten())))
+            .collect())
+    }
 
     /// Removes every session bound to `subject`, as [`Store::del_all`] would, and returns how many
     /// live sessions it ended.

@@ -60,6 +60,26 @@ pub fn decode_value(text: &str) -> Result<Value, DocumentError> {
     Ok(serde_json::from_str(text)?)
 }
 
+/// Decodes the rows of a listing by subject (`id`, and one key's stored JSON text or NULL), as
+/// [`SubjectIndex::subject_sessions_with`](crate::SubjectIndex::subject_sessions_with) answers
+/// them; a row whose id is not 32 bytes is no session of ours and is skipped.
+///
+/// # Errors
+/// [`DocumentError::Json`] when a value's text is not JSON.
+pub fn decode_listed(
+    rows: Vec<(Vec<u8>, Option<String>)>,
+) -> Result<Vec<(crate::SessionId, Option<Value>)>, DocumentError> {
+    let mut found = Vec::with_capacity(rows.len());
+    for (bytes, text) in rows {
+        let Ok(bytes) = <[u8; 32]>::try_from(bytes) else {
+            continue;
+        };
+        let value = text.as_deref().map(decode_value).transpose()?;
+        found.push((crate::SessionId::from_bytes(bytes), value));
+    }
+    Ok(found)
+}
+
 /// Decodes a whole session document into its keys and values.
 ///
 /// # Errors

@@ -185,8 +185,8 @@ pub use cleanup::{
     CleanupTask, DEFAULT_CLEANUP_BATCH, DEFAULT_CLEANUP_INTERVAL, delete_all_expired, spawn_cleanup,
 };
 pub use document::{
-    DocumentEdit, DocumentError, decode_document, decode_members, decode_value, document_key,
-    document_member,
+    DocumentEdit, DocumentError, decode_document, decode_listed, decode_members, decode_value,
+    document_key, document_member,
 };
 pub use error::{BoxError, StoreError, TokenError};
 pub use id::{SESSION_ID_LEN, SessionId, ShortId};

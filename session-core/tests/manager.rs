@@ -372,7 +372,7 @@ async fn device_mismatch_ends_the_session(backend: Backend) {
 }
 
 async fn users_revoke_all_across_100_sessions(backend: Backend) {
-    let (manager, _) = manager(backend, Config::default()).await;
+    let (manager, counts) = manager(backend, Config::default()).await;
     let mut tokens = Vec::new();
     for i in 0..100 {
         let session = manager
@@ -386,7 +386,10 @@ async fn users_revoke_all_across_100_sessions(backend: Backend) {
     }
     let bob = manager.create().unwrap();
     bob.set_user("bob", json!(null)).await.unwrap();
+    counts.take_calls();
     let listed = manager.sessions_of("alice").await.unwrap();
+    // One batched read of every session's metadata (it was 1 + 100 reads, one by one).
+    assert_eq!(counts.take_calls(), ["subject_sessions_with"]);
     assert_eq!(listed.len(), 100);
     assert!(
         listed

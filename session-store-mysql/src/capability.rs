@@ -2,7 +2,8 @@
 //! [`Enumerate`].
 
 use session_core::{
-    Enumerate, ExpiredCleanup, SessionId, StoreError, SubjectIndex, async_trait, validate_subject,
+    Enumerate, ExpiredCleanup, KeyKind, SessionId, StoreError, SubjectIndex, Value, async_trait,
+    decode_listed, validate_key, validate_subject,
 };
 
 use crate::MySqlStore;
@@ -62,6 +63,25 @@ impl SubjectIndex for MySqlStore {
             &self.queries().subject_sessions,
             Some(subject),
         )
+        .await
+    }
+
+    async fn subject_sessions_with(
+        &self,
+        subject: &str,
+        key: &str,
+    ) -> std::result::Result<Vec<(SessionId, Option<Value>)>, StoreError> {
+        validate_subject(subject)?;
+        validate_key(key, KeyKind::Store)?;
+        self.op("subject_sessions_with", || async {
+            let rows: Vec<(Vec<u8>, Option<String>)> =
+                sqlx::query_as(self.queries().subject_sessions_with.clone())
+                    .bind(crate::queries::path(key))
+                    .bind(subject)
+                    .fetch_all(self.pool())
+                    .await?;
+            Ok::<_, crate::error::MySqlError>(decode_listed(rows)?)
+        })
         .await
     }
 

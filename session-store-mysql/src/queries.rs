@@ -87,6 +87,8 @@ pub(crate) struct Queries {
     pub(crate) bind_subject: SqlStr,
     /// Binds: subject.
     pub(crate) subject_sessions: SqlStr,
+    /// Binds: the key's path, subject.
+    pub(crate) subject_sessions_with: SqlStr,
     /// Binds: subject.
     pub(crate) revoke: SqlStr,
     /// Binds: batch.
@@ -153,6 +155,9 @@ impl Queries {
             )),
             subject_sessions: sql(format!(
                 "SELECT id FROM {table} WHERE subject = ? AND {live}"
+            )),
+            subject_sessions_with: sql(format!(
+                "SELECT id, {VALUE} FROM {table} WHERE subject = ? AND {live}"
             )),
             revoke: sql(format!("DELETE FROM {table} WHERE subject = ? AND {live}")),
             expired_ids: sql(format!(

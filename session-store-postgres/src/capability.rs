@@ -2,7 +2,8 @@
 //! [`Enumerate`].
 
 use session_core::{
-    Enumerate, ExpiredCleanup, SessionId, StoreError, SubjectIndex, async_trait, validate_subject,
+    Enumerate, ExpiredCleanup, KeyKind, SessionId, StoreError, SubjectIndex, Value, async_trait,
+    decode_listed, document_member, validate_key, validate_subject,
 };
 
 use crate::PostgresStore;
@@ -62,6 +63,25 @@ impl SubjectIndex for PostgresStore {
             self.queries().subject_sessions.clone(),
             Some(subject),
         )
+        .await
+    }
+
+    async fn subject_sessions_with(
+        &self,
+        subject: &str,
+        key: &str,
+    ) -> std::result::Result<Vec<(SessionId, Option<Value>)>, StoreError> {
+        validate_subject(subject)?;
+        validate_key(key, KeyKind::Store)?;
+        self.op("subject_sessions_with", async {
+            let rows: Vec<(Vec<u8>, Option<String>)> =
+                sqlx::query_as(self.queries().subject_sessions_with.clone())
+                    .bind(subject)
+                    .bind(document_member(key))
+                    .fetch_all(self.pool())
+                    .await?;
+            Ok::<_, crate::error::PgError>(decode_listed(rows)?)
+        })
         .await
     }
 

@@ -34,6 +34,7 @@ pub(crate) struct Queries {
     pub(crate) extend: SqlStr,
     pub(crate) bind_subject: SqlStr,
     pub(crate) subject_sessions: SqlStr,
+    pub(crate) subject_sessions_with: SqlStr,
     pub(crate) revoke: SqlStr,
     pub(crate) delete_expired: SqlStr,
     pub(crate) count: SqlStr,
@@ -105,6 +106,10 @@ impl Queries {
                 "UPDATE {s} SET subject = $2 WHERE id = $1 AND {live}"
             )),
             subject_sessions: sql(format!("SELECT id FROM {s} WHERE subject = $1 AND {live}")),
+            // $1 subject, $2 the key's member
+            subject_sessions_with: sql(format!(
+                "SELECT id, data ->> $2 FROM {s} WHERE subject = $1 AND {live}"
+            )),
             // $1 subject: how many of the removed sessions were live.
             revoke: sql(format!(
                 "WITH gone AS (DELETE FROM {s} WHERE subject = $1 RETURNING {live} AS live)

@@ -7,7 +7,10 @@
 //! cluster without CROSSSLOT errors.
 
 use futures::future::try_join_all;
-use session_core::{SessionId, StoreError, SubjectIndex, async_trait, validate_subject};
+use session_core::{
+    KeyKind, SessionId, StoreError, SubjectIndex, Value, async_trait, validate_key,
+    validate_subject,
+};
 
 use crate::RedisStore;
 use crate::error::Result;
@@ -16,6 +19,52 @@ use crate::script;
 use crate::sweep::now_ms;
 
 impl RedisStore {
+    /// The live sessions bound to `subject`, each with the stored text of `key` when one is
+    /// asked: the index's candidates, each checked against its hash (one `HMGET` per candidate,
+    /// all at once); candidates whose session is gone or bound elsewhere are pruned.
+    async fn listed(
+        &self,
+        subject: &str,
+        key: Option<&str>,
+    ) -> Result<Vec<(SessionId, Option<String>)>> {
+        let index = self.keys.subject(subject);
+        let candidates = self.candidates(&index).await?;
+        let checks = candidates.iter().map(|id| {
+            let mut conn = self.connection.clone();
+            let hash = self.keys.session(id);
+            async move {
+                let mut fields: Vec<Option<String>> = redis::cmd("HMGET")
+                    .arg(&hash)
+                    .arg(SUBJECT)
+                    .arg(key.unwrap_or(SUBJECT))
+                    .query_async(&mut conn)
+                    .await?;
+                let value = fields.pop().flatten().filter(|_| key.is_some());
+                let live = fields.pop().flatten().as_deref() == Some(subject);
+                Result::Ok((*id, live, value))
+            }
+        });
+        let checked = try_join_all(checks).await?;
+        let stale: Vec<String> = checked
+            .iter()
+            .filter(|(_, live, _)| !live)
+            .map(|(id, _, _)| id.to_hex())
+            .collect();
+        if !stale.is_empty() {
+            let mut conn = self.connection.clone();
+            let _: i64 = redis::cmd("ZREM")
+                .arg(&index)
+                .arg(&stale)
+                .query_async(&mut conn)
+                .await?;
+        }
+        Ok(checked
+            .into_iter()
+            .filter(|(_, live, _)| *live)
+            .map(|(id, _, value)| (id, value))
+            .collect())
+    }
+
     /// The index's candidates, as ids.
     pub(crate) async fn candidates(&self, index: &str) -> Result<Vec<SessionId>> {
         let mut conn = self.connection.clone();
@@ -79,40 +128,25 @@ impl SubjectIndex for RedisStore {
         subject: &str,
     ) -> std::result::Result<Vec<SessionId>, StoreError> {
         validate_subject(subject)?;
-        let index = self.keys.subject(subject);
-        self.op("subject_sessions", async {
-            let candidates = self.candidates(&index).await?;
-            let checks = candidates.iter().map(|id| {
-                let mut conn = self.connection.clone();
-                let hash = self.keys.session(id);
-                async move {
-                    let bound: Option<String> = redis::cmd("HGET")
-                        .arg(&hash)
-                        .arg(SUBJECT)
-                        .query_async(&mut conn)
-                        .await?;
-                    Result::Ok((*id, bound.as_deref() == Some(subject)))
-                }
-            });
-            let checked = try_join_all(checks).await?;
-            let stale: Vec<String> = checked
-                .iter()
-                .filter(|(_, live)| !live)
-                .map(|(id, _)| id.to_hex())
-                .collect();
-            if !stale.is_empty() {
-                let mut conn = self.connection.clone();
-                let _: i64 = redis::cmd("ZREM")
-                    .arg(&index)
-                    .arg(&stale)
-                    .query_async(&mut conn)
-                    .await?;
-            }
-            Ok(checked
+        let listed = self
+            .op("subject_sessions", self.listed(subject, None))
+            .await?;
+        Ok(listed.into_iter().map(|(id, _)| id).collect())
+    }
+
+    async fn subject_sessions_with(
+        &self,
+        subject: &str,
+        key: &str,
+    ) -> std::result::Result<Vec<(SessionId, Option<Value>)>, StoreError> {
+        validate_subject(subject)?;
+        validate_key(key, KeyKind::Store)?;
+        self.op("subject_sessions_with", async {
+            let listed = self.listed(subject, Some(key)).await?;
+            listed
                 .into_iter()
-                .filter(|(_, live)| *live)
-                .map(|(id, _)| id)
-                .collect())
+                .map(|(id, text)| Ok((id, text.as_deref().map(serde_json::from_str).transpose()?)))
+                .collect::<Result<Vec<_>>>()
         })
         .await
     }

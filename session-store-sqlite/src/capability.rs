@@ -1,7 +1,8 @@
 //! The SQLite store's optional capabilities: [`SubjectIndex`], [`ExpiredCleanup`], [`Enumerate`].
 
 use session_core::{
-    Enumerate, ExpiredCleanup, SessionId, StoreError, SubjectIndex, async_trait, validate_subject,
+    Enumerate, ExpiredCleanup, KeyKind, SessionId, StoreError, SubjectIndex, Value, async_trait,
+    validate_key, validate_subject,
 };
 
 use crate::SqliteStore;
@@ -24,6 +25,20 @@ impl SubjectIndex for SqliteStore {
         let subject = subject.to_owned();
         self.run("subject_sessions", move |conn| {
             queries::subject_sessions(conn, &subject, now_ms())
+        })
+        .await
+    }
+
+    async fn subject_sessions_with(
+        &self,
+        subject: &str,
+        key: &str,
+    ) -> Result<Vec<(SessionId, Option<Value>)>, StoreError> {
+        validate_subject(subject)?;
+        validate_key(key, KeyKind::Store)?;
+        let (subject, key) = (subject.to_owned(), key.to_owned());
+        self.run("subject_sessions_with", move |conn| {
+            queries::subject_sessions_with(conn, &subject, &key, now_ms())
         })
         .await
     }

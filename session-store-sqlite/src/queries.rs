@@ -305,6 +305,29 @@ fn ids_where(
     Ok(ids)
 }
 
+/// `SubjectIndex::subject_sessions_with`: one statement.
+pub(crate) fn subject_sessions_with(
+    conn: &mut Connection,
+    subject: &str,
+    key: &str,
+    now: i64,
+) -> Result<Vec<(SessionId, Option<Value>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, json_extract(data, ?3) FROM sessions WHERE subject = ?1 AND expires_at > ?2",
+    )?;
+    let mut rows = stmt.query(params![subject, now, path(key)])?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next()? {
+        let bytes: [u8; 32] = row.get(0)?;
+        let text: Option<String> = row.get(1)?;
+        found.push((
+            SessionId::from_bytes(bytes),
+            text.as_deref().map(decode).transpose()?,
+        ));
+    }
+    Ok(found)
+}
+
 /// `SubjectIndex::subject_sessions`.
 pub(crate) fn subject_sessions(
     conn: &mut Connection,

@@ -250,6 +250,15 @@ impl<S: SubjectIndex> SubjectIndex for CountingStore<S> {
     async fn subject_sessions(&self, subject: &str) -> Result<Vec<SessionId>, StoreError> {
         self.inner.subject_sessions(subject).await
     }
+    async fn subject_sessions_with(
+        &self,
+        subject: &str,
+        key: &str,
+    ) -> Result<Vec<(SessionId, Option<Value>)>, StoreError> {
+        self.counts.call("subject_sessions_with".to_owned());
+        self.counts.read();
+        self.inner.subject_sessions_with(subject, key).await
+    }
     async fn revoke_subject(&self, subject: &str) -> Result<u64, StoreError> {
         self.inner.revoke_subject(subject).await
     }

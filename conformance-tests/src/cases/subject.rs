@@ -355,3 +355,50 @@ pub async fn creating_writes_start_unbound(t: TestStore) -> CaseResult {
     }
     Ok(())
 }
+
+/// `subject_sessions_with` lists exactly the live sessions `subject_sessions` lists, each with the
+/// value of the asked key (`None` where the session lacks it), never an expired, removed or
+/// other subject's session, and refuses an invalid key before any I/O.
+pub async fn sessions_with_reads_the_key(t: TestStore) -> CaseResult {
+    let index = index(&t)?;
+    let (subject, other) = (fresh_subject(), fresh_subject());
+    let (with, without, expired, removed, others) =
+        (fresh_id(), fresh_id(), fresh_id(), fresh_id(), fresh_id());
+    t.store
+        .set(&with, "m", json!({"device": "ünï", "n": [1, 2]}), LONG)
+        .await?;
+    t.store.set(&without, "other", json!(1), LONG).await?;
+    t.store.set(&expired, "m", json!("old"), SHORT).await?;
+    t.store.set(&removed, "m", json!("gone"), LONG).await?;
+    t.store.set(&others, "m", json!("theirs"), LONG).await?;
+    for id in [&with, &without, &expired, &removed] {
+        index.bind_subject(id, &subject).await?;
+    }
+    index.bind_subject(&others, &other).await?;
+    t.store.del_all(&removed).await?;
+    let gone = eventually!(t.store.get(&expired, "m", None).await?.is_none());
+    ensure!(gone, "the short session never expired");
+    let mut listed = index.subject_sessions_with(&subject, "m").await?;
+    listed.sort_by_key(|(id, _)| *id);
+    let mut expected = vec![
+        (with, Some(json!({"device": "ünï", "n": [1, 2]}))),
+        (without, None),
+    ];
+    expected.sort_by_key(|(id, _)| *id);
+    ensure_eq!(
+        listed,
+        expected,
+        "the subject's live sessions with their key"
+    );
+    ensure_eq!(
+        index.subject_sessions_with(&fresh_subject(), "m").await?,
+        vec![],
+        "a subject with no sessions"
+    );
+    let refused = index.subject_sessions_with(&subject, "").await;
+    ensure!(
+        matches!(refused, Err(session_core::StoreError::InvalidInput(_))),
+        "an empty key was not refused as InvalidInput: {refused:?}"
+    );
+    Ok(())
+}
