@@ -149,7 +149,41 @@ async fn shutdown_is_not_logout(backend: Backend) {
     assert!(!kinds.contains(&EventKind::Destroyed), "{kinds:?}");
 }
 
+/// One live session ended elsewhere (a revocation from another instance, here a second manager
+/// on the same store, here its `del_all`) made `persist_all` answer `Err(Destroyed)` and lose the count of the others;
+/// now the ended one is skipped (and retired), and the others are persisted and counted.
+async fn persist_all_skips_a_session_ended_elsewhere(backend: Backend) {
+    let (manager, store) = support::manager_and_store(backend, Config::default()).await;
+    let ids: Vec<Session> = (0..3)
+        .map(|i| {
+            let s = manager.create_live(&format!("p{i}")).unwrap();
+            s.set("k", &i).unwrap();
+            s
+        })
+        .collect();
+    assert_eq!(manager.persist_all().await.unwrap(), 3);
+    store.del_all(&ids[1].id()).await.unwrap();
+    for (i, s) in ids.iter().enumerate() {
+        s.set("k", &(i + 10)).unwrap();
+    }
+    assert_eq!(
+        manager.persist_all().await.unwrap(),
+        2,
+        "the two sessions still alive are persisted and counted"
+    );
+    assert!(ids[1].is_destroyed(), "the ended one is retired");
+    for i in [0, 2] {
+        let loaded = manager
+            .load(ids[i].token().as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(loaded.get::<usize>("k").await.unwrap(), Some(i + 10));
+    }
+}
+
 on_every_backend!(
+    persist_all_skips_a_session_ended_elsewhere,
     live_handles_are_shared,
     named_events_persist,
     shutdown_is_not_logout,

@@ -145,10 +145,12 @@ impl SessionManager {
         lock(&self.shared.observers).push(Arc::new(observer));
     }
 
-    /// Persists every live session now ([`Session::persist_now`]) and returns how many.
+    /// Persists every live session now ([`Session::persist_now`]) and returns how many. A
+    /// session ended meanwhile (by another request or instance) is skipped, not counted, and
+    /// not an error.
     ///
     /// # Errors
-    /// The first failure; every session is attempted.
+    /// The first failure of a store or hook; every session is attempted.
     pub async fn persist_all(&self) -> Result<usize, SessionError> {
         persist_each(&self.shared, PersistReason::Now, false).await
     }
@@ -225,6 +227,9 @@ async fn persist_each(
     for session in sessions.into_iter().filter(|s| !only_dirty || s.is_dirty()) {
         match session.persist(reason.clone()).await {
             Ok(()) => persisted += 1,
+            // Ended elsewhere (another instance revoked it): retired, nothing to persist, and
+            // no failure of the others.
+            Err(SessionError::Destroyed) => {}
             Err(e) => {
                 first_error.get_or_insert(e);
             }
