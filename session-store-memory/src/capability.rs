@@ -17,6 +17,9 @@ impl SubjectIndex for MemoryStore {
             return Ok(false);
         };
         let old = entry.subject.replace(subject.to_owned());
+        if old.is_none() {
+            self.books().bound.anonymous_gone();
+        }
         self.subjects.rebind(*id, old.as_deref(), subject);
         Ok(true)
     }

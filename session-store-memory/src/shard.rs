@@ -73,25 +73,22 @@ pub(crate) fn remove(cache: &mut Cache, books: Books<'_>, id: &SessionId) -> Opt
     Some(entry)
 }
 
-/// How many of a shard's least recently used sessions are looked at for an anonymous one to
-/// evict first.
-const EVICTION_SCAN: usize = 64;
-
-/// Drops a session to make room; `false` when the shard is empty. Sessions without a subject go
-/// first (the least recently used among the shard's oldest [`EVICTION_SCAN`]), so a flood of
-/// cookieless visitors cannot push out a signed-in user; else the least recently used one.
-pub(crate) fn evict_lru(cache: &mut Cache, books: Books<'_>) -> bool {
+/// Drops this shard's least recently used session without a subject; `false` when it has none.
+/// The whole shard is looked at (oldest first), so however many signed-in sessions sit at the
+/// old end, an anonymous one behind them is found.
+pub(crate) fn evict_anonymous(cache: &mut Cache, books: Books<'_>) -> bool {
     let anonymous = cache
         .iter()
         .rev()
-        .take(EVICTION_SCAN)
         .find(|(_, entry)| entry.subject.is_none())
         .map(|(id, _)| *id);
-    let victim = match anonymous {
-        Some(id) => cache.pop(&id).map(|entry| (id, entry)),
-        None => cache.pop_lru(),
-    };
-    match victim {
+    anonymous.is_some_and(|id| remove(cache, books, &id).is_some())
+}
+
+/// Drops this shard's least recently used session, signed in or not; `false` when it is empty.
+/// Only for when no shard holds an anonymous one.
+pub(crate) fn evict_oldest(cache: &mut Cache, books: Books<'_>) -> bool {
+    match cache.pop_lru() {
         Some((id, entry)) => {
             forget(books, &id, &entry);
             true
@@ -101,13 +98,17 @@ pub(crate) fn evict_lru(cache: &mut Cache, books: Books<'_>) -> bool {
 }
 
 /// Inserts a fresh entry for `id`, whose slot the caller reserved.
-pub(crate) fn insert(cache: &mut Cache, id: SessionId, entry: Entry) {
+pub(crate) fn insert(cache: &mut Cache, books: Books<'_>, id: SessionId, entry: Entry) {
+    if entry.subject.is_none() {
+        books.bound.anonymous_added();
+    }
     cache.push(id, entry);
 }
 
 fn forget(books: Books<'_>, id: &SessionId, entry: &Entry) {
     books.bound.release();
-    if let Some(subject) = &entry.subject {
-        books.subjects.unbind(subject, id);
+    match &entry.subject {
+        Some(subject) => books.subjects.unbind(subject, id),
+        None => books.bound.anonymous_gone(),
     }
 }

@@ -13,12 +13,24 @@ use crate::shard::{self, Books, Cache, Entry, Shard, deadline, live};
 use crate::subjects::Subjects;
 use crate::sync::lock;
 
+/// What looking for a session to evict in the other shards found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Elsewhere {
+    Evicted,
+    /// Some shard was busy: try again.
+    Busy,
+    /// Every other shard was looked at and had none.
+    NoneThere,
+}
+
 /// A bounded, sharded, in-memory LRU session store with per-session TTL.
 ///
 /// Sessions are spread over shards by id, each an LRU behind its own lock. The bound is on the
 /// whole store: it never holds more than `max_sessions`, and never evicts while under it; when a
-/// new session needs room, the least recently used session of its shard is dropped (another
-/// shard's when that one is empty). Expired sessions are never returned: they are removed when
+/// new session needs room, the least recently used session without a subject is dropped (its
+/// own shard's first, then any other shard's), and a signed-in session only when no anonymous
+/// one is left anywhere (then the least recently used of its shard, or another shard's when
+/// that one is empty), so a flood of cookieless visits never logs a user out. Expired sessions are never returned: they are removed when
 /// next touched, or pushed out by the bound. An optional `max_age` caps any session's lifetime.
 /// Data lives in this process only, so it suits one instance, tests and demos; it implements
 /// [`SubjectIndex`](session_core::SubjectIndex) and [`Enumerate`](session_core::Enumerate).
@@ -110,10 +122,18 @@ impl MemoryStore {
             if !create {
                 return None;
             }
-            // Room first: only a full store evicts, and then exactly one session.
+            // Room first: only a full store evicts, and then exactly one session: an anonymous
+            // one while any shard holds one (this shard's first), else the least recently used.
             while !self.bound.reserve() {
-                if !shard::evict_lru(cache, self.books()) {
-                    self.evict_elsewhere(shard);
+                if shard::evict_anonymous(cache, self.books()) {
+                    continue;
+                }
+                // Every other shard looked at and none had one: the count was a moment ahead
+                // of a removal, and the oldest session goes.
+                let anonymous = self.bound.has_anonymous()
+                    && self.evict_elsewhere(shard, true) != Elsewhere::NoneThere;
+                if !anonymous && !shard::evict_oldest(cache, self.books()) {
+                    self.evict_elsewhere(shard, false);
                 }
             }
             let fresh = Entry {
@@ -122,7 +142,7 @@ impl MemoryStore {
                 born: now,
                 subject: None,
             };
-            shard::insert(cache, *id, fresh);
+            shard::insert(cache, self.books(), *id, fresh);
         }
         let entry = cache.get_mut(id)?;
         let mut expires_at = deadline(now, ttl);
@@ -199,18 +219,33 @@ impl MemoryStore {
             .map(|()| true))
     }
 
-    /// Makes room in another shard than `held` (whose lock the caller has, and which is
-    /// empty). Other shards are only tried, never waited for, so two writers can never wait on
-    /// each other's shard; a busy one is skipped and the caller tries again.
-    fn evict_elsewhere(&self, held: &Shard) {
+    /// Makes room in another shard than `held` (whose lock the caller has): an anonymous session
+    /// when `anonymous` (`held` has none), else any. Other shards are only tried, never waited
+    /// for, so two writers can never wait on each other's shard; a busy one is skipped and the
+    /// caller tries again. No writer spins for long: one whose own shard holds an anonymous
+    /// session evicts it without looking elsewhere, so the shards this looks for are never
+    /// held by a writer that is itself looking.
+    fn evict_elsewhere(&self, held: &Shard, anonymous: bool) -> Elsewhere {
+        let mut busy = false;
         for shard in self.shards.iter().filter(|s| !std::ptr::eq(*s, held)) {
-            if let Ok(mut cache) = shard.try_lock()
-                && shard::evict_lru(&mut cache, self.books())
-            {
-                return;
+            let Ok(mut cache) = shard.try_lock() else {
+                busy = true;
+                continue;
+            };
+            let evicted = match anonymous {
+                true => shard::evict_anonymous(&mut cache, self.books()),
+                false => shard::evict_oldest(&mut cache, self.books()),
+            };
+            if evicted {
+                return Elsewhere::Evicted;
             }
         }
         std::thread::yield_now();
+        if busy {
+            Elsewhere::Busy
+        } else {
+            Elsewhere::NoneThere
+        }
     }
 
     /// Sessions held, expired ones not yet removed included (never more than `max_sessions`).

@@ -163,3 +163,65 @@ async fn anonymous_sessions_are_evicted_first() {
     );
     assert_eq!(store.count().await.unwrap(), 3);
 }
+
+/// The finding: "anonymous first" looked at only the oldest 64 sessions of a shard, so behind 64
+/// signed-in ones users were evicted while anonymous sessions stayed (63 of 200 users kept with
+/// one shard, 1,008 of 1,600 with 16). Now it holds store-wide: no signed-in session goes while
+/// an anonymous one is left, in one shard or spread over 16, with writers on several threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_anonymous_flood_never_evicts_a_user_while_an_anonymous_session_is_left() {
+    for (max, shards, users, visits) in [(1000, 1, 200, 6000), (2500, 16, 1600, 8000)] {
+        let store = std::sync::Arc::new(
+            MemoryStore::builder()
+                .max_sessions(max)
+                .shards(shards)
+                .build()
+                .unwrap(),
+        );
+        let fresh = || session_core::Token::generate().unwrap().id();
+        let mut signed_in = Vec::new();
+        for u in 0..users {
+            let id = fresh();
+            store.set(&id, "k", json!(u), LONG).await.unwrap();
+            assert!(store.bind_subject(&id, &format!("user{u}")).await.unwrap());
+            signed_in.push(id);
+        }
+        let floods = (0..4).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for _ in 0..visits / 4 {
+                    let id = session_core::Token::generate().unwrap().id();
+                    store.set(&id, "visit", json!(true), LONG).await.unwrap();
+                }
+            })
+        });
+        for flood in floods {
+            flood.await.unwrap();
+        }
+        let mut kept = 0;
+        for id in &signed_in {
+            kept += usize::from(store.get(id, "k", None).await.unwrap().is_some());
+        }
+        assert_eq!(
+            kept, users,
+            "{max} sessions in {shards} shards: users evicted by the flood"
+        );
+        assert_eq!(store.count().await.unwrap(), max as u64);
+    }
+}
+
+/// With no anonymous session left, a signed-in one is evicted after all (the bound holds).
+#[tokio::test]
+async fn with_only_signed_in_sessions_the_least_recently_used_goes() {
+    let store = MemoryStore::builder()
+        .max_sessions(2)
+        .shards(4)
+        .build()
+        .unwrap();
+    for n in 1..=3 {
+        store.set(&id(n), "k", json!(n), LONG).await.unwrap();
+        assert!(store.bind_subject(&id(n), &format!("u{n}")).await.unwrap());
+    }
+    assert_eq!(store.count().await.unwrap(), 2);
+    assert!(store.get(&id(3), "k", None).await.unwrap().is_some());
+}
