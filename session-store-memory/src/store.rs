@@ -248,7 +248,10 @@ impl MemoryStore {
         }
     }
 
-    /// Sessions held, expired ones not yet removed included (never more than `max_sessions`).
+    /// Sessions held, expired ones not yet removed included (never more than `max_sessions`):
+    /// O(1). [`Enumerate::count`](session_core::Enumerate::count) is exact but O(n): expiry is
+    /// lazy, so leaving expired sessions out means looking at every entry (an O(1) count would
+    /// have to either include them or expire sessions on a timer).
     pub fn held(&self) -> usize {
         self.bound.held()
     }
