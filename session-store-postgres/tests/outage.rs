@@ -125,20 +125,7 @@ async fn sixty_four_slow_operations_on_a_pool_of_four() {
     store.set(&id, "k", json!(0), TTL).await.unwrap();
 
     // Another client locks the session's row, as a long transaction would.
-    let blocker =
-        session_store_postgres::sqlx::PgPool::connect(session_test_support::postgres_url())
-            .await
-            .unwrap();
-    let mut tx = blocker.begin().await.unwrap();
-    session_store_postgres::sqlx::query(session_store_postgres::sqlx::AssertSqlSafe(format!(
-        "SELECT 1 FROM \"{}\".\"{}\" WHERE id = $1 FOR UPDATE",
-        store.schema(),
-        store.table()
-    )))
-    .bind(id.as_bytes().as_slice())
-    .execute(&mut *tx)
-    .await
-    .unwrap();
+    let tx = lock_row(&store, &id).await;
 
     let start = Instant::now();
     let ops: Vec<_> = (0..64)
@@ -224,19 +211,7 @@ async fn a_brought_pool_with_the_statement_timeout_never_applies_a_timed_out_wri
         let id = SessionId::from_bytes([if with_helper { 11 } else { 12 }; 32]);
         store.set(&id, "k", json!(0), TTL).await.unwrap();
 
-        let blocker = session_store_postgres::sqlx::PgPool::connect(url)
-            .await
-            .unwrap();
-        let mut tx = blocker.begin().await.unwrap();
-        session_store_postgres::sqlx::query(session_store_postgres::sqlx::AssertSqlSafe(format!(
-            "SELECT 1 FROM \"{}\".\"{}\" WHERE id = $1 FOR UPDATE",
-            store.schema(),
-            store.table()
-        )))
-        .bind(id.as_bytes().as_slice())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+        let tx = lock_row(&store, &id).await;
         assert_unavailable(
             store.set(&id, "late", json!(true), TTL).await,
             "a write behind a lock",
@@ -255,4 +230,26 @@ async fn a_brought_pool_with_the_statement_timeout_never_applies_a_timed_out_wri
             ),
         }
     }
+}
+
+/// Another client's transaction holding the row lock of session `id`, until it is rolled back.
+async fn lock_row(
+    store: &PostgresStore,
+    id: &SessionId,
+) -> session_store_postgres::sqlx::Transaction<'static, session_store_postgres::sqlx::Postgres> {
+    let blocker =
+        session_store_postgres::sqlx::PgPool::connect(session_test_support::postgres_url())
+            .await
+            .unwrap();
+    let mut tx = blocker.begin().await.unwrap();
+    session_store_postgres::sqlx::query(session_store_postgres::sqlx::AssertSqlSafe(format!(
+        "SELECT 1 FROM \"{}\".\"{}\" WHERE id = $1 FOR UPDATE",
+        store.schema(),
+        store.table()
+    )))
+    .bind(id.as_bytes().as_slice())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx
 }
