@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::SessionError;
 use super::shared::Shared;
-use crate::SessionId;
+use crate::{Change, SessionId};
 
 /// Domain separation: an epoch id is never the SHA-256 of anything a token or grace id is made
 /// from.
@@ -85,6 +85,38 @@ impl<'a> Watch<'a> {
         }
         shared.store.del_all(id).await?;
         Err(SessionError::Destroyed)
+    }
+}
+
+/// Writes `changes` as session `id` with `ttl` and, when the manager has a subject index and
+/// `subject` is set, binds it, watching for a revocation of the subject meanwhile. When the
+/// binding fails, the session is removed again (unbound, a revocation could not end it) and the
+/// binding's error returned; when a revocation ran meanwhile, it is removed and the answer is
+/// [`SessionError::Destroyed`].
+pub(crate) async fn write_bound(
+    shared: &Shared,
+    id: &SessionId,
+    changes: Vec<Change>,
+    ttl: Duration,
+    subject: Option<&str>,
+) -> Result<(), SessionError> {
+    let bound = shared.subjects.as_ref().zip(subject);
+    let watch = match bound {
+        Some((_, subject)) => Some(Watch::start(shared, subject).await?),
+        None => None,
+    };
+    shared.store.set_many(id, changes, ttl).await?;
+    if let Some((index, subject)) = bound
+        && let Err(error) = index.bind_subject(id, subject).await
+    {
+        if let Err(cleanup) = shared.store.del_all(id).await {
+            tracing::warn!(session = %id.short(), error = %cleanup, "could not remove a session whose subject binding failed");
+        }
+        return Err(error.into());
+    }
+    match watch {
+        Some(watch) => watch.check(shared, id).await,
+        None => Ok(()),
     }
 }
 

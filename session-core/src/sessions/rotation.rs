@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::SessionError;
 use super::grace::grace_id;
 use super::meta::{META_KEY, Meta};
-use super::revocation::Watch;
+use super::revocation::write_bound;
 use super::shared::Shared;
 use crate::{Change, Map, SessionId, StoreError, Token, Value};
 
@@ -132,32 +132,14 @@ pub(crate) async fn finish(
         return Ok(());
     }
     meta.rotated = true;
-    let bound = shared.subjects.as_ref().zip(meta.subject.as_deref());
-    let watch = match bound {
-        Some((_, subject)) => Some(Watch::start(shared, subject).await?),
-        None => None,
-    };
     let mut changes: Vec<Change> = data.into_iter().map(|(k, v)| Change::Set(k, v)).collect();
     changes.push(meta.change()?);
     changes.push(record);
-    shared.store.set_many(&copy, changes, grace).await?;
-    if let Some((index, subject)) = bound
-        && let Err(error) = index.bind_subject(&copy, subject).await
-    {
-        // Unbound, a revocation could not end it: better no copy at all.
-        abandon(shared, old).await?;
-        return Err(error.into());
-    }
-    match watch {
-        // Revoked meanwhile: the copy (and the record with it) is gone, which is right.
-        Some(watch) => watch
-            .check(shared, &copy)
-            .await
-            .or_else(|error| match error {
-                SessionError::Destroyed => Ok(()),
-                error => Err(error),
-            }),
-        None => Ok(()),
+    // A copy whose binding failed is removed (unbound, a revocation could not end it); one
+    // revoked meanwhile is gone with its record, which is right.
+    match write_bound(shared, &copy, changes, grace, meta.subject.as_deref()).await {
+        Err(SessionError::Destroyed) => Ok(()),
+        result => result,
     }
 }
 

@@ -15,7 +15,7 @@ use super::Session;
 use super::moved::Moved;
 use crate::sessions::manager::enforce_subject_limit;
 use crate::sessions::meta::{Meta, now_ms, split};
-use crate::sessions::revocation::Watch;
+use crate::sessions::revocation::{Watch, write_bound};
 use crate::sessions::rotation::{Rotation, abandon, claim, finish};
 use crate::sessions::shared::lock;
 use crate::sessions::{EventKind, SessionError};
@@ -422,25 +422,7 @@ async fn write_whole(
     meta: &Meta,
     ttl: Duration,
 ) -> Result<(), SessionError> {
-    let shared = session.shared();
-    let bound = shared.subjects.as_ref().zip(meta.subject.as_deref());
-    let watch = match bound {
-        Some((_, subject)) => Some(Watch::start(shared, subject).await?),
-        None => None,
-    };
     let mut changes: Vec<Change> = data.into_iter().map(|(k, v)| Change::Set(k, v)).collect();
     changes.push(meta.change()?);
-    shared.store.set_many(&id, changes, ttl).await?;
-    if let Some((index, subject)) = bound
-        && let Err(error) = index.bind_subject(&id, subject).await
-    {
-        if let Err(cleanup) = shared.store.del_all(&id).await {
-            tracing::warn!(session = %id.short(), error = %cleanup, "could not remove a session whose subject binding failed");
-        }
-        return Err(error.into());
-    }
-    match watch {
-        Some(watch) => watch.check(shared, &id).await,
-        None => Ok(()),
-    }
+    write_bound(session.shared(), &id, changes, ttl, meta.subject.as_deref()).await
 }
