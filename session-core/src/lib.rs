@@ -194,8 +194,9 @@ pub use json::{canonical_json, canonical_json_within, incremented};
 pub use sessions::{
     Config, ConfigBuilder, DEFAULT_ANONYMOUS_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KEYS,
     DEFAULT_MAX_VALUE_BYTES, DEFAULT_PERSIST_EVENTS, DEFAULT_PERSIST_INTERVAL,
-    DEFAULT_ROTATION_GRACE, DEFAULT_TOUCH_INTERVAL, Event, EventKind, PersistHook, PersistReason,
-    Session, SessionError, SessionInfo, SessionManager, SessionManagerBuilder,
+    DEFAULT_RELEASE_RESUMED_AFTER, DEFAULT_ROTATION_GRACE, DEFAULT_TOUCH_INTERVAL, Event,
+    EventKind, PersistHook, PersistReason, Session, SessionError, SessionInfo, SessionManager,
+    SessionManagerBuilder,
 };
 pub use store::{Change, Map, Store, Value};
 pub use token::{RandomnessError, TOKEN_BYTES, TOKEN_LEN, Token};

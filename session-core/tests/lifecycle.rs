@@ -299,7 +299,101 @@ async fn locals_by_name_and_user_data(backend: Backend) {
     manager.shutdown(false).await.unwrap();
 }
 
+/// A resumed session no connection holds any more is persisted and released after the
+/// configured time (a web app resuming every visitor's session does not keep them all), while
+/// one a connection holds, and one made by `create_live`, stay; each resume is an event.
+async fn resumed_sessions_nobody_holds_are_released(backend: Backend) {
+    let config = Config::builder()
+        .release_resumed_after(Some(Duration::from_millis(300)))
+        .persist_interval(None)
+        .build()
+        .unwrap();
+    let (manager, _) = manager(backend, config).await;
+    // Events carry handles: a subscriber keeps up, so its unread events hold none for long.
+    let kinds = Arc::new(Mutex::new(Vec::new()));
+    let mut events = manager.subscribe();
+    let seen = kinds.clone();
+    tokio::spawn(async move {
+        while let Ok(event) = events.recv().await {
+            seen.lock().unwrap().push(event.kind);
+        }
+    });
+    let stored = manager.create().unwrap();
+    stored.set("visits", &1).unwrap();
+    stored.save().await.unwrap();
+    let token = stored.token();
+    let named = manager.create_live("player").unwrap();
+    drop(named);
+
+    let tab = manager.resume(token.as_str()).await.unwrap().unwrap();
+    let again = manager.resume(token.as_str()).await.unwrap().unwrap();
+    drop(again);
+    tab.set("visits", &2).unwrap();
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(manager.live_keys().len(), 2, "a held session stays");
+    drop(tab);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            manager.live_keys().len() == 1
+        })
+        .await,
+        "the unheld resumed session is released"
+    );
+    assert!(
+        manager.find_by_key("player").is_some(),
+        "a session named by the application is never released this way"
+    );
+    let kinds = kinds.lock().unwrap().clone();
+    let count = |kind: EventKind| kinds.iter().filter(|k| **k == kind).count();
+    assert_eq!(count(EventKind::Resumed), 2, "{kinds:?}");
+    assert_eq!(count(EventKind::Released), 1, "{kinds:?}");
+    assert!(!kinds.contains(&EventKind::Destroyed), "{kinds:?}");
+
+    let back = manager.resume(token.as_str()).await.unwrap().unwrap();
+    assert_eq!(
+        back.get::<u32>("visits").await.unwrap(),
+        Some(2),
+        "the change made before the release was persisted"
+    );
+    assert_eq!(manager.live_keys().len(), 2, "it joins the registry again");
+    manager.shutdown(false).await.unwrap();
+}
+
+/// `find_by_key` answers from memory; `find_live` asks the store, so a session ended by another
+/// manager over the same store is not handed out (and leaves the registry with `Destroyed`).
+async fn find_live_asks_the_store(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_managers(backend, Config::default(), dir.path()).await;
+    let mut events = a.subscribe();
+    let unsaved = a.create_live("fresh").unwrap();
+    assert!(
+        a.find_live("fresh").await.unwrap().is_some(),
+        "a session never saved is live without asking"
+    );
+    drop(unsaved);
+    let session = a.create_live("player").unwrap();
+    session.set("hp", &10).unwrap();
+    session.save().await.unwrap();
+    assert!(a.find_live("player").await.unwrap().is_some());
+
+    let elsewhere = b.load(session.token().as_str()).await.unwrap().unwrap();
+    elsewhere.destroy(false).await.unwrap();
+    assert!(
+        a.find_by_key("player").is_some(),
+        "from memory, the ended session is not known to be ended"
+    );
+    assert!(a.find_live("player").await.unwrap().is_none());
+    assert!(a.find_by_key("player").is_none(), "it left the registry");
+    assert!(session.is_destroyed());
+    let destroyed = std::iter::from_fn(|| events.try_recv().ok())
+        .any(|e| e.kind == EventKind::Destroyed && e.session == session.id());
+    assert!(destroyed);
+    assert!(a.find_live("nobody").await.unwrap().is_none());
+}
+
 on_every_backend!(
+    resumed_sessions_nobody_holds_are_released,
+    find_live_asks_the_store,
     resume_shares_one_handle_across_connections_and_restarts,
     observers_act_on_the_handle,
     a_session_keeps_its_own_idle_timeout,

@@ -22,6 +22,11 @@ pub const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(10);
 /// The default interval at which live sessions persist their changes.
 pub const DEFAULT_PERSIST_INTERVAL: Duration = Duration::from_secs(30);
 
+/// The default time after which a live session that joined by
+/// [`resume`](crate::SessionManager::resume) and that no handle outside the manager holds any
+/// more is persisted and released.
+pub const DEFAULT_RELEASE_RESUMED_AFTER: Duration = Duration::from_secs(5 * 60);
+
 /// The default named events on which a live session persists.
 pub const DEFAULT_PERSIST_EVENTS: [&str; 2] = ["disconnect", "shutdown"];
 
@@ -59,6 +64,7 @@ pub struct Config {
     pub(crate) persist_interval: Option<Duration>,
     pub(crate) persist_events: Vec<String>,
     pub(crate) persist_only_dirty: bool,
+    pub(crate) release_resumed_after: Option<Duration>,
     pub(crate) renew_after: Option<Duration>,
     pub(crate) device_binding: bool,
     pub(crate) max_value_bytes: usize,
@@ -80,6 +86,7 @@ impl Default for Config {
                 .map(|e| e.to_string())
                 .collect(),
             persist_only_dirty: false,
+            release_resumed_after: Some(DEFAULT_RELEASE_RESUMED_AFTER),
             renew_after: None,
             device_binding: false,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
@@ -122,6 +129,12 @@ impl Config {
     /// The persistence interval of live sessions, if any.
     pub fn persist_interval(&self) -> Option<Duration> {
         self.persist_interval
+    }
+
+    /// How long a resumed live session nobody holds stays registered, if it is ever released
+    /// ([`ConfigBuilder::release_resumed_after`]).
+    pub fn release_resumed_after(&self) -> Option<Duration> {
+        self.release_resumed_after
     }
 
     /// The token age after which a load renews it, if any.
@@ -217,6 +230,23 @@ impl ConfigBuilder {
         self
     }
 
+    /// How long a live session that joined by [`resume`](crate::SessionManager::resume) stays
+    /// registered once no handle outside the manager holds it (every connection that resumed it
+    /// dropped its handle): it then persists (the hook and a save, as at shutdown), emits
+    /// `Released` and leaves the registry, and the next resume of its token loads it again. A
+    /// session whose persist fails stays, and is tried again later. `None` keeps resumed
+    /// sessions until they end or the manager shuts down. Sessions made with
+    /// [`create_live`](crate::SessionManager::create_live) are named by the application and are
+    /// never released this way. A handle counts as held wherever it is: in a connection, in a
+    /// clone the application keeps, in an event a subscriber has not received yet (a subscriber
+    /// that stops reading keeps its sessions). The default is [`DEFAULT_RELEASE_RESUMED_AFTER`];
+    /// it is checked about twice per period, so a session goes between one and one and a half
+    /// periods after its last handle.
+    pub fn release_resumed_after(mut self, after: Option<Duration>) -> Self {
+        self.config.release_resumed_after = after;
+        self
+    }
+
     /// Renews a session's token automatically once it is older than `age`: the load that finds
     /// it so moves it to a new id and returns the handle with the new token, which the HTTP
     /// layer sends in the same response. However many requests (on however many instances)
@@ -284,6 +314,9 @@ impl ConfigBuilder {
         }
         if c.persist_interval.is_some_and(|i| i.is_zero()) {
             return bad("persist_interval must be more than zero");
+        }
+        if c.release_resumed_after.is_some_and(|a| a.is_zero()) {
+            return bad("release_resumed_after must be more than zero");
         }
         if c.renew_after.is_some_and(|a| a.is_zero()) {
             return bad("renew_after must be more than zero");

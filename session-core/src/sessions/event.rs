@@ -28,8 +28,16 @@ pub enum EventKind {
     Destroyed,
     /// A save wrote the session's changes (or its touch) to the store.
     Saved,
-    /// A live session left the manager's registry at [`shutdown`](crate::SessionManager::shutdown):
-    /// it stays in the store, and a later resume by its token finds it.
+    /// A connection resumed the session by its token ([`SessionManager::resume`]): emitted for
+    /// every resume that gives a live handle, the first (which loaded the session and
+    /// registered it) and each later one sharing it.
+    ///
+    /// [`SessionManager::resume`]: crate::SessionManager::resume
+    Resumed,
+    /// A live session left the manager's registry at [`shutdown`](crate::SessionManager::shutdown),
+    /// or because nobody held it any more
+    /// ([`release_resumed_after`](crate::ConfigBuilder::release_resumed_after)): it stays in the
+    /// store, and a later resume by its token finds it.
     Released,
     /// The session got a new token and id ([`Session::rotate`], [`Session::login`]); `session`
     /// is the new id.
@@ -74,6 +82,9 @@ pub enum PersistReason {
     Now,
     /// The session is being destroyed with `persist: true`.
     Destroy,
+    /// A resumed live session nobody holds any more is being released
+    /// ([`release_resumed_after`](crate::ConfigBuilder::release_resumed_after)).
+    Release,
 }
 
 /// An application's own persistence, run whenever a session persists (e.g. to write a player's

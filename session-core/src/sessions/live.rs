@@ -1,10 +1,10 @@
 //! Live sessions, connection style: a registry by application key and by token, resuming,
 //! interval persistence, observers, and shutdown.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use super::shared::{Shared, lock};
-use super::{Event, EventKind, PersistReason, SessionError};
+use super::{Event, EventKind, PersistReason, SessionError, periodic};
 use crate::{Session, SessionManager, Token};
 
 impl SessionManager {
@@ -57,6 +57,12 @@ impl SessionManager {
     /// persistent store) and joins the registry under its id's hex form. Each resume records a
     /// visit (persisted with the next save).
     ///
+    /// Every resume that gives a live handle emits [`EventKind::Resumed`]. A session that joined
+    /// by resume is released (persisted, then dropped from the registry, never from the store)
+    /// once no handle outside the manager has held it for
+    /// [`release_resumed_after`](crate::ConfigBuilder::release_resumed_after): hold the handle
+    /// as long as the connection is open, and drop it when it closes.
+    ///
     /// `None` for a malformed, unknown, expired or ended token. A token rotated out and inside
     /// its grace gives its read-only handle, which does not join the registry.
     ///
@@ -70,6 +76,7 @@ impl SessionManager {
         let live = lock(&self.shared.live).by_id(&id);
         if let Some(session) = live.filter(|s| !s.is_destroyed()) {
             session.record_visit();
+            session.emit(EventKind::Resumed);
             return Ok(Some(session));
         }
         let Some(session) = self.load(token).await? else {
@@ -88,7 +95,7 @@ impl SessionManager {
                 None => {
                     let key = session.id().to_hex();
                     session.set_live_key(key.clone());
-                    live.insert(key, session.clone());
+                    live.insert_resumed(key, session.clone());
                     session.clone()
                 }
             }
@@ -97,15 +104,21 @@ impl SessionManager {
             // `load` recorded the visit; it is written by the next save.
             session.mark_meta_dirty();
             self.ensure_ticker();
+            self.ensure_releaser();
         } else {
             joined.record_visit();
         }
+        joined.emit(EventKind::Resumed);
         Ok(Some(joined))
     }
 
     /// The live session registered under `key`; never one that was ended (by any handle, by
     /// [`end_session_of`](Self::end_session_of), [`revoke_all`](Self::revoke_all), or found gone
     /// by a store operation: such a handle leaves the registry and emits `Destroyed`).
+    ///
+    /// It answers from memory, without I/O: a session ended by another manager (another
+    /// instance revoked it) is still returned until a store operation of its finds it gone. Use
+    /// [`find_live`](Self::find_live) to ask the store first.
     pub fn find_by_key(&self, key: &str) -> Option<Session> {
         let mut live = lock(&self.shared.live);
         let session = live.get(key)?;
@@ -114,6 +127,19 @@ impl SessionManager {
             return None;
         }
         Some(session)
+    }
+
+    /// As [`find_by_key`](Self::find_by_key), after asking the store whether the session is still
+    /// there (one read, none for a session never saved): one ended elsewhere leaves the registry,
+    /// emits `Destroyed`, and is not returned; one renewed elsewhere is followed to its new id.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails (the session stays registered).
+    pub async fn find_live(&self, key: &str) -> Result<Option<Session>, SessionError> {
+        let Some(session) = self.find_by_key(key) else {
+            return Ok(None);
+        };
+        Ok(session.confirm().await?.then_some(session))
     }
 
     /// The keys of every live session.
@@ -163,9 +189,8 @@ impl SessionManager {
     /// # Errors
     /// The first failure; every session is attempted and released.
     pub async fn shutdown(&self, persist: bool) -> Result<(), SessionError> {
-        if let Some(ticker) = lock(&self.shared.ticker).take() {
-            ticker.abort();
-        }
+        periodic::stop(&self.shared.ticker);
+        periodic::stop(&self.shared.releaser);
         let sessions = lock(&self.shared.live).drain();
         let mut first_error = None;
         for session in sessions {
@@ -182,36 +207,24 @@ impl SessionManager {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Starts the interval task once, if an interval is configured and a runtime is running. It
-    /// holds the manager weakly, so it ends when the manager is gone.
+    /// Starts the interval task once, if an interval is configured and a runtime is running.
     fn ensure_ticker(&self) {
         let Some(every) = self.shared.config.persist_interval else {
             return;
         };
-        let mut ticker = lock(&self.shared.ticker);
-        if ticker.is_some() {
-            return;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!("no tokio runtime: live sessions will not persist on an interval");
-            return;
-        };
-        let shared: Weak<Shared> = Arc::downgrade(&self.shared);
-        *ticker = Some(runtime.spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.tick().await; // the first tick is immediate
-            loop {
-                ticks.tick().await;
-                let Some(shared) = shared.upgrade() else {
-                    return;
-                };
+        periodic::ensure(
+            &self.shared,
+            |shared| &shared.ticker,
+            every,
+            "live sessions will not persist on an interval",
+            |shared| async move {
                 let only_dirty = shared.config.persist_only_dirty;
                 if let Err(error) = persist_each(&shared, PersistReason::Interval, only_dirty).await
                 {
                     tracing::warn!(%error, "interval persistence failed; retrying next interval");
                 }
-            }
-        }));
+            },
+        );
     }
 }
 

@@ -109,6 +109,7 @@ impl<S: Store> SessionManagerBuilder<S> {
                 hook: self.hook,
                 live: Mutex::new(Registry::default()),
                 ticker: Mutex::new(None),
+                releaser: Mutex::new(None),
                 observers: Mutex::new(Vec::new()),
             }),
         })
@@ -150,6 +151,11 @@ impl SessionManager {
 
     /// A new session with a fresh token. Nothing is stored until it is saved with data.
     ///
+    /// It is a request-style session: the caller holds it and saves it. It is not live (the
+    /// persistence interval, [`persist_all`](Self::persist_all) and [`shutdown`](Self::shutdown)
+    /// do not see it, and other connections cannot find it); a session that connections share
+    /// is made with [`create_live`](Self::create_live), or joins by [`resume`](Self::resume).
+    ///
     /// # Errors
     /// [`SessionError::Randomness`] when the OS has no randomness to give.
     pub fn create(&self) -> Result<Session, SessionError> {
@@ -173,9 +179,14 @@ impl SessionManager {
         Ok(session)
     }
 
-    /// The live session for an untrusted token string, or `None` for a malformed, unknown,
-    /// expired or revoked one. A token is never adopted: only tokens this system issued find a
-    /// session.
+    /// The session for an untrusted token string, or `None` for a malformed, unknown, expired or
+    /// revoked one. A token is never adopted: only tokens this system issued find a session.
+    ///
+    /// An expired session cannot be told from one that never existed: a store forgets a session
+    /// when it expires (that is how expired data never comes back and its space is reclaimed),
+    /// and a tombstone for every ended session would grow the store with every visitor. An
+    /// application that wants to tell a returning user "your session expired" can set a
+    /// non-secret cookie of its own at login and look for it beside a missing session.
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store fails.

@@ -8,7 +8,9 @@ mod live;
 pub(crate) mod manager;
 mod meta;
 mod open;
+mod periodic;
 mod registry;
+mod release;
 mod revocation;
 mod rotation;
 mod session;
@@ -17,7 +19,7 @@ mod shared;
 pub use config::{
     Config, ConfigBuilder, DEFAULT_ANONYMOUS_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KEYS,
     DEFAULT_MAX_VALUE_BYTES, DEFAULT_PERSIST_EVENTS, DEFAULT_PERSIST_INTERVAL,
-    DEFAULT_ROTATION_GRACE, DEFAULT_TOUCH_INTERVAL,
+    DEFAULT_RELEASE_RESUMED_AFTER, DEFAULT_ROTATION_GRACE, DEFAULT_TOUCH_INTERVAL,
 };
 pub use error::SessionError;
 pub use event::{Event, EventKind, PersistHook, PersistReason};

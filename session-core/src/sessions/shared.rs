@@ -24,6 +24,8 @@ pub(crate) struct Shared {
     /// sessions keep each other alive until they are destroyed or the manager shuts down.
     pub(crate) live: Mutex<Registry>,
     pub(crate) ticker: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The task that releases resumed live sessions nobody holds any more.
+    pub(crate) releaser: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Closures called with each event as it happens ([`SessionManager::on`]).
     ///
     /// [`SessionManager::on`]: crate::SessionManager::on

@@ -217,6 +217,11 @@ impl Session {
         self.state().live_key = Some(key);
     }
 
+    /// How many handles of this session exist (clones, the registry's among them).
+    pub(crate) fn holders(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+
     /// Leaves the live registry without ending (the registry was emptied by the caller).
     pub(crate) fn release(&self) {
         self.state().live_key = None;

@@ -77,6 +77,38 @@ impl Session {
         }
     }
 
+    /// Whether the session is still in the store, asked with one read (none for a session
+    /// never saved): renewed elsewhere, the handle follows; rotated out, it becomes read-only;
+    /// ended elsewhere, it is retired with `Destroyed` and this answers `false`.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails.
+    pub(crate) async fn confirm(&self) -> Result<bool, SessionError> {
+        let _io = self.0.io.lock().await;
+        let (id, stored, destroyed) = {
+            let state = self.state();
+            (state.id, state.stored, state.destroyed)
+        };
+        if destroyed {
+            return Ok(false);
+        }
+        if !stored
+            || self
+                .shared()
+                .store
+                .get(&id, META_KEY, None)
+                .await?
+                .is_some()
+        {
+            return Ok(true);
+        }
+        if self.moved(id).await? == Moved::Gone {
+            self.ended_meanwhile();
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
     /// The handle reads the read-only copy of rotated-out session `id` from now on.
     fn read_copy(&self, id: SessionId) {
         let mut state = self.state();
