@@ -13,7 +13,9 @@
 //! [`StoreError::Unavailable`](session_core::StoreError::Unavailable).
 //!
 //! It implements [`SubjectIndex`](session_core::SubjectIndex) (a sorted set per subject, in its
-//! own slot). Redis expires sessions itself, so there is no `ExpiredCleanup`; a subject's index
+//! own slot) and [`Enumerate`](session_core::Enumerate) (a `SCAN` of the prefix's session keys on
+//! every master, in steps of a thousand keys: its cost grows with every key on the server, so
+//! it is for operators' tools and occasional counts, not for every request). Redis expires sessions itself, so there is no `ExpiredCleanup`; a subject's index
 //! cannot expire with them (its sessions extend themselves, and a revocation must find every
 //! one), so each bind sweeps a few indexes whose sessions have all ended, found through a
 //! registry of subjects scored by when their sessions expire: the indexes of users who never
@@ -25,6 +27,7 @@
 //! - `config`: [`RedisStoreBuilder`] and the defaults.
 //! - `store`: [`RedisStore`] and its [`Store`](session_core::Store) implementation.
 //! - `capability`: the [`SubjectIndex`](session_core::SubjectIndex) implementation.
+//! - `enumerate`: the [`Enumerate`](session_core::Enumerate) implementation (`SCAN`).
 //! - `sweep`: removing the subject indexes of users who never return.
 //! - `script`: the Lua scripts.
 //! - `keys`: key and field names.
@@ -66,6 +69,7 @@
 mod capability;
 mod config;
 mod connection;
+mod enumerate;
 mod error;
 mod keys;
 mod script;

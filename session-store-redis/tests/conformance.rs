@@ -15,7 +15,11 @@ conformance_tests::store_suite! {
             .connect()
             .await
             .unwrap_or_else(|e| panic!("cannot connect to Redis at {url}: {e}"));
-        TestStore::builder(store).subject_index().build()
+        TestStore::builder(store)
+            .subject_index()
+            .enumerate()
+            .build()
     },
     subject_index: true,
+    enumerate: true,
 }

@@ -303,12 +303,14 @@ impl ConnectedStore {
         }
     }
 
-    /// Counting and listing sessions, where the backend does it cheaply (memory, SQLite,
-    /// PostgreSQL, MySQL).
+    /// Counting and listing sessions: every backend (on Redis a `SCAN` walk whose cost grows
+    /// with every key on the server, for occasional use).
     pub fn enumerate(&self) -> Option<Arc<dyn Enumerate>> {
         match self.backend {
             #[cfg(feature = "memory")]
             Backend::Memory(ref store) => Some(store.clone()),
+            #[cfg(feature = "redis")]
+            Backend::Redis(ref store) => Some(store.clone()),
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(ref store) => Some(store.clone()),
             #[cfg(feature = "postgres")]
