@@ -13,7 +13,10 @@
 //! logged-in page is never kept by a shared cache or replayed from the browser's history.
 //! Cookies can be signed ([`SigningKeys`], with key rotation); a tampered or unsigned cookie is no
 //! session. Tokens come from the cookie (or a configured header), never from the URL. A store
-//! failure while loading or saving is a `503`, never a request served without its session.
+//! failure while loading or saving is a `503`, never a request served without its session, even
+//! when the handler went on without the value it could not read ([`Session::read_failed`]).
+//!
+//! [`Session::read_failed`]: session_core::Session::read_failed
 //!
 //! # Cookies other apps set
 //!

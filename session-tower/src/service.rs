@@ -173,7 +173,10 @@ async fn finish<B: From<String>>(
         .and_then(|i| presented.get(i))
         .or(presented.first())
         .cloned();
-    if lazy.failed() {
+    // A read that failed in the store, even one the handler went on without: which session
+    // the request has is not known, so its answer must not stand.
+    let read_failed = matches!(&slot, Slot::Present(session) if session.read_failed());
+    if lazy.failed() || read_failed {
         let error = SessionError::Store(StoreError::timeout("loading the session"));
         return unavailable(settings, &error);
     }

@@ -27,6 +27,16 @@ async fn set_three(lazy: LazySession) -> Result<&'static str, SessionRejection> 
     Ok("set")
 }
 
+/// Reads the user and carries on as a guest when the read fails: a handler that swallows a
+/// store error.
+async fn swallow(lazy: LazySession) -> Result<String, SessionRejection> {
+    let session = lazy.get().await?;
+    Ok(match session.get::<String>("user").await {
+        Ok(Some(user)) => user,
+        _ => "guest".to_owned(),
+    })
+}
+
 async fn whoami(lazy: LazySession) -> Result<String, SessionRejection> {
     Ok(match lazy.existing().await? {
         Some(session) => session
@@ -84,6 +94,7 @@ pub fn app(layer: SessionLayer) -> Router {
         .route("/count", get(count))
         .route("/set3", get(set_three))
         .route("/whoami", get(whoami))
+        .route("/swallow", get(swallow))
         .route("/peek", get(peek))
         .route("/slow", get(slow))
         .route("/login", post(login))

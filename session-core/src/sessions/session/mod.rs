@@ -86,6 +86,9 @@ struct State {
     stored: bool,
     destroyed: bool,
     live_key: Option<String>,
+    /// A read through this handle failed in the store (unavailable, or a backend error): what
+    /// the handle knows of the session may be incomplete.
+    read_failed: bool,
     /// The device context of the request this handle was opened for: a login records it, so
     /// the session lists the device that signed in, not the one that first visited.
     request_device: Option<String>,
@@ -111,6 +114,7 @@ impl State {
             stored: false,
             destroyed: false,
             live_key: None,
+            read_failed: false,
             request_device: None,
         }
     }
@@ -278,6 +282,15 @@ impl Session {
     /// from `open`.
     pub fn opened_with(&self) -> Option<usize> {
         self.state().opened_with
+    }
+
+    /// Whether a read through this handle failed in the store (it was unavailable, or answered
+    /// with an error), even if the caller went on without the value: of an unread handle, it is
+    /// then not known which session the request has, or whether it has one. The HTTP layer
+    /// answers such a request with 503 whatever the handler answered, so a handler that
+    /// swallows the error cannot serve a logged-in user as anonymous.
+    pub fn read_failed(&self) -> bool {
+        self.state().read_failed
     }
 
     /// Whether there are changes not yet saved.

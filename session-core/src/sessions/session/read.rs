@@ -68,7 +68,8 @@ impl Session {
             (state.id, state.stored && !state.complete)
         };
         if fetch {
-            let Some(stored) = self.shared().store.get_all(&id, None).await? else {
+            let read = self.shared().store.get_all(&id, None).await;
+            let Some(stored) = self.recorded(read.map_err(SessionError::from))? else {
                 // Renewed or rotated out by another request meanwhile: read where it went.
                 return match self.moved(id).await? {
                     Moved::Gone => Ok(self.state().data()),
@@ -116,8 +117,27 @@ impl Session {
         }
     }
 
-    /// Reads what the handle lacks of `keys` (the session itself first, for an unread handle).
+    /// Reads what the handle lacks of `keys` (the session itself first, for an unread handle);
+    /// a failure of the store is remembered ([`read_failed`](Session::read_failed)).
     async fn fetch(&self, keys: &[&str]) -> Result<(), SessionError> {
+        let result = self.fetch_unrecorded(keys).await;
+        self.recorded(result)
+    }
+
+    /// `result`, a failure of the store remembered ([`read_failed`](Session::read_failed)).
+    fn recorded<T>(&self, result: Result<T, SessionError>) -> Result<T, SessionError> {
+        if let Err(SessionError::Store(error)) = &result
+            && matches!(
+                error,
+                crate::StoreError::Unavailable { .. } | crate::StoreError::Backend { .. }
+            )
+        {
+            self.state().read_failed = true;
+        }
+        result
+    }
+
+    async fn fetch_unrecorded(&self, keys: &[&str]) -> Result<(), SessionError> {
         if self.is_unread() {
             let _io = self.0.io.lock().await;
             self.open_locked(keys).await?;
@@ -143,7 +163,7 @@ impl Session {
             // session that ended has none of its keys (and the handle is retired).
             None => match self.moved(id).await? {
                 Moved::Gone => vec![None; missing.len()],
-                _ => return Box::pin(self.fetch(keys)).await,
+                _ => return Box::pin(self.fetch_unrecorded(keys)).await,
             },
         };
         let mut state = self.state();
