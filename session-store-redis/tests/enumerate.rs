@@ -32,6 +32,10 @@ async fn fill(store: &RedisStore, n: usize) -> HashSet<SessionId> {
     ids.into_iter().collect()
 }
 
+async fn listed(store: &RedisStore) -> HashSet<SessionId> {
+    store.ids().await.unwrap().into_iter().collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_walk_of_several_scan_steps_lists_every_session_once() {
     let store = store(&common::unique_prefix("enumerate-many")).await;
@@ -57,25 +61,8 @@ async fn prefixes_with_glob_characters_or_a_common_start_stay_apart() {
         .await
         .unwrap();
 
-    let listed: HashSet<SessionId> = globby.ids().await.unwrap().into_iter().collect();
-    assert_eq!(listed, mine, "only the store's own sessions");
+    assert_eq!(listed(&globby).await, mine, "only the store's own sessions");
     assert_eq!(globby.count().await.unwrap(), 3);
-    assert_eq!(
-        lookalike
-            .ids()
-            .await
-            .unwrap()
-            .into_iter()
-            .collect::<HashSet<_>>(),
-        theirs
-    );
-    assert_eq!(
-        longer
-            .ids()
-            .await
-            .unwrap()
-            .into_iter()
-            .collect::<HashSet<_>>(),
-        nested
-    );
+    assert_eq!(listed(&lookalike).await, theirs);
+    assert_eq!(listed(&longer).await, nested);
 }
