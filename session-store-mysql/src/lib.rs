@@ -7,7 +7,15 @@
 //! database, across every process), a new session never overwrites a live one, and a `set` on an
 //! expired session starts it empty. `incr` and a `compare_and_set` that may create the session
 //! read and write under the row lock in one transaction; a `compare_and_set` of a present value is
-//! one conditional `UPDATE`. Expiry is on the database server's clock (`UTC_TIMESTAMP`), so
+//! one conditional `UPDATE`. That transaction is 4 statements for `incr_live` (`BEGIN`,
+//! `SELECT ... FOR UPDATE`, `UPDATE`, `COMMIT`) and 5 for an `incr` that may create the session
+//! (an `INSERT ... ON DUPLICATE KEY UPDATE` first). PostgreSQL does it in one call to a function
+//! its schema creates; here it stays a transaction on purpose: neither MySQL nor MariaDB has
+//! `UPDATE ... RETURNING`, so a lone `UPDATE` cannot answer the new value, and a stored routine
+//! would need `CREATE ROUTINE` (and, on MySQL with binary logging, `log_bin_trust_function_creators`
+//! for a function), which managed databases often withhold from the application's user. Counters
+//! are correct either way (the row lock serializes them); only their latency is higher.
+//! Expiry is on the database server's clock (`UTC_TIMESTAMP`), so
 //! neither app servers' clocks nor the connection's `time_zone` matter. Tables and columns are
 //! `utf8mb4` with binary collation: every key and value round-trips, and keys compare exactly.
 //!

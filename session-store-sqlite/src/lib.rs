@@ -4,7 +4,9 @@
 //! small connection pool, never on an async worker. Files use WAL, a busy timeout, and `IMMEDIATE`
 //! write transactions, so several store instances and several processes can share one file: each
 //! operation is one statement or one transaction, writes queue on SQLite's write lock, and none
-//! fails with `SQLITE_BUSY` by upgrading a read lock halfway.
+//! fails with `SQLITE_BUSY` by upgrading a read lock halfway. The WAL stays bounded under load:
+//! a commit that finds it past [`WAL_RESTART_PAGES`] (16 MiB at 4 KiB pages) waits for readers
+//! and starts it over, and a checkpoint cuts it back to [`JOURNAL_SIZE_LIMIT`].
 //!
 //! The store creates and migrates its own schema (versioned by `PRAGMA user_version`); expiry is
 //! checked on every read, and an index on the expiry makes cleanup cheap. It implements
@@ -62,5 +64,5 @@ mod store;
 pub use config::{
     DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_BUSY_TIMEOUT, DEFAULT_POOL_SIZE, Location, SqliteStoreBuilder,
 };
-pub use schema::{JOURNAL_SIZE_LIMIT, SCHEMA_VERSION};
+pub use schema::{JOURNAL_SIZE_LIMIT, SCHEMA_VERSION, WAL_RESTART_PAGES};
 pub use store::{MAX_VALUE_LEN, SqliteStore};

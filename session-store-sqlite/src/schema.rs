@@ -12,8 +12,10 @@
 //! folds each session's keys into its `data`, in a table with rowids, in the migrating
 //! transaction.
 
+use std::ffi::c_int;
 use std::time::Duration;
 
+use rusqlite::hooks::{CheckpointMode, Wal};
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Result, SqliteError};
@@ -65,8 +67,36 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// checkpoint cannot finish while readers hold old snapshots), but never stays larger.
 pub const JOURNAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
 
+/// SQLite's own automatic checkpoint size, in WAL pages, kept by [`checkpoint_after_commit`],
+/// which replaces it.
+const AUTOCHECKPOINT_PAGES: c_int = 1000;
+
+/// The WAL size, in pages, past which a commit waits for readers of old snapshots and starts
+/// the WAL over (a `RESTART` checkpoint): 16 MiB at the default 4 KiB page. A `PASSIVE`
+/// checkpoint cannot reset a WAL while some reader always holds an old snapshot, so under a
+/// flood with many readers it grew without end (63 MB in one finding); past this size it stops.
+pub const WAL_RESTART_PAGES: c_int = 4096;
+
+/// The WAL hook of every file connection, run after each commit with the write lock released:
+/// a `PASSIVE` checkpoint from [`AUTOCHECKPOINT_PAGES`] on, as SQLite would, and a `RESTART`
+/// one from [`WAL_RESTART_PAGES`] on. The commit has happened either way, so a checkpoint that
+/// cannot finish (readers still busy after the busy timeout) is logged and left to the next
+/// commit, never reported as the write's failure.
+fn checkpoint_after_commit(wal: &Wal, pages: c_int) -> rusqlite::Result<()> {
+    let mode = match pages {
+        p if p >= WAL_RESTART_PAGES => CheckpointMode::RESTART,
+        p if p >= AUTOCHECKPOINT_PAGES => CheckpointMode::PASSIVE,
+        _ => return Ok(()),
+    };
+    if let Err(e) = wal.checkpoint_v2(mode) {
+        tracing::debug!(pages, error = %e, "WAL checkpoint left to a later commit");
+    }
+    Ok(())
+}
+
 /// Settings for one new connection: a busy timeout (so writers queue instead of failing), WAL
-/// (readers never block the writer) for files with its size limited ([`JOURNAL_SIZE_LIMIT`]),
+/// (readers never block the writer) for files, with its size limited ([`JOURNAL_SIZE_LIMIT`]
+/// after a checkpoint, [`WAL_RESTART_PAGES`] under load),
 /// incremental auto-vacuum for new files (so a cleanup gives space back), and
 /// `synchronous = NORMAL`, which is durable under WAL except for the last commits on power loss.
 pub(crate) fn configure(conn: &Connection, busy_timeout: Duration, file: bool) -> Result<()> {
@@ -84,6 +114,7 @@ pub(crate) fn configure(conn: &Connection, busy_timeout: Duration, file: bool) -
         retry_busy(busy_timeout, || {
             conn.pragma_update(None, "journal_mode", "WAL")
         })?;
+        conn.wal_hook(Some(checkpoint_after_commit));
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(())

@@ -274,6 +274,10 @@ impl ConfigBuilder {
 
     /// The most keys a session may hold; more are refused with `TooLarge` before any I/O. The
     /// default is [`DEFAULT_MAX_KEYS`].
+    ///
+    /// It is checked when the handle knows every key of the session (a new or live session, or
+    /// after `get_all`); see [`Session::set`](crate::Session::set) for why a handle that read
+    /// only some keys is not held to it, and what to do when key names come from input.
     pub fn max_keys(mut self, keys: usize) -> Self {
         self.config.max_keys = keys;
         self

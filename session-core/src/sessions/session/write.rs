@@ -15,6 +15,14 @@ impl Session {
     /// request that read only some keys cannot count the others without reading them all, so
     /// for it the limit is not checked. The value's size always is.
     ///
+    /// The count is not kept in the store, on purpose: it would be a new duty of every
+    /// [`Store`](crate::Store), ours and third parties', and a count read at save would cost a
+    /// round trip on every write of a request that did not read the whole session. What bounds
+    /// a session then is its keys times [`max_value_bytes`](crate::ConfigBuilder::max_value_bytes)
+    /// (the key names are the application's). An application that names keys from client input
+    /// should call [`get_all`](Session::get_all) before such a `set`, so the limit is checked,
+    /// or map the input onto a fixed set of keys.
+    ///
     /// # Errors
     /// [`SessionError::Store`] with `InvalidInput` for an invalid key, or `TooLarge` when the value
     /// or the number of keys exceeds the configured limits; nothing changes then.
