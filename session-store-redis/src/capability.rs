@@ -91,7 +91,7 @@ impl SubjectIndex for RedisStore {
         validate_subject(subject)?;
         let mut conn = self.connection.clone();
         let (hash, index) = (self.keys.session(id), self.keys.subject(subject));
-        self.op("bind_subject", async move {
+        self.op_on("bind_subject", &hash.clone(), async move {
             let old: Option<String> = script::BIND
                 .key(&hash)
                 .arg(subject)
@@ -154,26 +154,31 @@ impl SubjectIndex for RedisStore {
     async fn revoke_subject(&self, subject: &str) -> std::result::Result<u64, StoreError> {
         validate_subject(subject)?;
         let index = self.keys.subject(subject);
-        self.op("revoke_subject", async {
-            let candidates = self.candidates(&index).await?;
-            let revokes = candidates.iter().map(|id| {
+        let ended = self
+            .op("revoke_subject", async {
+                let candidates = self.candidates(&index).await?;
+                let revokes = candidates.iter().map(|id| {
+                    let mut conn = self.connection.clone();
+                    let hash = self.keys.session(id);
+                    async move {
+                        let gone: i64 = script::REVOKE_ONE
+                            .key(&hash)
+                            .arg(subject)
+                            .arg(SUBJECT)
+                            .invoke_async(&mut conn)
+                            .await?;
+                        Result::Ok(gone as u64)
+                    }
+                });
+                let ended: u64 = try_join_all(revokes).await?.into_iter().sum();
                 let mut conn = self.connection.clone();
-                let hash = self.keys.session(id);
-                async move {
-                    let gone: i64 = script::REVOKE_ONE
-                        .key(&hash)
-                        .arg(subject)
-                        .arg(SUBJECT)
-                        .invoke_async(&mut conn)
-                        .await?;
-                    Result::Ok(gone as u64)
-                }
-            });
-            let ended: u64 = try_join_all(revokes).await?.into_iter().sum();
-            let mut conn = self.connection.clone();
-            let _: i64 = redis::cmd("DEL").arg(&index).query_async(&mut conn).await?;
-            Ok(ended)
-        })
-        .await
+                let _: i64 = redis::cmd("DEL").arg(&index).query_async(&mut conn).await?;
+                Ok(ended)
+            })
+            .await;
+        // Which sessions ended is known to the server only: forget every cached reply here at
+        // once (the call may also have stopped halfway) rather than wait for its invalidations.
+        self.forget_cached();
+        ended
     }
 }

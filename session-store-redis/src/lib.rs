@@ -66,6 +66,7 @@
 //! `redis` is re-exported so a `ConnectionManager` you bring
 //! ([`RedisStore::builder_with_manager`]) has the same version.
 
+mod cache;
 mod capability;
 mod config;
 mod connection;
@@ -76,6 +77,7 @@ mod script;
 mod store;
 mod sweep;
 
+pub use cache::{CacheStats, DEFAULT_CACHE_SESSIONS, DEFAULT_CACHE_STALENESS};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PREFIX, RedisStoreBuilder,
 };

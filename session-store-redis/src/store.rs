@@ -1,16 +1,19 @@
 //! `RedisStore` and its [`Store`] implementation.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, FromRedisValue};
 use session_core::{
     Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, validate_key,
     validate_ttl,
 };
 
 use crate::RedisStoreBuilder;
+use crate::cache::{CacheStats, ClientCache, InvalidateAfter, Lookup};
 use crate::connection::Connection;
 use crate::error::{RedisError, Result};
 use crate::keys::{self, Keys};
@@ -29,6 +32,8 @@ pub struct RedisStore {
     pub(crate) connection: Connection,
     pub(crate) keys: Keys,
     timeout: Duration,
+    /// The client-side cache, when turned on ([`RedisStoreBuilder::client_cache`]).
+    cache: Option<Arc<ClientCache>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -40,6 +45,7 @@ impl std::fmt::Debug for RedisStore {
         f.debug_struct("RedisStore")
             .field("mode", &mode)
             .field("prefix", &self.keys.prefix())
+            .field("client_cache", &self.cache.is_some())
             .finish()
     }
 }
@@ -141,12 +147,73 @@ impl RedisStore {
         RedisStoreBuilder::connected(Connection::Cluster(cluster))
     }
 
-    pub(crate) fn from_parts(connection: Connection, keys: Keys, timeout: Duration) -> Self {
+    pub(crate) fn from_parts(
+        connection: Connection,
+        keys: Keys,
+        timeout: Duration,
+        cache: Option<Arc<ClientCache>>,
+    ) -> Self {
         Self {
             connection,
             keys,
             timeout,
+            cache,
         }
+    }
+
+    /// How many reads the client-side cache served and how many went to the server; `None`
+    /// when the cache is off.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_deref().map(ClientCache::stats)
+    }
+
+    /// A read that does not touch the session hash `hash`: from the client-side cache when it
+    /// holds a current reply, else from the server (through the tracking connection, so the
+    /// reply is cached, when there is one).
+    async fn read<T: FromRedisValue>(
+        &self,
+        context: &'static str,
+        hash: &str,
+        command: Cmd,
+    ) -> std::result::Result<T, StoreError> {
+        let mut conn = self.connection.clone();
+        self.op(context, async move {
+            let value = match self.cache.as_deref().map(|c| (c, c.lookup(hash, &command))) {
+                Some((_, Lookup::Hit(value))) => value,
+                Some((cache, Lookup::Miss(ticket, generation, tracking))) => {
+                    cache
+                        .read_through(hash, &command, ticket, generation, tracking)
+                        .await?
+                }
+                _ => command.query_async(&mut conn).await?,
+            };
+            Ok(redis::from_redis_value(value).map_err(redis::RedisError::from)?)
+        })
+        .await
+    }
+
+    /// Forgets every reply in the client-side cache (a change to sessions this process cannot
+    /// name).
+    pub(crate) fn forget_cached(&self) {
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+    }
+
+    /// [`op`](Self::op) for an operation that changes (or may change) the session hash `hash`:
+    /// the client-side cache forgets it before the operation's answer is returned (and if the
+    /// operation is cancelled), without waiting for the server's invalidation.
+    pub(crate) async fn op_on<T>(
+        &self,
+        context: &'static str,
+        hash: &str,
+        work: impl Future<Output = Result<T>>,
+    ) -> std::result::Result<T, StoreError> {
+        let _forget = InvalidateAfter {
+            cache: self.cache.as_deref(),
+            key: hash,
+        };
+        self.op(context, work).await
     }
 
     /// Runs one operation under the operation timeout and maps its error, naming `context`.
@@ -185,7 +252,8 @@ impl RedisStore {
         if creates {
             return self.write_creating(context, id, sets, dels, ttl).await;
         }
-        let mut invocation = script::WRITE.key(self.keys.session(id));
+        let hash = self.keys.session(id);
+        let mut invocation = script::WRITE.key(&hash);
         invocation
             .arg(ttl_ms(ttl))
             .arg(if creates { "1" } else { "0" })
@@ -200,7 +268,7 @@ impl RedisStore {
             invocation.arg(key);
         }
         let mut conn = self.connection.clone();
-        self.op(context, async move {
+        self.op_on(context, &hash, async move {
             let exists: i64 = invocation.invoke_async(&mut conn).await?;
             Ok(exists == 1)
         })
@@ -236,7 +304,7 @@ impl RedisStore {
         hset.ignore();
         pipe.cmd("PEXPIRE").arg(&hash).arg(ttl_ms(ttl)).ignore();
         let mut conn = self.connection.clone();
-        self.op(context, async move {
+        self.op_on(context, &hash, async move {
             let () = pipe.query_async(&mut conn).await?;
             Ok(true)
         })
@@ -254,29 +322,27 @@ impl Store for RedisStore {
     ) -> std::result::Result<Option<Value>, StoreError> {
         validate_key(key, KeyKind::Store)?;
         touch.map(validate_ttl).transpose()?;
-        let mut conn = self.connection.clone();
         let hash = self.keys.session(id);
-        self.op("get", async move {
-            let text: Option<String> = match touch {
-                None => {
-                    redis::cmd("HGET")
-                        .arg(&hash)
-                        .arg(key)
-                        .query_async(&mut conn)
-                        .await?
-                }
-                Some(ttl) => {
-                    script::GET_TOUCH
-                        .key(&hash)
-                        .arg(ttl_ms(ttl))
-                        .arg(key)
-                        .invoke_async(&mut conn)
-                        .await?
-                }
-            };
-            text.as_deref().map(decode).transpose()
-        })
-        .await
+        let text: Option<String> = match touch {
+            None => {
+                let mut command = redis::cmd("HGET");
+                command.arg(&hash).arg(key);
+                self.read("get", &hash, command).await?
+            }
+            Some(ttl) => {
+                let mut conn = self.connection.clone();
+                let touch = async {
+                    let mut script = script::GET_TOUCH.key(&hash);
+                    script.arg(ttl_ms(ttl)).arg(key);
+                    Ok(script.invoke_async(&mut conn).await?)
+                };
+                self.op_on("get", &hash, touch).await?
+            }
+        };
+        text.as_deref()
+            .map(decode)
+            .transpose()
+            .map_err(|e| e.into_store_error("get"))
     }
 
     async fn get_all(
@@ -285,27 +351,24 @@ impl Store for RedisStore {
         touch: Option<Duration>,
     ) -> std::result::Result<Option<Map>, StoreError> {
         touch.map(validate_ttl).transpose()?;
-        let mut conn = self.connection.clone();
         let hash = self.keys.session(id);
-        self.op("get_all", async move {
-            let fields: Vec<(String, String)> = match touch {
-                None => {
-                    redis::cmd("HGETALL")
-                        .arg(&hash)
-                        .query_async(&mut conn)
-                        .await?
-                }
-                Some(ttl) => {
-                    script::GET_ALL_TOUCH
-                        .key(&hash)
-                        .arg(ttl_ms(ttl))
-                        .invoke_async(&mut conn)
-                        .await?
-                }
-            };
-            session_map(fields)
-        })
-        .await
+        let fields: Vec<(String, String)> = match touch {
+            None => {
+                let mut command = redis::cmd("HGETALL");
+                command.arg(&hash);
+                self.read("get_all", &hash, command).await?
+            }
+            Some(ttl) => {
+                let mut conn = self.connection.clone();
+                let touch = async {
+                    let mut script = script::GET_ALL_TOUCH.key(&hash);
+                    script.arg(ttl_ms(ttl));
+                    Ok(script.invoke_async(&mut conn).await?)
+                };
+                self.op_on("get_all", &hash, touch).await?
+            }
+        };
+        session_map(fields).map_err(|e| e.into_store_error("get_all"))
     }
 
     async fn set(
@@ -332,7 +395,7 @@ impl Store for RedisStore {
     async fn del_all(&self, id: &SessionId) -> std::result::Result<(), StoreError> {
         let mut conn = self.connection.clone();
         let hash = self.keys.session(id);
-        self.op("del_all", async move {
+        self.op_on("del_all", &hash, async {
             let _: i64 = redis::cmd("DEL").arg(&hash).query_async(&mut conn).await?;
             Ok(())
         })
@@ -350,32 +413,29 @@ impl Store for RedisStore {
         }
         touch.map(validate_ttl).transpose()?;
         let hash = self.keys.session(id);
-        let mut conn = self.connection.clone();
         let Some(ttl) = touch else {
             // No touch: one plain `HMGET` with the marker field first (every live session has
             // it), cheaper on the server than a script.
             let mut command = redis::cmd("HMGET");
             command.arg(&hash).arg(keys::MARKER).arg(keys);
-            return self
-                .op("get_many", async move {
-                    let mut values: Vec<Option<String>> = command.query_async(&mut conn).await?;
-                    if values.first().is_none_or(Option::is_none) {
-                        return Ok(None);
-                    }
-                    values
-                        .drain(1..)
-                        .map(|v| v.as_deref().map(decode).transpose())
-                        .collect::<Result<Vec<_>>>()
-                        .map(Some)
-                })
-                .await;
+            let mut values: Vec<Option<String>> = self.read("get_many", &hash, command).await?;
+            if values.first().is_none_or(Option::is_none) {
+                return Ok(None);
+            }
+            return values
+                .drain(1..)
+                .map(|v| v.as_deref().map(decode).transpose())
+                .collect::<Result<Vec<_>>>()
+                .map(Some)
+                .map_err(|e| e.into_store_error("get_many"));
         };
-        let mut invocation = script::GET_MANY.key(hash);
+        let mut invocation = script::GET_MANY.key(&hash);
         invocation.arg(ttl_ms(ttl).to_string());
         for key in keys {
             invocation.arg(*key);
         }
-        self.op("get_many", async move {
+        let mut conn = self.connection.clone();
+        self.op_on("get_many", &hash, async move {
             let values: Option<Vec<Option<String>>> = invocation.invoke_async(&mut conn).await?;
             values
                 .map(|values| {
@@ -437,7 +497,7 @@ impl Store for RedisStore {
     async fn take(&self, id: &SessionId) -> std::result::Result<Option<Map>, StoreError> {
         let mut conn = self.connection.clone();
         let hash = self.keys.session(id);
-        self.op("take", async move {
+        self.op_on("take", &hash, async {
             let fields: Vec<(String, String)> =
                 script::TAKE.key(&hash).invoke_async(&mut conn).await?;
             session_map(fields)
@@ -449,7 +509,7 @@ impl Store for RedisStore {
         validate_ttl(ttl)?;
         let mut conn = self.connection.clone();
         let hash = self.keys.session(id);
-        self.op("extend", async move {
+        self.op_on("extend", &hash, async {
             let done: i64 = redis::cmd("PEXPIRE")
                 .arg(&hash)
                 .arg(ttl_ms(ttl))
@@ -494,7 +554,8 @@ impl RedisStore {
     ) -> std::result::Result<Option<i64>, StoreError> {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
-        let mut invocation = script::INCR.key(self.keys.session(id));
+        let hash = self.keys.session(id);
+        let mut invocation = script::INCR.key(&hash);
         invocation
             .arg(ttl_ms(ttl))
             .arg(keys::MARKER)
@@ -502,7 +563,7 @@ impl RedisStore {
             .arg(delta)
             .arg(if create { "1" } else { "0" });
         let mut conn = self.connection.clone();
-        self.op("incr", async move {
+        self.op_on("incr", &hash, async move {
             let sum: Option<String> = invocation.invoke_async(&mut conn).await?;
             Ok(sum
                 .map(|sum| serde_json::from_str::<i64>(&sum))
@@ -524,7 +585,8 @@ impl RedisStore {
         validate_key(key, KeyKind::Store)?;
         validate_ttl(ttl)?;
         let new = session_core::canonical_json_within(&new, MAX_VALUE_LEN)?;
-        let mut invocation = script::COMPARE_AND_SET.key(self.keys.session(id));
+        let hash = self.keys.session(id);
+        let mut invocation = script::COMPARE_AND_SET.key(&hash);
         invocation
             .arg(ttl_ms(ttl))
             .arg(keys::MARKER)
@@ -539,7 +601,7 @@ impl RedisStore {
             .arg(new)
             .arg(if create { "1" } else { "0" });
         let mut conn = self.connection.clone();
-        self.op("compare_and_set", async move {
+        self.op_on("compare_and_set", &hash, async move {
             let done: Option<i64> = invocation.invoke_async(&mut conn).await?;
             Ok(done.map(|done| done == 1))
         })

@@ -1,0 +1,266 @@
+//! The client-side cache: replies of reads that do not touch (`HGET`, `HMGET`, `HGETALL` of a
+//! session's hash) kept in this process, and kept coherent by Redis itself (RESP3 `CLIENT
+//! TRACKING`: the server pushes an invalidation on the tracking connection whenever a key this
+//! client read changes, expires or is deleted, by any client).
+//!
+//! Why not the `redis` crate's own `cache-aio`: it stores a reply in the reader's task after the
+//! reply arrived, so an invalidation the connection handled in between is lost and the old reply
+//! stays cached; and a `ConnectionManager` hands pushes to another task, so a reply can be seen
+//! before an invalidation that came ahead of it. Here the invalidations are applied on the
+//! connection's own task, in wire order, and a reply is stored only if no invalidation of its
+//! shard came since its read was sent ([`entries`]).
+//!
+//! The coherence bound: a cached reply is served only while a command sent on the tracking
+//! connection at most `staleness` ago has been answered. Every invalidation the server queued
+//! before that command's reply has been applied by then, and the server queues a write's
+//! invalidations before it answers the writer; so once any instance's write was answered at
+//! time `t`, no instance serves the old value after `t + staleness`. A heartbeat (`PING` every
+//! half of it) keeps idle caches serving; when the heartbeat fails or the connection drops, the
+//! cache is emptied and reads go to the server until a new tracking connection is up.
+
+mod entries;
+mod tracking;
+
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use redis::aio::MultiplexedConnection;
+use redis::{Cmd, Value};
+
+use crate::error::Result;
+use entries::Entries;
+pub(crate) use entries::Ticket;
+
+/// The default most sessions the cache holds replies for.
+pub const DEFAULT_CACHE_SESSIONS: usize = 10_000;
+
+/// The default coherence bound: how long after another instance's write was answered this one
+/// may still serve the value before it.
+pub const DEFAULT_CACHE_STALENESS: Duration = Duration::from_millis(100);
+
+/// The settings of a client-side cache.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CacheSettings {
+    pub(crate) sessions: NonZeroUsize,
+    pub(crate) staleness: Duration,
+}
+
+/// The tracking connection while it is up, and what it has confirmed.
+struct Tracking {
+    /// Which connection this is; pushes of an older one change nothing.
+    generation: u64,
+    connection: Option<MultiplexedConnection>,
+    /// When the newest answered command on it was sent.
+    confirmed: Option<Instant>,
+}
+
+/// One store's cache (shared by its clones).
+pub(crate) struct ClientCache {
+    entries: Entries,
+    tracking: Mutex<Tracking>,
+    generations: AtomicU64,
+    staleness: Duration,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// What a read does with the cache.
+pub(crate) enum Lookup {
+    /// Served from the cache.
+    Hit(Value),
+    /// Read on the tracking connection, and store the reply with the ticket.
+    Miss(Ticket, u64, MultiplexedConnection),
+    /// No tracking connection: read from the server, store nothing.
+    Bypass,
+}
+
+/// How many reads the cache answered and how many went to the server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Reads served from the cache.
+    pub hits: u64,
+    /// Cacheable reads that went to the server (a miss, an unconfirmed or missing tracking
+    /// connection).
+    pub misses: u64,
+    /// Sessions with cached replies now.
+    pub sessions: usize,
+}
+
+impl ClientCache {
+    fn new(settings: CacheSettings) -> Self {
+        Self {
+            entries: Entries::new(settings.sessions),
+            tracking: Mutex::new(Tracking {
+                generation: 0,
+                connection: None,
+                confirmed: None,
+            }),
+            generations: AtomicU64::new(0),
+            staleness: settings.staleness,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Tracking> {
+        self.tracking.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What to do for `command` on the session hash `key`.
+    pub(crate) fn lookup(&self, key: &str, command: &Cmd) -> Lookup {
+        let now = Instant::now();
+        let (generation, connection, confirmed) = {
+            let state = self.state();
+            let Some(connection) = state.connection.clone() else {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                return Lookup::Bypass;
+            };
+            let confirmed = state
+                .confirmed
+                .is_some_and(|at| now.saturating_duration_since(at) <= self.staleness);
+            (state.generation, connection, confirmed)
+        };
+        let (cached, ticket) = self
+            .entries
+            .get(key.as_bytes(), &command.get_packed_command(), now);
+        match cached {
+            Some(value) if confirmed => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Lookup::Hit(value)
+            }
+            // Not cached, or cached while the connection has not shown lately that it is
+            // current: read through it, which shows it.
+            _ => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                Lookup::Miss(ticket, generation, connection)
+            }
+        }
+    }
+
+    /// Reads `command` on the tracking connection with the session's remaining lifetime, and
+    /// stores the reply when the session is live and nothing was invalidated meanwhile.
+    pub(crate) async fn read_through(
+        &self,
+        key: &str,
+        command: &Cmd,
+        ticket: Ticket,
+        generation: u64,
+        mut connection: MultiplexedConnection,
+    ) -> Result<Value> {
+        let sent = Instant::now();
+        let (value, pttl): (Value, i64) = redis::pipe()
+            .add_command(command.clone())
+            .cmd("PTTL")
+            .arg(key)
+            .query_async(&mut connection)
+            .await?;
+        self.confirm(generation, sent);
+        if let Ok(left) = u64::try_from(pttl)
+            && left > 0
+        {
+            let expires_at = sent + Duration::from_millis(left);
+            self.entries.insert(
+                key.as_bytes(),
+                &command.get_packed_command(),
+                value.clone(),
+                expires_at,
+                ticket,
+            );
+        }
+        Ok(value)
+    }
+
+    /// A command sent on connection `generation` at `sent` was answered.
+    fn confirm(&self, generation: u64, sent: Instant) {
+        let mut state = self.state();
+        if state.generation == generation && state.connection.is_some() {
+            state.confirmed = Some(state.confirmed.map_or(sent, |at| at.max(sent)));
+        }
+    }
+
+    /// This process changed (or may have changed) `key`: forget it here at once, without
+    /// waiting for the server's push.
+    pub(crate) fn invalidate(&self, key: &str) {
+        self.entries.invalidate(key.as_bytes());
+    }
+
+    /// Forgets everything (a change to sessions this process cannot name).
+    pub(crate) fn clear(&self) {
+        self.entries.clear();
+    }
+
+    /// Connection `generation` is gone or failed: nothing cached may be served any more, since
+    /// invalidations may have been missed.
+    fn lost(&self, generation: u64) {
+        let mut state = self.state();
+        if state.generation == generation && state.connection.is_some() {
+            state.connection = None;
+            state.confirmed = None;
+            drop(state);
+            self.entries.clear();
+            tracing::warn!(
+                generation,
+                "Redis tracking connection lost: the client cache is emptied, and reads go to the server until it is back"
+            );
+        }
+    }
+
+    /// A new tracking connection is up: it starts from an empty cache.
+    fn install(&self, generation: u64, connection: MultiplexedConnection) {
+        let mut state = self.state();
+        self.entries.clear();
+        *state = Tracking {
+            generation,
+            connection: Some(connection),
+            confirmed: None,
+        };
+    }
+
+    fn next_generation(&self) -> u64 {
+        self.generations.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The current connection, if any.
+    fn current(&self) -> Option<(u64, MultiplexedConnection)> {
+        let state = self.state();
+        state
+            .connection
+            .clone()
+            .map(|connection| (state.generation, connection))
+    }
+
+    pub(crate) fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            sessions: self.entries.len(),
+        }
+    }
+}
+
+/// Opens the tracking connection and starts its heartbeat.
+pub(crate) async fn start(
+    client: redis::Client,
+    settings: CacheSettings,
+    timeouts: tracking::Timeouts,
+) -> Result<Arc<ClientCache>> {
+    tracking::start(client, ClientCache::new(settings), timeouts).await
+}
+
+pub(crate) use tracking::Timeouts;
+
+/// Forgets `key` when dropped: a write that was cancelled may still land.
+pub(crate) struct InvalidateAfter<'a> {
+    pub(crate) cache: Option<&'a ClientCache>,
+    pub(crate) key: &'a str,
+}
+
+impl Drop for InvalidateAfter<'_> {
+    fn drop(&mut self) {
+        if let Some(cache) = self.cache {
+            cache.invalidate(self.key);
+        }
+    }
+}
