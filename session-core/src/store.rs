@@ -71,6 +71,14 @@ impl Change {
 /// of one browser agree on one new session. [`take`](Store::take) is atomic: with the claim,
 /// it is what lets a session move without a moment in which its token finds nothing.
 ///
+/// **Freshness.** Through one store instance every read sees every write that instance
+/// completed. A read without touch (`get`, `get_many`, `get_all` with `touch: None`) may trail a
+/// write completed through *another* instance by a bound the store documents, when the store
+/// serves such reads from a cache kept coherent with the backend (the Redis store's client-side
+/// cache; every other store has no such lag). Writes, reads with touch, `take`, `incr` and
+/// `compare_and_set` never trail. Code that must see other instances' completed writes at once
+/// uses one of those: the session manager's revocation check reads by adding 0.
+///
 /// **Fidelity.** Every JSON value round-trips exactly: strings with NUL, all of Unicode, `u64::MAX`,
 /// `i64::MIN`, floats, deep nesting, large values. Any key that
 /// [`validate_key`](crate::validate_key) accepts with [`KeyKind::Store`](crate::KeyKind::Store)

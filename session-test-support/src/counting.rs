@@ -1,11 +1,15 @@
 //! `CountingStore`: wraps a real store and counts what reaches it (reads, writes, and the keys of
-//! each batch). It forwards every call; it fakes nothing.
+//! each batch). It forwards every call, and fakes nothing unless a test asks it to lag plain
+//! reads ([`Counts::lag_plain_gets`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use session_core::{Change, Map, SessionId, Store, StoreError, SubjectIndex, Value, async_trait};
+
+/// The first answer of each plain `get`, by session and key.
+type FirstAnswers = std::collections::HashMap<(SessionId, String), Option<Value>>;
 
 /// What reached a [`CountingStore`].
 #[derive(Debug, Default)]
@@ -18,6 +22,8 @@ pub struct Counts {
     bind_gate: tokio::sync::Mutex<()>,
     /// Woken when a `bind_subject` call arrives (and waits on the gate, when it is held).
     bind_arrived: tokio::sync::Notify,
+    /// Set by [`Counts::lag_plain_gets`]: the first answer of each plain `get`, served again.
+    lagging: Mutex<Option<FirstAnswers>>,
 }
 
 impl Counts {
@@ -62,6 +68,16 @@ impl Counts {
     /// Waits until a `bind_subject` call arrives (one that arrived before this call counts).
     pub async fn bind_arrived(&self) {
         self.bind_arrived.notified().await;
+    }
+
+    /// From now on a plain `get` (no touch) answers, for each session and key, the first value
+    /// it read: as a store whose reads come from a client-side cache that has not yet heard of
+    /// other instances' writes would (the Redis store's, within its staleness bound). Code that
+    /// must see every completed write uses an atomic operation instead, and a test shows it.
+    pub fn lag_plain_gets(&self) {
+        if let Ok(mut lagging) = self.lagging.lock() {
+            lagging.get_or_insert_with(Default::default);
+        }
     }
 
     fn call(&self, name: String) {
@@ -116,7 +132,27 @@ impl<S: Store> Store for CountingStore<S> {
     ) -> Result<Option<Value>, StoreError> {
         self.counts.call("get".to_owned());
         self.counts.read();
-        self.inner.get(id, key, touch).await
+        let lagging = touch.is_none() && self.counts.lagging.lock().is_ok_and(|l| l.is_some());
+        if !lagging {
+            return self.inner.get(id, key, touch).await;
+        }
+        let memo = (*id, key.to_owned());
+        if let Some(Some(old)) = self
+            .counts
+            .lagging
+            .lock()
+            .ok()
+            .map(|l| l.as_ref().and_then(|m| m.get(&memo).cloned()))
+        {
+            return Ok(old);
+        }
+        let value = self.inner.get(id, key, touch).await?;
+        if let Ok(mut lagging) = self.counts.lagging.lock()
+            && let Some(memo_map) = lagging.as_mut()
+        {
+            memo_map.entry(memo).or_insert_with(|| value.clone());
+        }
+        Ok(value)
     }
     async fn get_all(
         &self,

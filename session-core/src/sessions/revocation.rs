@@ -44,12 +44,18 @@ fn epoch_id(subject: &str) -> SessionId {
 }
 
 /// How many revocations of `subject` the store has seen lately (0 without a record).
+///
+/// Read by adding 0 rather than by `get`: a store may serve plain reads from a cache that lags
+/// another instance's writes by a bounded moment (the Redis store's client-side cache), and a
+/// check that read a revocation's bump late would keep the session the revocation missed. An
+/// atomic increment is always answered by the store itself; it creates nothing, and moves the
+/// record's expiry only forward.
 async fn epoch(shared: &Shared, subject: &str) -> Result<i64, SessionError> {
     let value = shared
         .store
-        .get(&epoch_id(subject), EPOCH_KEY, None)
+        .incr_live(&epoch_id(subject), EPOCH_KEY, 0, EPOCH_TTL)
         .await?;
-    Ok(value.and_then(|v| v.as_i64()).unwrap_or(0))
+    Ok(value.unwrap_or(0))
 }
 
 /// Counts a revocation of `subject`: call it before revoking, so a binding write racing the
