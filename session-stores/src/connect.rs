@@ -182,8 +182,20 @@ async fn open(target: Target) -> Result<Backend, ConnectError> {
             Ok(Backend::MySql(Arc::new(store)))
         }
         #[cfg(feature = "redis")]
-        Target::Redis { url, prefix } => {
-            redis(session_store_redis::RedisStore::builder(url), prefix).await
+        Target::Redis {
+            url,
+            prefix,
+            cache,
+            cache_staleness,
+        } => {
+            let mut builder = session_store_redis::RedisStore::builder(url);
+            if let Some(sessions) = cache {
+                builder = builder.client_cache(sessions);
+            }
+            if let Some(staleness) = cache_staleness {
+                builder = builder.client_cache_staleness(staleness);
+            }
+            redis(builder, prefix).await
         }
         #[cfg(feature = "redis")]
         Target::RedisCluster { nodes, prefix } => {

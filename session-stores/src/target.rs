@@ -33,8 +33,14 @@ pub(crate) enum Target {
     /// `mysql://...` / `mariadb://...` (`table=`; other options go to the driver, e.g.
     /// `ssl-mode`).
     MySql { url: String, table: Option<String> },
-    /// `redis://...` / `rediss://...` (`prefix=`; other options go to the driver).
-    Redis { url: String, prefix: Option<String> },
+    /// `redis://...` / `rediss://...` (`prefix=`, `cache=N` sessions in the client-side cache,
+    /// `cache_staleness=100ms`; other options go to the driver).
+    Redis {
+        url: String,
+        prefix: Option<String>,
+        cache: Option<usize>,
+        cache_staleness: Option<Duration>,
+    },
     /// `redis+cluster://host:port,host:port` (`prefix=`), `rediss+cluster://` for TLS.
     RedisCluster {
         nodes: Vec<String>,
@@ -207,10 +213,28 @@ pub(crate) fn parse(url: &str) -> Result<Target, ConnectError> {
             })
         }
         "redis" | "rediss" => {
-            let (url, mut mine) = driver_url(url, &scheme, &["prefix"])?;
+            let (url, mut mine) =
+                driver_url(url, &scheme, &["prefix", "cache", "cache_staleness"])?;
+            let cache = mine
+                .remove("cache")
+                .map(|v| number(&scheme, "cache", &v))
+                .transpose()?;
+            let cache_staleness = mine
+                .remove("cache_staleness")
+                .map(|v| duration(&scheme, "cache_staleness", &v))
+                .transpose()?;
+            if cache_staleness.is_some() && cache.is_none_or(|sessions| sessions == 0) {
+                return Err(ConnectError::InvalidOption {
+                    scheme,
+                    option: "cache_staleness".into(),
+                    reason: "needs the cache on (cache=10000)".into(),
+                });
+            }
             Ok(Target::Redis {
                 url,
                 prefix: mine.remove("prefix"),
+                cache,
+                cache_staleness,
             })
         }
         "redis+cluster" | "rediss+cluster" => {
@@ -240,6 +264,16 @@ pub(crate) fn parse(url: &str) -> Result<Target, ConnectError> {
             }
             let mut options = options(query, &scheme)?;
             let prefix = options.remove("prefix");
+            if let Some(option) = ["cache", "cache_staleness"]
+                .into_iter()
+                .find(|o| options.contains_key(*o))
+            {
+                return Err(ConnectError::InvalidOption {
+                    scheme,
+                    option: option.into(),
+                    reason: "the client-side cache is for standalone Redis only, for now".into(),
+                });
+            }
             none_left(&scheme, options)?;
             Ok(Target::RedisCluster { nodes, prefix })
         }
@@ -295,7 +329,18 @@ mod tests {
             parse("redis://h:6379/2?prefix=app:").unwrap(),
             Target::Redis {
                 url: "redis://h:6379/2".into(),
-                prefix: Some("app:".into())
+                prefix: Some("app:".into()),
+                cache: None,
+                cache_staleness: None,
+            }
+        );
+        assert_eq!(
+            parse("redis://:pw@h/0?cache=10000&cache_staleness=50ms&protocol=resp3").unwrap(),
+            Target::Redis {
+                url: "redis://:pw@h/0?protocol=resp3".into(),
+                prefix: None,
+                cache: Some(10_000),
+                cache_staleness: Some(Duration::from_millis(50)),
             }
         );
         assert_eq!(
@@ -322,6 +367,16 @@ mod tests {
             (
                 "redis+cluster://:s3cret@a:1?prefix=x&prefix=y",
                 "given twice",
+            ),
+            ("redis://:s3cret@h?cache=lots", "cache"),
+            ("redis://:s3cret@h?cache_staleness=1s", "needs the cache on"),
+            (
+                "redis://:s3cret@h?cache=0&cache_staleness=1s",
+                "needs the cache on",
+            ),
+            (
+                "redis+cluster://:s3cret@a:1?cache=10",
+                "standalone Redis only",
             ),
         ] {
             let error = parse(url).unwrap_err();

@@ -137,6 +137,26 @@ async fn redis() {
     flow(store, "redis").await;
 }
 
+/// The client-side cache by URL: the same flow with it on, and its options reach the store (a
+/// bound it refuses is refused through the URL).
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_with_the_client_cache() {
+    let base = session_test_support::redis_url();
+    let prefix = format!("test:{}:stores-cached:", std::process::id());
+    let store = connect(&format!(
+        "{base}?prefix={prefix}&cache=1000&cache_staleness=50ms"
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("Redis at {base} with the cache: {e}"));
+    flow(store, "redis").await;
+    let refused = connect(&format!("{base}?cache=1000&cache_staleness=1ms")).await;
+    assert!(
+        matches!(&refused, Err(ConnectError::Store { source: session_stores::StoreError::InvalidInput(why), .. }) if why.contains("staleness")),
+        "{refused:?}"
+    );
+}
+
 #[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_cluster() {
