@@ -86,6 +86,21 @@ pub async fn flushed_redis(url: &str) -> Result<redis::aio::ConnectionManager, E
     Ok(manager)
 }
 
+/// Sessions the client-side cache rows hold: the whole pre-populated pool, with room.
+const CACHED_SESSIONS: usize = 20_000;
+
+/// Our Redis store with its client-side cache on, on an emptied database (the store makes its
+/// own connections: the cache needs the URL for its tracking connection).
+pub async fn cached_redis(url: &str) -> Result<RedisStore, Error> {
+    flushed_redis(url).await?;
+    Ok(RedisStore::builder(url)
+        .client_cache(CACHED_SESSIONS)
+        // As the flushed connection above: the rows time their own requests.
+        .operation_timeout(std::time::Duration::from_secs(60))
+        .connect()
+        .await?)
+}
+
 pub fn sqlite_path(servers: &Servers, name: &str) -> std::path::PathBuf {
     let n: u64 = rand::random();
     servers.dir.path().join(format!("{name}-{n:x}.db"))
@@ -163,6 +178,19 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
         async move {
             let conn = flushed_redis(&url).await?;
             let store = Arc::new(RedisStore::builder_with_manager(conn).connect().await?);
+            Ok(Box::new(ManagerPath(manager(store)?)) as Box<dyn Adapter>)
+        }
+    }));
+    let s = servers.clone();
+    rows.push(row("ours-store+cache", "redis", Kind::Ours, move || {
+        let url = s.redis_url.clone();
+        async move { Ok(Box::new(StorePath(Arc::new(cached_redis(&url).await?))) as Box<dyn Adapter>) }
+    }));
+    let s = servers.clone();
+    rows.push(row("ours-manager+cache", "redis", Kind::Ours, move || {
+        let url = s.redis_url.clone();
+        async move {
+            let store = Arc::new(cached_redis(&url).await?);
             Ok(Box::new(ManagerPath(manager(store)?)) as Box<dyn Adapter>)
         }
     }));

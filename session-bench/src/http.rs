@@ -139,6 +139,14 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
             Ok(Box::new(OursLayer::new(store)?) as Box<dyn Adapter>)
         }
     }));
+    let s = servers.clone();
+    rows.push(row("ours-layer+cache", "redis", Kind::Ours, move || {
+        let url = s.redis_url.clone();
+        async move {
+            let store = Arc::new(crate::backends::cached_redis(&url).await?);
+            Ok(Box::new(OursLayer::new(store)?) as Box<dyn Adapter>)
+        }
+    }));
     // Our layer on the SQL stores. tower-sessions' sqlx stores cannot be built beside ours
     // (Cargo.toml says why), so these rows have no peer beside them.
     let s = servers.clone();

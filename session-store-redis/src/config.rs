@@ -119,9 +119,9 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Turns on the client-side cache for standalone Redis, holding the replies of reads that
-    /// do not touch for up to `sessions` sessions ([`DEFAULT_CACHE_SESSIONS`] is a fair start):
-    /// a read the cache can answer costs no round trip. Redis keeps it coherent (RESP3
+    /// Turns on the client-side cache for standalone Redis, holding up to `sessions` session
+    /// hashes ([`DEFAULT_CACHE_SESSIONS`] is a fair start) for reads that do not touch: a read
+    /// the cache can answer costs no round trip (the crate docs say when it pays). Redis keeps it coherent (RESP3
     /// `CLIENT TRACKING`, so it needs Redis 6 or later): a change made through any instance is
     /// never served as its old value past the staleness bound after that change was answered
     /// ([`client_cache_staleness`](Self::client_cache_staleness)), and a lost tracking

@@ -22,6 +22,57 @@
 //! return are removed at the first bind after their last session expired, and an index with a
 //! live session never is.
 //!
+//! # Client-side cache
+//!
+//! [`RedisStoreBuilder::client_cache`] (off by default; `?cache=10000` in a `session-stores`
+//! URL) keeps session hashes in this process, so a read that does not touch (`get`,
+//! `get_many`, `get_all` with `touch: None`, which is how the session manager reads) is
+//! answered without a round trip. Redis keeps it coherent: a tracking connection of the store's
+//! own (RESP3, `CLIENT TRACKING`; Redis 6 or later) receives an invalidation whenever any
+//! client changes, deletes or expires a session this process has cached. Writes are unchanged:
+//! every write goes to the server and is authoritative, and forgets the session here at once.
+//!
+//! **The coherence bound.** Once a change made through any instance has been answered, no
+//! instance serves the value before it after [`DEFAULT_CACHE_STALENESS`] (100 ms;
+//! [`RedisStoreBuilder::client_cache_staleness`]). A cached hash is served only while the
+//! tracking connection has answered a command sent within the bound (a `PING` every half of it
+//! keeps that so), and the server queues a write's invalidations before it answers the writer,
+//! so every invalidation of a write answered before that command has been applied. In practice
+//! an invalidation arrives within a millisecond (the two-instance test measures the worst
+//! delay seen); the bound is what holds when the network or the server stalls. A session's
+//! expiry is applied locally (never later than the server's); a tracking connection that drops
+//! or stops answering empties the cache, and reads go to the server until a new one is up.
+//! Through one instance, a read always sees that instance's own completed writes.
+//!
+//! **What the bound means for sessions.** A logout, a rotation or a revocation on one instance
+//! may still be read as live on another for at most the bound; nothing written can be lost
+//! (writes never come from the cache), and the session manager's checks that must see other
+//! instances at once (the revocation epoch a login checks) use atomic operations, which never
+//! come from the cache.
+//!
+//! **When to turn it on.** When sessions are read far more often than written (most page loads
+//! only read the session) and the network round trip is a large part of a request. A miss
+//! reads the whole hash (`HGETALL` and `PTTL`), so the next read of any key of that session is
+//! a hit; a hash over [`MAX_CACHED_HASH_BYTES`] is never cached, and a session written a moment
+//! ago is read from the server for 10 ms (a session written on nearly every request, such as a
+//! counter, gains nothing from a cache and would only pay for refills). Memory: at most
+//! `sessions` × [`MAX_CACHED_HASH_BYTES`], typically a few KB per session. Standalone Redis
+//! only for now: on a cluster, or with a connection the application brings
+//! ([`RedisStore::builder_with_manager`]), `connect` refuses it.
+//!
+//! ```no_run
+//! use session_store_redis::RedisStore;
+//!
+//! # async fn run() -> Result<(), session_core::StoreError> {
+//! let store = RedisStore::builder("redis://127.0.0.1:6379")
+//!     .client_cache(10_000)
+//!     .connect()
+//!     .await?;
+//! let stats = store.cache_stats().expect("the cache is on");
+//! println!("{} hits, {} misses", stats.hits, stats.misses);
+//! # Ok(()) }
+//! ```
+//!
 //! # Layout
 //!
 //! - `config`: [`RedisStoreBuilder`] and the defaults.
@@ -32,6 +83,8 @@
 //! - `script`: the Lua scripts.
 //! - `keys`: key and field names.
 //! - `connection`: one connection type over standalone and cluster.
+//! - `cache`: the client-side cache (`entries`: the cached hashes; `tracking`: the tracking
+//!   connection and its heartbeat).
 //! - `error`: the backend's errors and their [`StoreError`](session_core::StoreError) kinds.
 //!
 //! # Example: standalone and cluster
@@ -77,7 +130,9 @@ mod script;
 mod store;
 mod sweep;
 
-pub use cache::{CacheStats, DEFAULT_CACHE_SESSIONS, DEFAULT_CACHE_STALENESS};
+pub use cache::{
+    CacheStats, DEFAULT_CACHE_SESSIONS, DEFAULT_CACHE_STALENESS, MAX_CACHED_HASH_BYTES,
+};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PREFIX, RedisStoreBuilder,
 };

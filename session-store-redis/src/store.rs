@@ -6,14 +6,13 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, FromRedisValue};
 use session_core::{
     Change, KeyKind, Map, SessionId, Store, StoreError, Value, async_trait, validate_key,
     validate_ttl,
 };
 
 use crate::RedisStoreBuilder;
-use crate::cache::{CacheStats, ClientCache, InvalidateAfter, Lookup};
+use crate::cache::{CacheStats, ClientCache, Fields, InvalidateAfter, Lookup};
 use crate::connection::Connection;
 use crate::error::{RedisError, Result};
 use crate::keys::{self, Keys};
@@ -99,17 +98,18 @@ fn collapse(changes: Vec<Change>) -> (Vec<(String, Value)>, Vec<String>) {
 }
 
 /// The session keys among a hash's fields; `None` when the hash is empty (no session).
-fn session_map(fields: Vec<(String, String)>) -> Result<Option<Map>> {
-    if fields.is_empty() {
-        return Ok(None);
-    }
-    let mut map = Map::new();
+fn session_map<K: AsRef<str>, V: AsRef<str>>(
+    fields: impl IntoIterator<Item = (K, V)>,
+) -> Result<Option<Map>> {
+    let (mut map, mut any) = (Map::new(), false);
     for (field, value) in fields {
-        if !keys::is_internal(&field) {
-            map.insert(field, decode(&value)?);
+        any = true;
+        let field = field.as_ref();
+        if !keys::is_internal(field) {
+            map.insert(field.to_owned(), decode(value.as_ref())?);
         }
     }
-    Ok(Some(map))
+    Ok(any.then_some(map))
 }
 
 impl RedisStore {
@@ -167,29 +167,26 @@ impl RedisStore {
         self.cache.as_deref().map(ClientCache::stats)
     }
 
-    /// A read that does not touch the session hash `hash`: from the client-side cache when it
-    /// holds a current reply, else from the server (through the tracking connection, so the
-    /// reply is cached, when there is one).
-    async fn read<T: FromRedisValue>(
+    /// The session hash `hash` whole from the client-side cache, for a read that does not
+    /// touch: a hit, or a read of the whole hash through the tracking connection (which caches
+    /// it); `None` when the cache is off or cannot serve it now (no tracking connection, a hash
+    /// too big to keep), and the caller reads from the server.
+    async fn cached(
         &self,
         context: &'static str,
         hash: &str,
-        command: Cmd,
-    ) -> std::result::Result<T, StoreError> {
-        let mut conn = self.connection.clone();
-        self.op(context, async move {
-            let value = match self.cache.as_deref().map(|c| (c, c.lookup(hash, &command))) {
-                Some((_, Lookup::Hit(value))) => value,
-                Some((cache, Lookup::Miss(ticket, generation, tracking))) => {
-                    cache
-                        .read_through(hash, &command, ticket, generation, tracking)
-                        .await?
-                }
-                _ => command.query_async(&mut conn).await?,
-            };
-            Ok(redis::from_redis_value(value).map_err(redis::RedisError::from)?)
-        })
-        .await
+    ) -> std::result::Result<Option<Arc<Fields>>, StoreError> {
+        let Some(cache) = self.cache.as_deref() else {
+            return Ok(None);
+        };
+        match cache.lookup(hash) {
+            Lookup::Hit(fields) => Ok(Some(fields)),
+            Lookup::Miss(ticket, generation, tracking) => {
+                let read = cache.read_through(hash, ticket, generation, tracking);
+                self.op(context, read).await.map(Some)
+            }
+            Lookup::Bypass => Ok(None),
+        }
     }
 
     /// Forgets every reply in the client-side cache (a change to sessions this process cannot
@@ -324,11 +321,16 @@ impl Store for RedisStore {
         touch.map(validate_ttl).transpose()?;
         let hash = self.keys.session(id);
         let text: Option<String> = match touch {
-            None => {
-                let mut command = redis::cmd("HGET");
-                command.arg(&hash).arg(key);
-                self.read("get", &hash, command).await?
-            }
+            None => match self.cached("get", &hash).await? {
+                Some(fields) => fields.get(key).cloned(),
+                None => {
+                    let mut conn = self.connection.clone();
+                    let mut command = redis::cmd("HGET");
+                    command.arg(&hash).arg(key);
+                    self.op("get", async { Ok(command.query_async(&mut conn).await?) })
+                        .await?
+                }
+            },
             Some(ttl) => {
                 let mut conn = self.connection.clone();
                 let touch = async {
@@ -354,9 +356,16 @@ impl Store for RedisStore {
         let hash = self.keys.session(id);
         let fields: Vec<(String, String)> = match touch {
             None => {
+                if let Some(fields) = self.cached("get_all", &hash).await? {
+                    return session_map(fields.iter()).map_err(|e| e.into_store_error("get_all"));
+                }
+                let mut conn = self.connection.clone();
                 let mut command = redis::cmd("HGETALL");
                 command.arg(&hash);
-                self.read("get_all", &hash, command).await?
+                self.op("get_all", async {
+                    Ok(command.query_async(&mut conn).await?)
+                })
+                .await?
             }
             Some(ttl) => {
                 let mut conn = self.connection.clone();
@@ -416,18 +425,31 @@ impl Store for RedisStore {
         let Some(ttl) = touch else {
             // No touch: one plain `HMGET` with the marker field first (every live session has
             // it), cheaper on the server than a script.
+            let decoded = |values: &mut dyn Iterator<Item = Option<&str>>| {
+                values
+                    .map(|v| v.map(decode).transpose())
+                    .collect::<Result<Vec<_>>>()
+                    .map(Some)
+                    .map_err(|e| e.into_store_error("get_many"))
+            };
+            if let Some(fields) = self.cached("get_many", &hash).await? {
+                if !fields.contains_key(keys::MARKER) {
+                    return Ok(None);
+                }
+                return decoded(&mut keys.iter().map(|key| fields.get(*key).map(String::as_str)));
+            }
             let mut command = redis::cmd("HMGET");
             command.arg(&hash).arg(keys::MARKER).arg(keys);
-            let mut values: Vec<Option<String>> = self.read("get_many", &hash, command).await?;
+            let mut conn = self.connection.clone();
+            let values: Vec<Option<String>> = self
+                .op("get_many", async {
+                    Ok(command.query_async(&mut conn).await?)
+                })
+                .await?;
             if values.first().is_none_or(Option::is_none) {
                 return Ok(None);
             }
-            return values
-                .drain(1..)
-                .map(|v| v.as_deref().map(decode).transpose())
-                .collect::<Result<Vec<_>>>()
-                .map(Some)
-                .map_err(|e| e.into_store_error("get_many"));
+            return decoded(&mut values[1..].iter().map(Option::as_deref));
         };
         let mut invocation = script::GET_MANY.key(&hash);
         invocation.arg(ttl_ms(ttl).to_string());

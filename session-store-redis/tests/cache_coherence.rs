@@ -433,3 +433,45 @@ async fn a_restarted_server_never_lets_b_serve_what_it_had() {
     b.set(&id, "v", json!("again"), TTL).await.unwrap();
     warm(&b, &id, &json!("again")).await;
 }
+
+/// A session over the cache's size cap is read from the server each time (never a hit), and
+/// reads of it stay exact; one under the cap is cached whole, so reading another key of it is a
+/// hit too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_session_is_read_from_the_server_and_a_small_one_cached_whole() {
+    let (a, b) = pair("big").await;
+    let big = fresh_id();
+    let blob = "x".repeat(session_store_redis::MAX_CACHED_HASH_BYTES);
+    a.set(&big, "blob", json!(blob), TTL).await.unwrap();
+    a.set(&big, "v", json!(1), TTL).await.unwrap();
+    b.get(&big, "v", None).await.unwrap();
+    let before = hits(&b);
+    for n in 2..20 {
+        a.set(&big, "v", json!(n), TTL).await.unwrap();
+        assert_eq!(b.get(&big, "v", None).await.unwrap(), Some(json!(n)));
+    }
+    assert_eq!(
+        hits(&b),
+        before,
+        "a hash over the cap was served from the cache"
+    );
+
+    let small = fresh_id();
+    a.set(&small, "v", json!("one"), TTL).await.unwrap();
+    a.set(&small, "w", json!("two"), TTL).await.unwrap();
+    warm(&b, &small, &json!("one")).await;
+    let before = hits(&b);
+    assert_eq!(b.get(&small, "w", None).await.unwrap(), Some(json!("two")));
+    assert!(
+        b.get_many(&small, &["w", "v"], None)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(b.get_all(&small, None).await.unwrap().is_some());
+    assert_eq!(
+        hits(&b),
+        before + 3,
+        "the other reads of a cached session were not hits"
+    );
+}

@@ -1,27 +1,56 @@
-//! The cached replies: an LRU per shard, keyed by a session's Redis key, each entry holding the
-//! replies of the read commands seen for that key and when the session expires.
+//! The cached session hashes: an LRU per shard, keyed by a session's Redis key, each entry
+//! holding the whole hash (every field, as stored) and when the session expires; or a note to
+//! read the session from the server: its hash is too big to keep, or it is being written right
+//! now ([`HOT_FOR`]).
 //!
 //! Each shard counts its invalidations. A reader takes a [`Ticket`] (the count) when it misses,
 //! before sending its read, and its reply is stored only if the count is unchanged: a reply
 //! read before an invalidation can never be stored after it, whichever of the two the reader's
 //! task and the connection's task get to first.
 
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::num::NonZeroUsize;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use lru::LruCache;
-use redis::Value;
 
 /// Shards, so concurrent readers of different sessions rarely wait on one lock.
 const SHARDS: usize = 16;
 
+/// A session hash's fields and their values, as stored.
+pub(crate) type Fields = HashMap<String, String>;
+
+/// How long a session that changed while cached, or while being read into the cache, is read
+/// from the server instead: one written on nearly every request (a counter, say) would cost a
+/// whole-hash read each time and never be served from the cache.
+const HOT_FOR: Duration = Duration::from_millis(10);
+
 struct Entry {
-    /// When the session expires on the server, as read with the first reply (never later).
-    expires_at: Instant,
-    /// Each read command (packed) with its reply; a session is read by a few distinct commands.
-    replies: Vec<(Vec<u8>, Value)>,
+    /// When the session expires on the server, as read with the hash (never later); for
+    /// [`Held::Hot`], when the session may be cached again.
+    until: Instant,
+    held: Held,
+}
+
+enum Held {
+    /// The whole hash.
+    Fields(Arc<Fields>),
+    /// The hash is too big to keep.
+    TooBig,
+    /// The session changed a moment ago.
+    Hot,
+}
+
+/// What the cache holds for a key.
+pub(crate) enum Found {
+    /// The whole hash.
+    Fields(Arc<Fields>),
+    /// Read the session from the server, and store nothing (too big, or written right now).
+    Server,
+    /// Nothing: read the hash into the cache.
+    Nothing,
 }
 
 struct Shard {
@@ -69,9 +98,8 @@ impl Entries {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The cached reply of `command` on `key`, if any, and the ticket to store the one about to
-    /// be read otherwise.
-    pub(crate) fn get(&self, key: &[u8], command: &[u8], now: Instant) -> (Option<Value>, Ticket) {
+    /// What is cached for `key`, and the ticket to store what is about to be read otherwise.
+    pub(crate) fn get(&self, key: &[u8], now: Instant) -> (Found, Ticket) {
         let shard = self.shard_of(key);
         let mut guard = self.lock(shard);
         let ticket = Ticket {
@@ -79,59 +107,57 @@ impl Entries {
             invalidations: guard.invalidations,
         };
         let Some(entry) = guard.lru.get(key) else {
-            return (None, ticket);
+            return (Found::Nothing, ticket);
         };
-        if entry.expires_at <= now {
+        if entry.until <= now {
             guard.lru.pop(key);
-            return (None, ticket);
+            return (Found::Nothing, ticket);
         }
-        let value = entry
-            .replies
-            .iter()
-            .find(|(c, _)| c == command)
-            .map(|(_, value)| value.clone());
-        (value, ticket)
+        let found = match &entry.held {
+            Held::Fields(fields) => Found::Fields(fields.clone()),
+            Held::TooBig | Held::Hot => Found::Server,
+        };
+        (found, ticket)
     }
 
-    /// Stores a reply read after `ticket` was taken, unless the shard saw an invalidation since
-    /// (then the reply may be older than it); returns whether it was stored.
+    /// Stores the hash read after `ticket` was taken (`None`: it was too big to keep), unless
+    /// the shard saw an invalidation since (then it may be older than it, and the session is
+    /// marked hot instead); returns whether it was stored.
     pub(crate) fn insert(
         &self,
         key: &[u8],
-        command: &[u8],
-        value: Value,
+        fields: Option<Arc<Fields>>,
         expires_at: Instant,
         ticket: Ticket,
     ) -> bool {
         let mut guard = self.lock(ticket.shard);
         if guard.invalidations != ticket.invalidations {
+            let hot = Entry {
+                until: Instant::now() + HOT_FOR,
+                held: Held::Hot,
+            };
+            guard.lru.put(key.to_vec(), hot);
             return false;
         }
-        match guard.lru.get_mut(key) {
-            Some(entry) => {
-                entry.expires_at = entry.expires_at.min(expires_at);
-                match entry.replies.iter_mut().find(|(c, _)| c == command) {
-                    Some((_, old)) => *old = value,
-                    None => entry.replies.push((command.to_vec(), value)),
-                }
-            }
-            None => {
-                guard.lru.put(
-                    key.to_vec(),
-                    Entry {
-                        expires_at,
-                        replies: vec![(command.to_vec(), value)],
-                    },
-                );
-            }
-        }
+        let held = fields.map_or(Held::TooBig, Held::Fields);
+        let entry = Entry {
+            until: expires_at,
+            held,
+        };
+        guard.lru.put(key.to_vec(), entry);
         true
     }
 
-    /// Forgets `key`, and refuses the replies of reads in flight on its shard.
+    /// Forgets `key` (a session that was cached is marked hot), and refuses the replies of
+    /// reads in flight on its shard.
     pub(crate) fn invalidate(&self, key: &[u8]) {
         let mut guard = self.lock(self.shard_of(key));
-        guard.lru.pop(key);
+        if let Some(entry) = guard.lru.peek_mut(key) {
+            *entry = Entry {
+                until: Instant::now() + HOT_FOR,
+                held: Held::Hot,
+            };
+        }
         guard.invalidations += 1;
     }
 
@@ -144,7 +170,7 @@ impl Entries {
         }
     }
 
-    /// How many sessions have cached replies.
+    /// How many sessions the cache holds something for.
     pub(crate) fn len(&self) -> usize {
         (0..SHARDS).map(|shard| self.lock(shard).lru.len()).sum()
     }
@@ -164,39 +190,55 @@ mod tests {
         Instant::now() + Duration::from_secs(60)
     }
 
-    #[test]
-    fn a_stored_reply_is_served_until_invalidated() {
-        let e = entries();
-        let (_, ticket) = e.get(b"k", b"HGET k a", Instant::now());
-        assert!(e.insert(b"k", b"HGET k a", Value::Int(1), later(), ticket));
-        assert_eq!(
-            e.get(b"k", b"HGET k a", Instant::now()).0,
-            Some(Value::Int(1))
-        );
-        assert_eq!(e.get(b"k", b"HGET k b", Instant::now()).0, None);
-        e.invalidate(b"k");
-        assert_eq!(e.get(b"k", b"HGET k a", Instant::now()).0, None);
+    fn hash(value: &str) -> Option<Arc<Fields>> {
+        Some(Arc::new(Fields::from([("a".to_owned(), value.to_owned())])))
+    }
+
+    fn cached(e: &Entries, key: &[u8]) -> Option<String> {
+        match e.get(key, Instant::now()).0 {
+            Found::Fields(fields) => Some(fields["a"].clone()),
+            Found::Server => Some("from the server".into()),
+            Found::Nothing => None,
+        }
     }
 
     #[test]
-    fn a_reply_read_before_an_invalidation_is_never_stored() {
+    fn a_stored_hash_is_served_until_invalidated() {
         let e = entries();
-        let (_, ticket) = e.get(b"k", b"HGET k a", Instant::now());
+        let (_, ticket) = e.get(b"k", Instant::now());
+        assert!(e.insert(b"k", hash("1"), later(), ticket));
+        assert_eq!(cached(&e, b"k").as_deref(), Some("1"));
+        assert_eq!(cached(&e, b"other"), None);
         e.invalidate(b"k");
-        assert!(!e.insert(b"k", b"HGET k a", Value::Int(1), later(), ticket));
-        let (_, ticket) = e.get(b"k", b"HGET k a", Instant::now());
+        assert_eq!(cached(&e, b"k").as_deref(), Some("from the server"));
+        std::thread::sleep(HOT_FOR);
+        assert_eq!(cached(&e, b"k"), None);
+        let (_, ticket) = e.get(b"k", Instant::now());
+        assert!(e.insert(b"k", None, later(), ticket));
+        assert_eq!(cached(&e, b"k").as_deref(), Some("from the server"));
+    }
+
+    #[test]
+    fn a_hash_read_before_an_invalidation_is_never_stored() {
+        let e = entries();
+        let (_, ticket) = e.get(b"k", Instant::now());
+        e.invalidate(b"k");
+        assert!(!e.insert(b"k", hash("1"), later(), ticket));
+        // Changed while it was read: read from the server for a moment.
+        assert_eq!(cached(&e, b"k").as_deref(), Some("from the server"));
+        let (_, ticket) = e.get(b"j", Instant::now());
         e.clear();
-        assert!(!e.insert(b"k", b"HGET k a", Value::Int(1), later(), ticket));
-        assert_eq!(e.len(), 0);
+        assert!(!e.insert(b"j", hash("1"), later(), ticket));
+        assert_eq!(cached(&e, b"j").as_deref(), Some("from the server"));
     }
 
     #[test]
     fn an_expired_session_is_never_served() {
         let e = entries();
-        let (_, ticket) = e.get(b"k", b"HGETALL k", Instant::now());
+        let (_, ticket) = e.get(b"k", Instant::now());
         let soon = Instant::now() + Duration::from_millis(20);
-        assert!(e.insert(b"k", b"HGETALL k", Value::Int(1), soon, ticket));
+        assert!(e.insert(b"k", hash("1"), soon, ticket));
         std::thread::sleep(Duration::from_millis(30));
-        assert_eq!(e.get(b"k", b"HGETALL k", Instant::now()).0, None);
+        assert_eq!(cached(&e, b"k"), None);
     }
 }

@@ -1,7 +1,9 @@
-//! The client-side cache: replies of reads that do not touch (`HGET`, `HMGET`, `HGETALL` of a
-//! session's hash) kept in this process, and kept coherent by Redis itself (RESP3 `CLIENT
-//! TRACKING`: the server pushes an invalidation on the tracking connection whenever a key this
-//! client read changes, expires or is deleted, by any client).
+//! The client-side cache: session hashes kept whole in this process, so reads that do not touch
+//! (`get`, `get_many`, `get_all`) are answered from them, and kept coherent by Redis itself
+//! (RESP3 `CLIENT TRACKING`: the server pushes an invalidation on the tracking connection
+//! whenever a key this client read changes, expires or is deleted, by any client). A miss reads
+//! the whole hash (`HGETALL`, with its `PTTL`), so the next read of any key of that session is
+//! a hit; a hash over [`MAX_CACHED_HASH_BYTES`] is read from the server each time instead.
 //!
 //! Why not the `redis` crate's own `cache-aio`: it stores a reply in the reader's task after the
 //! reply arrived, so an invalidation the connection handled in between is lost and the old reply
@@ -27,14 +29,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
-use redis::{Cmd, Value};
 
 use crate::error::Result;
-use entries::Entries;
-pub(crate) use entries::Ticket;
+use entries::{Entries, Found};
+pub(crate) use entries::{Fields, Ticket};
 
 /// The default most sessions the cache holds replies for.
 pub const DEFAULT_CACHE_SESSIONS: usize = 10_000;
+
+/// The biggest session hash (field names and values, in bytes) the cache keeps: a bigger one
+/// is read from the server each time, so the cache holds at most this much per session.
+pub const MAX_CACHED_HASH_BYTES: usize = 64 * 1024;
 
 /// The default coherence bound: how long after another instance's write was answered this one
 /// may still serve the value before it.
@@ -69,7 +74,7 @@ pub(crate) struct ClientCache {
 /// What a read does with the cache.
 pub(crate) enum Lookup {
     /// Served from the cache.
-    Hit(Value),
+    Hit(Arc<Fields>),
     /// Read on the tracking connection, and store the reply with the ticket.
     Miss(Ticket, u64, MultiplexedConnection),
     /// No tracking connection: read from the server, store nothing.
@@ -84,7 +89,7 @@ pub struct CacheStats {
     /// Cacheable reads that went to the server (a miss, an unconfirmed or missing tracking
     /// connection).
     pub misses: u64,
-    /// Sessions with cached replies now.
+    /// Sessions whose hash is cached now.
     pub sessions: usize,
 }
 
@@ -108,8 +113,8 @@ impl ClientCache {
         self.tracking.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// What to do for `command` on the session hash `key`.
-    pub(crate) fn lookup(&self, key: &str, command: &Cmd) -> Lookup {
+    /// What to do for a read of the session hash `key`.
+    pub(crate) fn lookup(&self, key: &str) -> Lookup {
         let now = Instant::now();
         let (generation, connection, confirmed) = {
             let state = self.state();
@@ -122,54 +127,52 @@ impl ClientCache {
                 .is_some_and(|at| now.saturating_duration_since(at) <= self.staleness);
             (state.generation, connection, confirmed)
         };
-        let (cached, ticket) = self
-            .entries
-            .get(key.as_bytes(), &command.get_packed_command(), now);
-        match cached {
-            Some(value) if confirmed => {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                Lookup::Hit(value)
-            }
+        let (found, ticket) = self.entries.get(key.as_bytes(), now);
+        if let Found::Fields(fields) = &found
+            && confirmed
+        {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Lookup::Hit(fields.clone());
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        match found {
+            Found::Server => Lookup::Bypass,
             // Not cached, or cached while the connection has not shown lately that it is
             // current: read through it, which shows it.
-            _ => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                Lookup::Miss(ticket, generation, connection)
-            }
+            _ => Lookup::Miss(ticket, generation, connection),
         }
     }
 
-    /// Reads `command` on the tracking connection with the session's remaining lifetime, and
-    /// stores the reply when the session is live and nothing was invalidated meanwhile.
+    /// Reads the whole hash `key` on the tracking connection with the session's remaining
+    /// lifetime, and stores it when the session is live and nothing was invalidated meanwhile
+    /// (a hash too big to keep is stored as such).
     pub(crate) async fn read_through(
         &self,
         key: &str,
-        command: &Cmd,
         ticket: Ticket,
         generation: u64,
         mut connection: MultiplexedConnection,
-    ) -> Result<Value> {
+    ) -> Result<Arc<Fields>> {
         let sent = Instant::now();
-        let (value, pttl): (Value, i64) = redis::pipe()
-            .add_command(command.clone())
+        let (fields, pttl): (Fields, i64) = redis::pipe()
+            .cmd("HGETALL")
+            .arg(key)
             .cmd("PTTL")
             .arg(key)
             .query_async(&mut connection)
             .await?;
         self.confirm(generation, sent);
+        let fields = Arc::new(fields);
         if let Ok(left) = u64::try_from(pttl)
             && left > 0
         {
+            let size: usize = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+            let kept = (size <= MAX_CACHED_HASH_BYTES).then(|| fields.clone());
             let expires_at = sent + Duration::from_millis(left);
-            self.entries.insert(
-                key.as_bytes(),
-                &command.get_packed_command(),
-                value.clone(),
-                expires_at,
-                ticket,
-            );
+            self.entries
+                .insert(key.as_bytes(), kept, expires_at, ticket);
         }
-        Ok(value)
+        Ok(fields)
     }
 
     /// A command sent on connection `generation` at `sent` was answered.
