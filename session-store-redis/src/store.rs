@@ -98,18 +98,17 @@ fn collapse(changes: Vec<Change>) -> (Vec<(String, Value)>, Vec<String>) {
 }
 
 /// The session keys among a hash's fields; `None` when the hash is empty (no session).
-fn session_map<K: AsRef<str>, V: AsRef<str>>(
-    fields: impl IntoIterator<Item = (K, V)>,
-) -> Result<Option<Map>> {
-    let (mut map, mut any) = (Map::new(), false);
+fn session_map(fields: Vec<(String, String)>) -> Result<Option<Map>> {
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    let mut map = Map::new();
     for (field, value) in fields {
-        any = true;
-        let field = field.as_ref();
-        if !keys::is_internal(field) {
-            map.insert(field.to_owned(), decode(value.as_ref())?);
+        if !keys::is_internal(&field) {
+            map.insert(field, decode(&value)?);
         }
     }
-    Ok(any.then_some(map))
+    Ok(Some(map))
 }
 
 impl RedisStore {
@@ -183,7 +182,7 @@ impl RedisStore {
             Lookup::Hit(fields) => Ok(Some(fields)),
             Lookup::Miss(ticket, generation, tracking) => {
                 let read = cache.read_through(hash, ticket, generation, tracking);
-                self.op(context, read).await.map(Some)
+                self.op(context, read).await
             }
             Lookup::Bypass => Ok(None),
         }
@@ -322,7 +321,7 @@ impl Store for RedisStore {
         let hash = self.keys.session(id);
         let text: Option<String> = match touch {
             None => match self.cached("get", &hash).await? {
-                Some(fields) => fields.get(key).cloned(),
+                Some(fields) => return Ok(fields.values.get(key).cloned()),
                 None => {
                     let mut conn = self.connection.clone();
                     let mut command = redis::cmd("HGET");
@@ -357,7 +356,10 @@ impl Store for RedisStore {
         let fields: Vec<(String, String)> = match touch {
             None => {
                 if let Some(fields) = self.cached("get_all", &hash).await? {
-                    return session_map(fields.iter()).map_err(|e| e.into_store_error("get_all"));
+                    return Ok(fields.exists.then(|| {
+                        let values = fields.values.iter();
+                        values.map(|(k, v)| (k.clone(), v.clone())).collect()
+                    }));
                 }
                 let mut conn = self.connection.clone();
                 let mut command = redis::cmd("HGETALL");
@@ -425,23 +427,16 @@ impl Store for RedisStore {
         let Some(ttl) = touch else {
             // No touch: one plain `HMGET` with the marker field first (every live session has
             // it), cheaper on the server than a script.
-            let decoded = |values: &mut dyn Iterator<Item = Option<&str>>| {
-                values
-                    .map(|v| v.map(decode).transpose())
-                    .collect::<Result<Vec<_>>>()
-                    .map(Some)
-                    .map_err(|e| e.into_store_error("get_many"))
-            };
             if let Some(fields) = self.cached("get_many", &hash).await? {
-                if !fields.contains_key(keys::MARKER) {
-                    return Ok(None);
-                }
-                return decoded(&mut keys.iter().map(|key| fields.get(*key).map(String::as_str)));
+                return Ok(fields.marked.then(|| {
+                    let values = keys.iter().map(|key| fields.values.get(*key).cloned());
+                    values.collect()
+                }));
             }
             let mut command = redis::cmd("HMGET");
             command.arg(&hash).arg(keys::MARKER).arg(keys);
             let mut conn = self.connection.clone();
-            let values: Vec<Option<String>> = self
+            let mut values: Vec<Option<String>> = self
                 .op("get_many", async {
                     Ok(command.query_async(&mut conn).await?)
                 })
@@ -449,7 +444,12 @@ impl Store for RedisStore {
             if values.first().is_none_or(Option::is_none) {
                 return Ok(None);
             }
-            return decoded(&mut values[1..].iter().map(Option::as_deref));
+            return values
+                .drain(1..)
+                .map(|v| v.as_deref().map(decode).transpose())
+                .collect::<Result<Vec<_>>>()
+                .map(Some)
+                .map_err(|e| e.into_store_error("get_many"));
         };
         let mut invocation = script::GET_MANY.key(&hash);
         invocation.arg(ttl_ms(ttl).to_string());

@@ -475,3 +475,31 @@ async fn a_big_session_is_read_from_the_server_and_a_small_one_cached_whole() {
         "the other reads of a cached session were not hits"
     );
 }
+
+/// A session holding a value that is not JSON (written by something else) answers exactly as
+/// without the cache: an error for that key, the other keys as stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_that_is_not_json_answers_as_without_the_cache() {
+    let prefix = common::unique_prefix("garbled");
+    let cached = cached(redis_url(), &prefix).await;
+    let plain = RedisStore::builder(redis_url())
+        .prefix(&prefix)
+        .connect()
+        .await
+        .unwrap();
+    let id = fresh_id();
+    plain.set(&id, "good", json!("fine"), TTL).await.unwrap();
+    let key = format!("{prefix}{{{}}}", id.to_hex());
+    redis_cli_output(redis_url(), &["HSET", &key, "bad", "{not json"]);
+    for store in [&plain, &cached] {
+        for _ in 0..3 {
+            assert!(store.get(&id, "bad", None).await.is_err());
+            assert_eq!(store.get(&id, "good", None).await.unwrap(), Some(json!("fine")));
+            let many = store.get_many(&id, &["good"], None).await.unwrap();
+            assert_eq!(many, Some(vec![Some(json!("fine"))]));
+            assert!(store.get_many(&id, &["good", "bad"], None).await.is_err());
+            assert!(store.get_all(&id, None).await.is_err());
+        }
+    }
+    assert_eq!(hits(&cached), 0, "a hash with a value that is not JSON was cached");
+}

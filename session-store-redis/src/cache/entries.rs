@@ -19,8 +19,16 @@ use lru::LruCache;
 /// Shards, so concurrent readers of different sessions rarely wait on one lock.
 const SHARDS: usize = 16;
 
-/// A session hash's fields and their values, as stored.
-pub(crate) type Fields = HashMap<String, String>;
+/// A session hash as the reads answer it: its keys' values decoded once, when it was read.
+#[derive(Debug, Default)]
+pub(crate) struct Fields {
+    /// The hash has any field at all (`get_all` answers `None` otherwise).
+    pub(crate) exists: bool,
+    /// The hash has the store's marker field (`get_many` answers `None` otherwise).
+    pub(crate) marked: bool,
+    /// The session's keys (the store's own fields left out) and their values.
+    pub(crate) values: HashMap<String, session_core::Value>,
+}
 
 /// How long a session that changed while cached, or while being read into the cache, is read
 /// from the server instead: one written on nearly every request (a counter, say) would cost a
@@ -37,8 +45,8 @@ struct Entry {
 enum Held {
     /// The whole hash.
     Fields(Arc<Fields>),
-    /// The hash is too big to keep.
-    TooBig,
+    /// The hash is too big to keep, or holds a value that is not JSON.
+    Uncacheable,
     /// The session changed a moment ago.
     Hot,
 }
@@ -47,7 +55,8 @@ enum Held {
 pub(crate) enum Found {
     /// The whole hash.
     Fields(Arc<Fields>),
-    /// Read the session from the server, and store nothing (too big, or written right now).
+    /// Read the session from the server, and store nothing (it cannot be kept, or it was
+    /// written right now).
     Server,
     /// Nothing: read the hash into the cache.
     Nothing,
@@ -115,12 +124,12 @@ impl Entries {
         }
         let found = match &entry.held {
             Held::Fields(fields) => Found::Fields(fields.clone()),
-            Held::TooBig | Held::Hot => Found::Server,
+            Held::Uncacheable | Held::Hot => Found::Server,
         };
         (found, ticket)
     }
 
-    /// Stores the hash read after `ticket` was taken (`None`: it was too big to keep), unless
+    /// Stores the hash read after `ticket` was taken (`None`: it cannot be kept), unless
     /// the shard saw an invalidation since (then it may be older than it, and the session is
     /// marked hot instead); returns whether it was stored.
     pub(crate) fn insert(
@@ -139,7 +148,7 @@ impl Entries {
             guard.lru.put(key.to_vec(), hot);
             return false;
         }
-        let held = fields.map_or(Held::TooBig, Held::Fields);
+        let held = fields.map_or(Held::Uncacheable, Held::Fields);
         let entry = Entry {
             until: expires_at,
             held,
@@ -191,12 +200,17 @@ mod tests {
     }
 
     fn hash(value: &str) -> Option<Arc<Fields>> {
-        Some(Arc::new(Fields::from([("a".to_owned(), value.to_owned())])))
+        let values = HashMap::from([("a".to_owned(), value.into())]);
+        Some(Arc::new(Fields {
+            exists: true,
+            marked: true,
+            values,
+        }))
     }
 
     fn cached(e: &Entries, key: &[u8]) -> Option<String> {
         match e.get(key, Instant::now()).0 {
-            Found::Fields(fields) => Some(fields["a"].clone()),
+            Found::Fields(fields) => fields.values["a"].as_str().map(str::to_owned),
             Found::Server => Some("from the server".into()),
             Found::Nothing => None,
         }

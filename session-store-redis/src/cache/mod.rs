@@ -23,6 +23,7 @@
 mod entries;
 mod tracking;
 
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,6 +32,7 @@ use std::time::{Duration, Instant};
 use redis::aio::MultiplexedConnection;
 
 use crate::error::Result;
+use crate::keys;
 use entries::{Entries, Found};
 pub(crate) use entries::{Fields, Ticket};
 
@@ -144,17 +146,18 @@ impl ClientCache {
     }
 
     /// Reads the whole hash `key` on the tracking connection with the session's remaining
-    /// lifetime, and stores it when the session is live and nothing was invalidated meanwhile
-    /// (a hash too big to keep is stored as such).
+    /// lifetime, decodes it, and stores it when the session is live and nothing was
+    /// invalidated meanwhile. `None` when a value is not JSON: the caller reads it from the
+    /// server, which reports that for the key that holds it (and the hash is not cached).
     pub(crate) async fn read_through(
         &self,
         key: &str,
         ticket: Ticket,
         generation: u64,
         mut connection: MultiplexedConnection,
-    ) -> Result<Arc<Fields>> {
+    ) -> Result<Option<Arc<Fields>>> {
         let sent = Instant::now();
-        let (fields, pttl): (Fields, i64) = redis::pipe()
+        let (stored, pttl): (HashMap<String, String>, i64) = redis::pipe()
             .cmd("HGETALL")
             .arg(key)
             .cmd("PTTL")
@@ -162,12 +165,15 @@ impl ClientCache {
             .query_async(&mut connection)
             .await?;
         self.confirm(generation, sent);
-        let fields = Arc::new(fields);
+        let size: usize = stored.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let fields = decode(stored).map(Arc::new);
         if let Ok(left) = u64::try_from(pttl)
             && left > 0
         {
-            let size: usize = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
-            let kept = (size <= MAX_CACHED_HASH_BYTES).then(|| fields.clone());
+            let kept = fields
+                .as_ref()
+                .filter(|_| size <= MAX_CACHED_HASH_BYTES)
+                .cloned();
             let expires_at = sent + Duration::from_millis(left);
             self.entries
                 .insert(key.as_bytes(), kept, expires_at, ticket);
@@ -241,6 +247,24 @@ impl ClientCache {
             sessions: self.entries.len(),
         }
     }
+}
+
+/// A session hash as stored, decoded; `None` when a session key's value is not JSON.
+fn decode(stored: HashMap<String, String>) -> Option<Fields> {
+    let mut fields = Fields {
+        exists: !stored.is_empty(),
+        ..Fields::default()
+    };
+    for (field, text) in stored {
+        if field == keys::MARKER {
+            fields.marked = true;
+        } else if !keys::is_internal(&field) {
+            fields
+                .values
+                .insert(field, serde_json::from_str(&text).ok()?);
+        }
+    }
+    Some(fields)
 }
 
 /// Opens the tracking connection and starts its heartbeat.
