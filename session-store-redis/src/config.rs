@@ -119,18 +119,19 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Turns on the client-side cache for standalone Redis, holding up to `sessions` session
-    /// hashes ([`DEFAULT_CACHE_SESSIONS`] is a fair start) for reads that do not touch: a read
-    /// the cache can answer costs no round trip (the crate docs say when it pays). Redis keeps it coherent (RESP3
-    /// `CLIENT TRACKING`, so it needs Redis 6 or later): a change made through any instance is
+    /// Turns on the client-side cache, holding up to `sessions` session hashes
+    /// ([`DEFAULT_CACHE_SESSIONS`] is a fair start) for reads that do not touch: a read the
+    /// cache can answer costs no round trip (the crate docs say when it pays). Redis keeps it
+    /// coherent (RESP3 `CLIENT TRACKING` on a connection of the store's own to the server, or
+    /// to every master of a cluster; Redis 6 or later): a change made through any instance is
     /// never served as its old value past the staleness bound after that change was answered
     /// ([`client_cache_staleness`](Self::client_cache_staleness)), and a lost tracking
     /// connection empties it. Every write goes to the server as before, and forgets the
     /// session here at once. Off by default; `0` turns it off.
     ///
     /// Worth it when sessions are read far more often than written (most page loads only read
-    /// the session). Not available on Redis Cluster or on a connection brought by the
-    /// application (`connect` answers [`StoreError::InvalidInput`]).
+    /// the session). Not available on a connection brought by the application (`connect`
+    /// answers [`StoreError::InvalidInput`]): the store must open the tracking connections.
     ///
     /// [`DEFAULT_CACHE_SESSIONS`]: crate::DEFAULT_CACHE_SESSIONS
     pub fn client_cache(mut self, sessions: usize) -> Self {
@@ -166,10 +167,10 @@ impl RedisStoreBuilder {
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         let keys = self.keys()?;
         if let Some(cache) = self.cache {
-            if !matches!(self.target, Target::Single(_)) {
+            if matches!(self.target, Target::Connected(_)) {
                 return Err(StoreError::InvalidInput(
-                    "the client-side cache is for standalone Redis given by URL: not on a \
-                     cluster or a connection brought by the application"
+                    "the client-side cache needs the store to open its own connections (from a \
+                     URL or cluster nodes), not a connection brought by the application"
                         .into(),
                 ));
             }
@@ -220,7 +221,13 @@ impl RedisStoreBuilder {
                     .into_store_error("connecting to Redis")
             })??;
         let cache = match (&self.target, self.cache) {
-            (Target::Single(url), Some(settings)) => Some(self.start_cache(url, settings).await?),
+            (Target::Single(url), Some(settings)) => Some(
+                self.start_cache(std::slice::from_ref(url), false, settings)
+                    .await?,
+            ),
+            (Target::Cluster(nodes), Some(settings)) => {
+                Some(self.start_cache(nodes, true, settings).await?)
+            }
             _ => None,
         };
         Ok(RedisStore::from_parts(
@@ -231,29 +238,38 @@ impl RedisStoreBuilder {
         ))
     }
 
-    /// The client-side cache's tracking connection: RESP3, to the store's server.
+    /// The client-side cache's tracking connections: RESP3, to the store's server or to every
+    /// master of its cluster.
     async fn start_cache(
         &self,
-        url: &str,
+        urls: &[String],
+        cluster: bool,
         settings: CacheSettings,
     ) -> Result<std::sync::Arc<cache::ClientCache>, StoreError> {
         use redis::IntoConnectionInfo;
         let invalid =
             |e: redis::RedisError| StoreError::InvalidInput(format!("bad Redis address: {e}"));
-        let info = url.into_connection_info().map_err(invalid)?;
-        let resp3 = info
-            .redis_settings()
-            .clone()
-            .set_protocol(redis::ProtocolVersion::RESP3);
-        let client = redis::Client::open(info.set_redis_settings(resp3)).map_err(invalid)?;
+        let seeds = urls
+            .iter()
+            .map(|url| {
+                let info = url.as_str().into_connection_info().map_err(invalid)?;
+                let resp3 = info
+                    .redis_settings()
+                    .clone()
+                    .set_protocol(redis::ProtocolVersion::RESP3);
+                Ok(info.set_redis_settings(resp3))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let timeouts = Timeouts {
             connect: self.connect_timeout,
             operation: self.operation_timeout,
         };
-        cache::start(client, settings, timeouts).await.map_err(|e| {
-            e.into_store_error(
-                "starting the client-side cache (it needs RESP3 and CLIENT TRACKING: Redis 6 or later)",
-            )
-        })
+        cache::start(seeds, cluster, settings, timeouts)
+            .await
+            .map_err(|e| {
+                e.into_store_error(
+                    "starting the client-side cache (it needs RESP3 and CLIENT TRACKING: Redis 6 or later)",
+                )
+            })
     }
 }

@@ -11,6 +11,17 @@ pub(crate) const MARKER: &str = "\0";
 /// The field holding the session's subject, if bound.
 pub(crate) const SUBJECT: &str = "\0subject";
 
+/// The Redis Cluster slot of `key`: CRC16 (XMODEM) of its hash tag (the part between the first
+/// `{` and the next `}`, when not empty), else of the whole key, modulo 16,384.
+pub(crate) fn slot(key: &str) -> u16 {
+    let key = key.as_bytes();
+    let tag = key.iter().position(|&b| b == b'{').and_then(|open| {
+        let close = key[open + 1..].iter().position(|&b| b == b'}')?;
+        Some(&key[open + 1..open + 1 + close]).filter(|tag| !tag.is_empty())
+    });
+    crc16::State::<crc16::XMODEM>::calculate(tag.unwrap_or(key)) % 16_384
+}
+
 /// Whether a hash field is the store's own rather than a session key.
 pub(crate) fn is_internal(field: &str) -> bool {
     field.starts_with('\0')
@@ -53,5 +64,21 @@ impl Keys {
     /// The sorted set indexing the sessions of `subject`.
     pub(crate) fn subject(&self, subject: &str) -> String {
         format!("{}subject:{{{subject}}}", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slot;
+
+    #[test]
+    fn slots_are_the_clusters() {
+        // Values from Redis' own `CLUSTER KEYSLOT`.
+        assert_eq!(slot("foo"), 12182);
+        assert_eq!(slot("{foo}.bar"), 12182);
+        assert_eq!(slot("a{foo}"), 12182);
+        assert_eq!(slot("{}foo"), slot("{}foo"));
+        assert_ne!(slot("{}foo"), slot("foo"));
+        assert_eq!(slot("{user1000}.following"), slot("user1000"));
     }
 }

@@ -56,9 +56,15 @@
 //! a hit; a hash over [`MAX_CACHED_HASH_BYTES`] is never cached, and a session written a moment
 //! ago is read from the server for 10 ms (a session written on nearly every request, such as a
 //! counter, gains nothing from a cache and would only pay for refills). Memory: at most
-//! `sessions` × [`MAX_CACHED_HASH_BYTES`], typically a few KB per session. Standalone Redis
-//! only for now: on a cluster, or with a connection the application brings
-//! ([`RedisStore::builder_with_manager`]), `connect` refuses it.
+//! `sessions` × [`MAX_CACHED_HASH_BYTES`], typically a few KB per session.
+//!
+//! **On a cluster** the store keeps a tracking connection to every master (a key's
+//! invalidations come from the master that holds it) and reads each session through the one
+//! that serves its slot, with the bound kept per master. When a read finds its slot moved
+//! (`MOVED`, `ASK`: a resharding or a failover), or any tracking connection drops, the cache is
+//! emptied and opened again on the new slot map. With a connection the application brings
+//! ([`RedisStore::builder_with_manager`]) the store cannot open tracking connections of its
+//! own, and `connect` refuses the cache.
 //!
 //! ```no_run
 //! use session_store_redis::RedisStore;

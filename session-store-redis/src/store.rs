@@ -180,8 +180,8 @@ impl RedisStore {
         };
         match cache.lookup(hash) {
             Lookup::Hit(fields) => Ok(Some(fields)),
-            Lookup::Miss(ticket, generation, tracking) => {
-                let read = cache.read_through(hash, ticket, generation, tracking);
+            Lookup::Miss(miss) => {
+                let read = cache.read_through(hash, miss);
                 self.op(context, read).await
             }
             Lookup::Bypass => Ok(None),

@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use session_core::{SessionId, Store, StoreError, SubjectIndex};
 use session_store_redis::{DEFAULT_CACHE_STALENESS, RedisStore};
-use session_test_support::{RedisServer, redis_cli_output, redis_url, until_recovered};
+use session_test_support::{
+    RedisServer, redis_cli_output, redis_cluster_urls, redis_url, until_recovered,
+};
 
 const TTL: Duration = Duration::from_secs(600);
 /// The bound the stores are built with (the default).
@@ -34,13 +36,59 @@ async fn cached(url: &str, prefix: &str) -> RedisStore {
         .unwrap_or_else(|e| panic!("cannot connect to Redis at {url}: {e}"))
 }
 
-async fn pair(tag: &str) -> (RedisStore, RedisStore) {
-    let prefix = common::unique_prefix(tag);
-    (
-        cached(redis_url(), &prefix).await,
-        cached(redis_url(), &prefix).await,
-    )
+/// Where a two-instance test runs.
+#[derive(Debug, Clone, Copy)]
+enum On {
+    Standalone,
+    /// The 3-master cluster: each instance has a tracking connection to every master.
+    Cluster,
 }
+
+async fn cached_on(on: On, prefix: &str) -> RedisStore {
+    match on {
+        On::Standalone => cached(redis_url(), prefix).await,
+        On::Cluster => {
+            let urls = redis_cluster_urls();
+            RedisStore::cluster_builder(urls.iter().cloned())
+                .prefix(prefix)
+                .client_cache(1_000)
+                .operation_timeout(Duration::from_millis(500))
+                .connect_timeout(Duration::from_millis(500))
+                .connect()
+                .await
+                .unwrap_or_else(|e| panic!("cannot connect to Redis Cluster at {urls:?}: {e}"))
+        }
+    }
+}
+
+async fn pair_on(on: On, tag: &str) -> (RedisStore, RedisStore) {
+    let prefix = common::unique_prefix(tag);
+    (cached_on(on, &prefix).await, cached_on(on, &prefix).await)
+}
+
+async fn pair(tag: &str) -> (RedisStore, RedisStore) {
+    pair_on(On::Standalone, tag).await
+}
+
+/// One `#[tokio::test]` per place for an `async fn(On)`.
+macro_rules! standalone_and_cluster {
+    ($($name:ident),* $(,)?) => {
+        mod standalone {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::On::Standalone).await } )*
+        }
+        mod cluster {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::On::Cluster).await } )*
+        }
+    };
+}
+
+standalone_and_cluster!(
+    b_never_serves_a_replaced_value_past_the_bound,
+    an_ended_session_is_never_read_back_as_live_on_b,
+    counters_lose_nothing_with_the_cache_on,
+);
 
 /// A session id not used before in this process (the key prefix is this run's own).
 fn fresh_id() -> SessionId {
@@ -76,9 +124,8 @@ struct Read {
 /// A writer on A puts 1, 2, 3, ... into one key while readers on B read it as fast as they can
 /// (nearly every read a cache hit). A read that started after the reply to write `n` and still
 /// saw less than `n` is stale; none may start later than the bound after that reply.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn b_never_serves_a_replaced_value_past_the_bound() {
-    let (a, b) = pair("race").await;
+async fn b_never_serves_a_replaced_value_past_the_bound(on: On) {
+    let (a, b) = pair_on(on, "race").await;
     let b = Arc::new(b);
     let id = fresh_id();
     a.set(&id, "v", json!(0), TTL).await.unwrap();
@@ -134,8 +181,8 @@ async fn b_never_serves_a_replaced_value_past_the_bound() {
     }
     let served = hits(&b) - hits_before;
     println!(
-        "{} reads on B ({served} from its cache), {stale} stale after A's reply, worst {worst:?} \
-         after it (bound {STALENESS:?})",
+        "{on:?}: {} reads on B ({served} from its cache), {stale} stale after A's reply, worst \
+         {worst:?} after it (bound {STALENESS:?})",
         reads.len()
     );
     assert!(
@@ -162,9 +209,8 @@ enum End {
 
 /// After `end` completes on A (or the session's lifetime ran out), B reads the session as gone
 /// once the bound has passed, whichever read it had cached it with.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ended_session_is_never_read_back_as_live_on_b() {
-    let (a, b) = pair("ends").await;
+async fn an_ended_session_is_never_read_back_as_live_on_b(on: On) {
+    let (a, b) = pair_on(on, "ends").await;
     for end in [End::DelAll, End::Take, End::Revoke, End::Expiry] {
         for round in 0..20 {
             let id = fresh_id();
@@ -229,9 +275,8 @@ async fn an_ended_session_is_never_read_back_as_live_on_b() {
 
 /// Increments from both instances at once lose nothing, and B's cached read of the counter
 /// catches up with the last of them within the bound.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counters_lose_nothing_with_the_cache_on() {
-    let (a, b) = pair("counter").await;
+async fn counters_lose_nothing_with_the_cache_on(on: On) {
+    let (a, b) = pair_on(on, "counter").await;
     let (a, b) = (Arc::new(a), Arc::new(b));
     let id = fresh_id();
     a.set(&id, "n", json!(0), TTL).await.unwrap();
@@ -494,12 +539,19 @@ async fn a_value_that_is_not_json_answers_as_without_the_cache() {
     for store in [&plain, &cached] {
         for _ in 0..3 {
             assert!(store.get(&id, "bad", None).await.is_err());
-            assert_eq!(store.get(&id, "good", None).await.unwrap(), Some(json!("fine")));
+            assert_eq!(
+                store.get(&id, "good", None).await.unwrap(),
+                Some(json!("fine"))
+            );
             let many = store.get_many(&id, &["good"], None).await.unwrap();
             assert_eq!(many, Some(vec![Some(json!("fine"))]));
             assert!(store.get_many(&id, &["good", "bad"], None).await.is_err());
             assert!(store.get_all(&id, None).await.is_err());
         }
     }
-    assert_eq!(hits(&cached), 0, "a hash with a value that is not JSON was cached");
+    assert_eq!(
+        hits(&cached),
+        0,
+        "a hash with a value that is not JSON was cached"
+    );
 }

@@ -188,22 +188,18 @@ async fn open(target: Target) -> Result<Backend, ConnectError> {
             cache,
             cache_staleness,
         } => {
-            let mut builder = session_store_redis::RedisStore::builder(url);
-            if let Some(sessions) = cache {
-                builder = builder.client_cache(sessions);
-            }
-            if let Some(staleness) = cache_staleness {
-                builder = builder.client_cache_staleness(staleness);
-            }
-            redis(builder, prefix).await
+            let builder = session_store_redis::RedisStore::builder(url);
+            redis(builder, prefix, cache, cache_staleness).await
         }
         #[cfg(feature = "redis")]
-        Target::RedisCluster { nodes, prefix } => {
-            redis(
-                session_store_redis::RedisStore::cluster_builder(nodes),
-                prefix,
-            )
-            .await
+        Target::RedisCluster {
+            nodes,
+            prefix,
+            cache,
+            cache_staleness,
+        } => {
+            let builder = session_store_redis::RedisStore::cluster_builder(nodes);
+            redis(builder, prefix, cache, cache_staleness).await
         }
         #[allow(unreachable_patterns)] // every backend's feature on: nothing is left
         other => Err(ConnectError::FeatureDisabled {
@@ -213,16 +209,24 @@ async fn open(target: Target) -> Result<Backend, ConnectError> {
     }
 }
 
-/// A Redis store (standalone or cluster, as the builder says) with the URL's key prefix.
+/// A Redis store (standalone or cluster, as the builder says) with the URL's key prefix and
+/// client-side cache.
 #[cfg(feature = "redis")]
 async fn redis(
-    builder: session_store_redis::RedisStoreBuilder,
+    mut builder: session_store_redis::RedisStoreBuilder,
     prefix: Option<String>,
+    cache: Option<usize>,
+    cache_staleness: Option<Duration>,
 ) -> Result<Backend, ConnectError> {
-    let builder = match prefix {
-        Some(prefix) => builder.prefix(prefix),
-        None => builder,
-    };
+    if let Some(prefix) = prefix {
+        builder = builder.prefix(prefix);
+    }
+    if let Some(sessions) = cache {
+        builder = builder.client_cache(sessions);
+    }
+    if let Some(staleness) = cache_staleness {
+        builder = builder.client_cache_staleness(staleness);
+    }
     let store = builder.connect().await.map_err(failed("redis"))?;
     Ok(Backend::Redis(Arc::new(store)))
 }

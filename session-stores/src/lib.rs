@@ -13,7 +13,7 @@
 //! | `postgres://user@host/db` (`?schema=public&table=sessions`, and the driver's own options) | `postgres` | PostgreSQL |
 //! | `mysql://user:pass@host/db`, `mariadb://...` (`?table=sessions`, and the driver's own options) | `mysql` | MySQL or MariaDB |
 //! | `redis://host:6379/0`, `rediss://...` (`?prefix=session:`, `&cache=10000` for the client-side cache, `&cache_staleness=100ms`) | `redis` | Redis |
-//! | `redis+cluster://host:7000,host:7001` (`?prefix=...`) | `redis` | Redis Cluster |
+//! | `redis+cluster://host:7000,host:7001` (`?prefix=...`, `&cache=10000`, `&cache_staleness=100ms`) | `redis` | Redis Cluster |
 //!
 //! A URL whose backend's feature is off is [`ConnectError::FeatureDisabled`], naming the feature;
 //! a malformed URL or option is a [`ConnectError`] naming what is wrong. No error or log repeats

@@ -41,10 +41,13 @@ pub(crate) enum Target {
         cache: Option<usize>,
         cache_staleness: Option<Duration>,
     },
-    /// `redis+cluster://host:port,host:port` (`prefix=`), `rediss+cluster://` for TLS.
+    /// `redis+cluster://host:port,host:port` (`prefix=`, `cache=`, `cache_staleness=`),
+    /// `rediss+cluster://` for TLS.
     RedisCluster {
         nodes: Vec<String>,
         prefix: Option<String>,
+        cache: Option<usize>,
+        cache_staleness: Option<Duration>,
     },
 }
 
@@ -114,6 +117,22 @@ fn none_left(scheme: &str, options: BTreeMap<String, String>) -> Result<(), Conn
             reason: "unknown for this backend".into(),
         }),
     }
+}
+
+/// Refuses a cache staleness bound without the cache.
+fn cache_needed(
+    scheme: &str,
+    cache: Option<usize>,
+    staleness: Option<Duration>,
+) -> Result<(), ConnectError> {
+    if staleness.is_some() && cache.is_none_or(|sessions| sessions == 0) {
+        return Err(ConnectError::InvalidOption {
+            scheme: scheme.to_owned(),
+            option: "cache_staleness".into(),
+            reason: "needs the cache on (cache=10000)".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Parses `url` as a driver would, and gives back the URL without our own options in it.
@@ -223,13 +242,7 @@ pub(crate) fn parse(url: &str) -> Result<Target, ConnectError> {
                 .remove("cache_staleness")
                 .map(|v| duration(&scheme, "cache_staleness", &v))
                 .transpose()?;
-            if cache_staleness.is_some() && cache.is_none_or(|sessions| sessions == 0) {
-                return Err(ConnectError::InvalidOption {
-                    scheme,
-                    option: "cache_staleness".into(),
-                    reason: "needs the cache on (cache=10000)".into(),
-                });
-            }
+            cache_needed(&scheme, cache, cache_staleness)?;
             Ok(Target::Redis {
                 url,
                 prefix: mine.remove("prefix"),
@@ -264,18 +277,22 @@ pub(crate) fn parse(url: &str) -> Result<Target, ConnectError> {
             }
             let mut options = options(query, &scheme)?;
             let prefix = options.remove("prefix");
-            if let Some(option) = ["cache", "cache_staleness"]
-                .into_iter()
-                .find(|o| options.contains_key(*o))
-            {
-                return Err(ConnectError::InvalidOption {
-                    scheme,
-                    option: option.into(),
-                    reason: "the client-side cache is for standalone Redis only, for now".into(),
-                });
-            }
+            let cache = options
+                .remove("cache")
+                .map(|v| number(&scheme, "cache", &v))
+                .transpose()?;
+            let cache_staleness = options
+                .remove("cache_staleness")
+                .map(|v| duration(&scheme, "cache_staleness", &v))
+                .transpose()?;
+            cache_needed(&scheme, cache, cache_staleness)?;
             none_left(&scheme, options)?;
-            Ok(Target::RedisCluster { nodes, prefix })
+            Ok(Target::RedisCluster {
+                nodes,
+                prefix,
+                cache,
+                cache_staleness,
+            })
         }
         _ => Err(ConnectError::UnknownScheme(scheme)),
     }
@@ -347,7 +364,9 @@ mod tests {
             parse("redis+cluster://:pw@a:7000,b:7001?prefix=x").unwrap(),
             Target::RedisCluster {
                 nodes: vec!["redis://:pw@a:7000".into(), "redis://:pw@b:7001".into()],
-                prefix: Some("x".into())
+                prefix: Some("x".into()),
+                cache: None,
+                cache_staleness: None,
             }
         );
     }
@@ -375,8 +394,8 @@ mod tests {
                 "needs the cache on",
             ),
             (
-                "redis+cluster://:s3cret@a:1?cache=10",
-                "standalone Redis only",
+                "redis+cluster://:s3cret@a:1?cache=10&cache_staleness=soon",
+                "cache_staleness",
             ),
         ] {
             let error = parse(url).unwrap_err();

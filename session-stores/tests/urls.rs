@@ -170,6 +170,11 @@ async fn redis_cluster() {
         .await
         .unwrap_or_else(|e| panic!("Redis Cluster: {e}"));
     flow(store, "redis").await;
+    // With the client-side cache.
+    let store = connect(&format!("{url}cached:&cache=1000"))
+        .await
+        .unwrap_or_else(|e| panic!("Redis Cluster with the cache: {e}"));
+    flow(store, "redis").await;
 }
 
 /// Unreachable servers give a `Store` error of kind `Unavailable`, and a password in the URL

@@ -54,13 +54,36 @@ pub(crate) struct CacheSettings {
     pub(crate) staleness: Duration,
 }
 
-/// The tracking connection while it is up, and what it has confirmed.
-struct Tracking {
-    /// Which connection this is; pushes of an older one change nothing.
-    generation: u64,
-    connection: Option<MultiplexedConnection>,
+/// One node's tracking connection, and what it has confirmed.
+struct Node {
+    connection: MultiplexedConnection,
     /// When the newest answered command on it was sent.
     confirmed: Option<Instant>,
+}
+
+/// The tracking connections while they are up: one for standalone Redis, one per master of a
+/// cluster (a key's invalidations come from the master that holds it).
+struct Tracking {
+    /// Which set of connections this is; pushes and answers of an older one change nothing.
+    generation: u64,
+    /// Empty while down.
+    nodes: Vec<Node>,
+    /// The node serving each cluster slot ([`NO_NODE`] where none did); `None` standalone.
+    slots: Option<Arc<[u16]>>,
+}
+
+/// In a slot map: no node served this slot when the map was read.
+pub(crate) const NO_NODE: u16 = u16::MAX;
+
+impl Tracking {
+    /// The node that holds `key`, if it is known.
+    fn node_of(&self, key: &str) -> Option<usize> {
+        let index = match &self.slots {
+            None => 0,
+            Some(slots) => usize::from(slots[usize::from(keys::slot(key))]),
+        };
+        (index < self.nodes.len()).then_some(index)
+    }
 }
 
 /// One store's cache (shared by its clones).
@@ -73,13 +96,22 @@ pub(crate) struct ClientCache {
     misses: AtomicU64,
 }
 
+/// A read the cache cannot answer yet: it goes through the tracking connection of the node
+/// that holds the key, and its reply is stored with the ticket.
+pub(crate) struct Miss {
+    ticket: Ticket,
+    generation: u64,
+    node: usize,
+    connection: MultiplexedConnection,
+}
+
 /// What a read does with the cache.
 pub(crate) enum Lookup {
     /// Served from the cache.
     Hit(Arc<Fields>),
-    /// Read on the tracking connection, and store the reply with the ticket.
-    Miss(Ticket, u64, MultiplexedConnection),
-    /// No tracking connection: read from the server, store nothing.
+    /// Read through the tracking connection.
+    Miss(Miss),
+    /// No tracking connection, or nothing to keep: read from the server, store nothing.
     Bypass,
 }
 
@@ -101,8 +133,8 @@ impl ClientCache {
             entries: Entries::new(settings.sessions),
             tracking: Mutex::new(Tracking {
                 generation: 0,
-                connection: None,
-                confirmed: None,
+                nodes: Vec::new(),
+                slots: None,
             }),
             generations: AtomicU64::new(0),
             staleness: settings.staleness,
@@ -118,16 +150,17 @@ impl ClientCache {
     /// What to do for a read of the session hash `key`.
     pub(crate) fn lookup(&self, key: &str) -> Lookup {
         let now = Instant::now();
-        let (generation, connection, confirmed) = {
+        let (generation, node, connection, confirmed) = {
             let state = self.state();
-            let Some(connection) = state.connection.clone() else {
+            let Some(index) = state.node_of(key) else {
                 self.misses.fetch_add(1, Ordering::Relaxed);
                 return Lookup::Bypass;
             };
-            let confirmed = state
+            let node = &state.nodes[index];
+            let confirmed = node
                 .confirmed
                 .is_some_and(|at| now.saturating_duration_since(at) <= self.staleness);
-            (state.generation, connection, confirmed)
+            (state.generation, index, node.connection.clone(), confirmed)
         };
         let (found, ticket) = self.entries.get(key.as_bytes(), now);
         if let Found::Fields(fields) = &found
@@ -141,30 +174,45 @@ impl ClientCache {
             Found::Server => Lookup::Bypass,
             // Not cached, or cached while the connection has not shown lately that it is
             // current: read through it, which shows it.
-            _ => Lookup::Miss(ticket, generation, connection),
+            _ => Lookup::Miss(Miss {
+                ticket,
+                generation,
+                node,
+                connection,
+            }),
         }
     }
 
-    /// Reads the whole hash `key` on the tracking connection with the session's remaining
-    /// lifetime, decodes it, and stores it when the session is live and nothing was
-    /// invalidated meanwhile. `None` when a value is not JSON: the caller reads it from the
-    /// server, which reports that for the key that holds it (and the hash is not cached).
-    pub(crate) async fn read_through(
-        &self,
-        key: &str,
-        ticket: Ticket,
-        generation: u64,
-        mut connection: MultiplexedConnection,
-    ) -> Result<Option<Arc<Fields>>> {
+    /// Reads the whole hash `key` through the tracking connection of `miss` with the session's
+    /// remaining lifetime, decodes it, and stores it when the session is live and nothing was
+    /// invalidated meanwhile. `None` when the caller should read from the server instead: a
+    /// value is not JSON (the server reports that for the key that holds it; the hash is not
+    /// cached), or the cluster moved the key's slot (the tracking connections are dropped, to
+    /// be opened again on the new slot map).
+    pub(crate) async fn read_through(&self, key: &str, miss: Miss) -> Result<Option<Arc<Fields>>> {
+        let Miss {
+            ticket,
+            generation,
+            node,
+            mut connection,
+        } = miss;
         let sent = Instant::now();
-        let (stored, pttl): (HashMap<String, String>, i64) = redis::pipe()
+        let reply: redis::RedisResult<(HashMap<String, String>, i64)> = redis::pipe()
             .cmd("HGETALL")
             .arg(key)
             .cmd("PTTL")
             .arg(key)
             .query_async(&mut connection)
-            .await?;
-        self.confirm(generation, sent);
+            .await;
+        let (stored, pttl) = match reply {
+            Ok(reply) => reply,
+            Err(e) if e.is_cluster_error() => {
+                self.lost(generation, "the cluster's slots changed");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.confirm(generation, node, sent);
         let size: usize = stored.iter().map(|(k, v)| k.len() + v.len()).sum();
         let fields = decode(stored).map(Arc::new);
         if let Ok(left) = u64::try_from(pttl)
@@ -181,11 +229,13 @@ impl ClientCache {
         Ok(fields)
     }
 
-    /// A command sent on connection `generation` at `sent` was answered.
-    fn confirm(&self, generation: u64, sent: Instant) {
+    /// A command sent on node `node` of connections `generation` at `sent` was answered.
+    fn confirm(&self, generation: u64, node: usize, sent: Instant) {
         let mut state = self.state();
-        if state.generation == generation && state.connection.is_some() {
-            state.confirmed = Some(state.confirmed.map_or(sent, |at| at.max(sent)));
+        if state.generation == generation
+            && let Some(node) = state.nodes.get_mut(node)
+        {
+            node.confirmed = Some(node.confirmed.map_or(sent, |at| at.max(sent)));
         }
     }
 
@@ -200,30 +250,38 @@ impl ClientCache {
         self.entries.clear();
     }
 
-    /// Connection `generation` is gone or failed: nothing cached may be served any more, since
-    /// invalidations may have been missed.
-    fn lost(&self, generation: u64) {
+    /// A connection of set `generation` is gone or failed (or the slots moved): nothing cached
+    /// may be served any more, since invalidations may have been missed.
+    fn lost(&self, generation: u64, why: &str) {
         let mut state = self.state();
-        if state.generation == generation && state.connection.is_some() {
-            state.connection = None;
-            state.confirmed = None;
+        if state.generation == generation && !state.nodes.is_empty() {
+            state.nodes.clear();
+            state.slots = None;
             drop(state);
             self.entries.clear();
             tracing::warn!(
                 generation,
-                "Redis tracking connection lost: the client cache is emptied, and reads go to the server until it is back"
+                why,
+                "Redis client cache: tracking lost, the cache is emptied and reads go to the server until it is back"
             );
         }
     }
 
-    /// A new tracking connection is up: it starts from an empty cache.
-    fn install(&self, generation: u64, connection: MultiplexedConnection) {
+    /// New tracking connections are up: they start from an empty cache.
+    fn install(&self, generation: u64, topology: tracking::Topology) {
         let mut state = self.state();
         self.entries.clear();
         *state = Tracking {
             generation,
-            connection: Some(connection),
-            confirmed: None,
+            nodes: topology
+                .connections
+                .into_iter()
+                .map(|connection| Node {
+                    connection,
+                    confirmed: None,
+                })
+                .collect(),
+            slots: topology.slots,
         };
     }
 
@@ -231,13 +289,13 @@ impl ClientCache {
         self.generations.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// The current connection, if any.
-    fn current(&self) -> Option<(u64, MultiplexedConnection)> {
+    /// The current connections, if any.
+    fn current(&self) -> Option<(u64, Vec<MultiplexedConnection>)> {
         let state = self.state();
-        state
-            .connection
-            .clone()
-            .map(|connection| (state.generation, connection))
+        (!state.nodes.is_empty()).then(|| {
+            let connections = state.nodes.iter().map(|n| n.connection.clone());
+            (state.generation, connections.collect())
+        })
     }
 
     pub(crate) fn stats(&self) -> CacheStats {
@@ -267,13 +325,15 @@ fn decode(stored: HashMap<String, String>) -> Option<Fields> {
     Some(fields)
 }
 
-/// Opens the tracking connection and starts its heartbeat.
+/// Opens the tracking connections (to `seeds[0]` for standalone Redis; to every master of the
+/// cluster the seeds belong to otherwise) and starts their heartbeat.
 pub(crate) async fn start(
-    client: redis::Client,
+    seeds: Vec<redis::ConnectionInfo>,
+    cluster: bool,
     settings: CacheSettings,
     timeouts: tracking::Timeouts,
 ) -> Result<Arc<ClientCache>> {
-    tracking::start(client, ClientCache::new(settings), timeouts).await
+    tracking::start(seeds, cluster, ClientCache::new(settings), timeouts).await
 }
 
 pub(crate) use tracking::Timeouts;
