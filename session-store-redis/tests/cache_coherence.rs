@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use session_core::{SessionId, Store, StoreError, SubjectIndex};
 use session_store_redis::{DEFAULT_CACHE_STALENESS, RedisStore};
 use session_test_support::{
-    RedisServer, redis_cli_output, redis_cluster_urls, redis_url, until_recovered,
+    RedisCluster, RedisServer, redis_cli_output, redis_cluster_urls, redis_url, until_recovered,
 };
 
 const TTL: Duration = Duration::from_secs(600);
@@ -47,16 +47,48 @@ enum On {
 async fn cached_on(on: On, prefix: &str) -> RedisStore {
     match on {
         On::Standalone => cached(redis_url(), prefix).await,
-        On::Cluster => {
-            let urls = redis_cluster_urls();
-            RedisStore::cluster_builder(urls.iter().cloned())
-                .prefix(prefix)
-                .client_cache(1_000)
-                .operation_timeout(Duration::from_millis(500))
-                .connect_timeout(Duration::from_millis(500))
-                .connect()
-                .await
-                .unwrap_or_else(|e| panic!("cannot connect to Redis Cluster at {urls:?}: {e}"))
+        On::Cluster => cached_cluster(redis_cluster_urls(), prefix).await,
+    }
+}
+
+async fn cached_cluster(urls: &[String], prefix: &str) -> RedisStore {
+    RedisStore::cluster_builder(urls.iter().cloned())
+        .prefix(prefix)
+        .client_cache(1_000)
+        .operation_timeout(Duration::from_millis(500))
+        .connect_timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to Redis Cluster at {urls:?}: {e}"))
+}
+
+/// A throwaway server or cluster of one test's own, so it can cut connections without
+/// disturbing the other tests.
+enum Own {
+    Server(RedisServer),
+    Cluster(RedisCluster),
+}
+
+impl Own {
+    fn start(on: On) -> Self {
+        match on {
+            On::Standalone => Self::Server(RedisServer::start()),
+            On::Cluster => Self::Cluster(RedisCluster::start()),
+        }
+    }
+
+    /// Its nodes (the masters of a cluster).
+    fn nodes(&self) -> Vec<String> {
+        match self {
+            Self::Server(server) => vec![server.url()],
+            Self::Cluster(cluster) => cluster.urls(),
+        }
+    }
+
+    async fn cached(&self, prefix: &str) -> RedisStore {
+        match self {
+            Self::Server(server) => cached(&server.url(), prefix).await,
+            Self::Cluster(cluster) => cached_cluster(&cluster.urls(), prefix).await,
         }
     }
 }
@@ -88,6 +120,7 @@ standalone_and_cluster!(
     b_never_serves_a_replaced_value_past_the_bound,
     an_ended_session_is_never_read_back_as_live_on_b,
     counters_lose_nothing_with_the_cache_on,
+    a_cut_tracking_connection_stops_the_cache_within_the_bound,
 );
 
 /// A session id not used before in this process (the key prefix is this run's own).
@@ -316,27 +349,33 @@ fn tracking_clients(url: &str) -> Vec<String> {
         .collect()
 }
 
-/// B's tracking connection is cut while the data stays (a network cut, a proxy restart): the
-/// server no longer tells B of changes, so B must stop serving its cache within the bound, and
-/// serve from it again once a new tracking connection is up.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cut_tracking_connection_stops_the_cache_within_the_bound() {
-    let server = RedisServer::start();
+/// The tracking connections are cut while the data stays (a network cut, a proxy restart;
+/// on a cluster, on every master): the server no longer tells B of changes, so B must stop
+/// serving its cache within the bound, and serve from it again once new ones are up.
+async fn a_cut_tracking_connection_stops_the_cache_within_the_bound(on: On) {
+    let own = Own::start(on);
     let prefix = common::unique_prefix("cut");
-    let a = cached(&server.url(), &prefix).await;
-    let b = cached(&server.url(), &prefix).await;
+    let a = own.cached(&prefix).await;
+    let b = own.cached(&prefix).await;
+    let tracking = || {
+        own.nodes()
+            .iter()
+            .map(|n| tracking_clients(n))
+            .collect::<Vec<_>>()
+    };
     for round in 0..5 {
         let id = fresh_id();
         a.set(&id, "v", json!("old"), TTL).await.unwrap();
         warm(&b, &id, &json!("old")).await;
-        let cut = tracking_clients(&server.url());
-        assert_eq!(
-            cut.len(),
-            2,
-            "round {round}: one tracking connection per instance"
-        );
-        for client in &cut {
-            redis_cli_output(&server.url(), &["CLIENT", "KILL", "ID", client]);
+        for (node, cut) in own.nodes().iter().zip(tracking()) {
+            assert_eq!(
+                cut.len(),
+                2,
+                "round {round}: one tracking connection per instance"
+            );
+            for client in &cut {
+                redis_cli_output(node, &["CLIENT", "KILL", "ID", client]);
+            }
         }
         a.set(&id, "v", json!("new"), TTL).await.unwrap();
         let written = Instant::now();
@@ -352,11 +391,11 @@ async fn a_cut_tracking_connection_stops_the_cache_within_the_bound() {
                 started - written
             );
         }
-        // A new tracking connection comes up (and its heartbeat confirms it): what B cached
+        // New tracking connections come up (and the heartbeat confirms them): what B cached
         // before the cut is not served, and the cache serves again.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while tracking_clients(&server.url()).len() < 2 {
-            assert!(Instant::now() < deadline, "no new tracking connection");
+        while tracking().iter().any(|clients| clients.len() < 2) {
+            assert!(Instant::now() < deadline, "no new tracking connections");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         tokio::time::sleep(STALENESS).await;

@@ -187,8 +187,8 @@ impl ClientCache {
     /// remaining lifetime, decodes it, and stores it when the session is live and nothing was
     /// invalidated meanwhile. `None` when the caller should read from the server instead: a
     /// value is not JSON (the server reports that for the key that holds it; the hash is not
-    /// cached), or the cluster moved the key's slot (the tracking connections are dropped, to
-    /// be opened again on the new slot map).
+    /// cached), the cluster moved the key's slot, or the tracking connection failed (then the
+    /// tracking connections are dropped, to be opened again).
     pub(crate) async fn read_through(&self, key: &str, miss: Miss) -> Result<Option<Arc<Fields>>> {
         let Miss {
             ticket,
@@ -208,6 +208,14 @@ impl ClientCache {
             Ok(reply) => reply,
             Err(e) if e.is_cluster_error() => {
                 self.lost(generation, "the cluster's slots changed");
+                return Ok(None);
+            }
+            // The tracking connection failed, not necessarily the server: the main
+            // connection (which reconnects by itself) answers this read.
+            Err(e)
+                if e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error() =>
+            {
+                self.lost(generation, "a tracking connection failed");
                 return Ok(None);
             }
             Err(e) => return Err(e.into()),
