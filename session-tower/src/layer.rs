@@ -8,6 +8,7 @@ use session_core::{SessionError, SessionManager};
 use tower::Layer;
 
 use crate::cross_site::CrossSite;
+use crate::header::TokenHeader;
 use crate::{CookieConfig, SessionService, SigningKeys};
 
 /// Makes the response for a request whose session store failed.
@@ -38,7 +39,9 @@ pub(crate) struct Settings {
     pub(crate) manager: SessionManager,
     pub(crate) cookie: CookieConfig,
     pub(crate) signing: Option<SigningKeys>,
-    pub(crate) header: Option<HeaderName>,
+    pub(crate) header: Option<TokenHeader>,
+    /// Whether tokens travel in cookies at all (`false`: in the header only).
+    pub(crate) cookies: bool,
     pub(crate) device: DeviceContext,
     pub(crate) cross_site: CrossSite,
     pub(crate) on_unavailable: UnavailableHandler,
@@ -90,6 +93,7 @@ impl SessionLayer {
                 cookie: CookieConfig::default(),
                 signing: None,
                 header: None,
+                cookies: true,
                 device: Arc::new(user_agent_device),
                 cross_site: CrossSite::default(),
                 on_unavailable: Arc::new(default_unavailable),
@@ -117,8 +121,30 @@ impl SessionLayer {
 
     /// Also accepts the token from this request header (for API clients), and returns a new
     /// token in it. The default is none: the cookie only. Tokens are never read from the URL.
+    /// The same as `token_header(TokenHeader::Named(name))`.
     pub fn header(self, name: HeaderName) -> Self {
-        self.with(|s| s.header = Some(name))
+        self.token_header(TokenHeader::Named(name))
+    }
+
+    /// Also accepts the token from a header, beside the cookie: a session found by the header
+    /// is answered in the header (its new or rotated token in
+    /// [`TokenHeader::response_name`](TokenHeader)), one found by a cookie in the cookie. A
+    /// request that carries the header and no cookie of ours is not checked by the cross-site
+    /// guard: another site's form or link cannot add a header, and nothing it could ride on is
+    /// in the request.
+    pub fn token_header(self, header: TokenHeader) -> Self {
+        self.with(|s| s.header = Some(header))
+    }
+
+    /// Tokens in this header only, for API and mobile clients: no cookie is read or set, so a
+    /// cookie planted in the client's jar changes nothing; a new session's token and a rotated
+    /// one are answered in the header; a logout answers no token (the client drops its own).
+    /// The cross-site guard is off (it guards what a browser sends by itself, which is cookies).
+    pub fn header_only(self, header: TokenHeader) -> Self {
+        self.with(|s| {
+            s.header = Some(header);
+            s.cookies = false;
+        })
     }
 
     /// Whether the `User-Agent` is the session's device context (shown in session lists, and

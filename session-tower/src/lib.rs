@@ -12,7 +12,8 @@
 //! (unless the handler set its own; [`SessionLayer::cache_control`]) and `Vary: Cookie`, so a
 //! logged-in page is never kept by a shared cache or replayed from the browser's history.
 //! Cookies can be signed ([`SigningKeys`], with key rotation); a tampered or unsigned cookie is no
-//! session. Tokens come from the cookie (or a configured header), never from the URL. A store
+//! session. Tokens come from the cookie (or a configured header, or a header only), never from the
+//! URL. A store
 //! failure while loading or saving is a `503`, never a request served without its session, even
 //! when the handler went on without the value it could not read ([`Session::read_failed`]).
 //!
@@ -44,6 +45,28 @@
 //! browser's cross-site request), state changed by `GET` (don't), and script running on the site
 //! itself (XSS).
 //!
+//! # API and mobile clients: tokens in a header
+//!
+//! [`SessionLayer::header_only`] moves the token out of cookies altogether: it comes in
+//! `Authorization: Bearer <token>` ([`TokenHeader::Bearer`]) or a header of your naming
+//! ([`TokenHeader::Named`]), a new or rotated token is answered in a response header, and no
+//! cookie is read or set (a cookie planted in the client changes nothing). The cross-site guard
+//! is off there: it guards what a browser attaches by itself, and a browser never attaches a
+//! header to another site's form or link. [`SessionLayer::token_header`] accepts the header
+//! beside the cookie instead; a request with the header and no cookie of ours then skips the
+//! guard too, and a session found by the header is answered in the header.
+//!
+//! ```
+//! use http::HeaderName;
+//! use session_core::SessionManager;
+//! use session_store_memory::MemoryStore;
+//! use session_tower::{SessionLayer, TokenHeader};
+//!
+//! let layer = SessionLayer::new(SessionManager::new(MemoryStore::new())).header_only(
+//!     TokenHeader::Bearer { response: HeaderName::from_static("x-session-token") },
+//! );
+//! ```
+//!
 //! # Errors
 //!
 //! [`SessionRejection`] answers a handler's [`SessionError`](session_core::SessionError) by whose
@@ -58,6 +81,7 @@
 //! - `lazy`: [`LazySession`], the request's session, loaded on first use.
 //! - `config`: [`CookieConfig`], the cookie's name and attributes.
 //! - `cookies`: reading our cookies from the raw `Cookie` header bytes.
+//! - `header`: [`TokenHeader`], tokens in a header for API clients.
 //! - `cross_site`: refusing cross-site requests that could change state.
 //! - `signing`: [`SigningKeys`], HMAC-signed cookie values.
 //! - `extract`: the axum extractor (feature `axum`, on by default).
@@ -103,6 +127,7 @@ mod cross_site;
 mod extract;
 #[doc(hidden)]
 pub mod fuzzing;
+mod header;
 mod layer;
 mod lazy;
 mod service;
@@ -112,6 +137,7 @@ pub use config::{CookieConfig, DEFAULT_COOKIE_NAME};
 pub use cookies::MAX_CANDIDATES;
 #[cfg(feature = "axum")]
 pub use extract::{MissingSessionLayer, SessionRejection};
+pub use header::TokenHeader;
 pub use layer::{
     DeviceContext, SESSION_CACHE_CONTROL, SessionLayer, UnavailableHandler, user_agent_device,
 };

@@ -72,7 +72,7 @@ where
             return Box::pin(async { Ok(too_many_cookies()) });
         };
         let (parts, body) = request.into_parts();
-        if cross_site::refused(&parts, &settings.cross_site) {
+        if guarded(&settings, &presented) && cross_site::refused(&parts, &settings.cross_site) {
             // Before the handler and before any session I/O: nothing changes.
             return Box::pin(async { Ok(forbidden()) });
         }
@@ -88,6 +88,16 @@ where
     }
 }
 
+/// Whether the cross-site guard looks at this request: not when tokens travel in a header only,
+/// nor when the request carries a header token and no cookie of ours (another site's form or
+/// link can add neither a header nor a cookie it does not have). A request with no token at all
+/// is guarded while cookies are on: a cross-site login would plant the attacker's session.
+fn guarded(settings: &Settings, presented: &[Presented]) -> bool {
+    let by_cookie = presented.iter().any(|p| p.source == Source::Cookie);
+    let by_header = presented.iter().any(|p| p.source == Source::Header);
+    settings.cookies && (by_cookie || !by_header)
+}
+
 /// The tokens a request presents, in the order to try them: every cookie of our name (read from
 /// the raw header bytes, see `cookies`), each checked against the signing keys when cookies are
 /// signed, then the configured header. Never from the URL. With the `__Host-` prefix (the
@@ -98,15 +108,16 @@ fn presented_tokens(
     settings: &Settings,
 ) -> Result<Vec<Presented>, cookies::TooManyCookies> {
     let name = settings.cookie.cookie_name();
-    let mut raw: Vec<(String, Source)> = cookies::values(headers, &name)?
-        .into_iter()
-        .map(|value| (value, Source::Cookie))
-        .collect();
-    if let Some(header) = &settings.header
-        && let Some(value) = headers.get(header).and_then(|v| v.to_str().ok())
-        && value.len() <= cookies::MAX_TOKEN_VALUE_LEN
-    {
-        raw.push((value.to_owned(), Source::Header));
+    let mut raw: Vec<(String, Source)> = Vec::new();
+    if settings.cookies {
+        raw.extend(
+            cookies::values(headers, &name)?
+                .into_iter()
+                .map(|value| (value, Source::Cookie)),
+        );
+    }
+    if let Some(value) = settings.header.as_ref().and_then(|h| h.token(headers)) {
+        raw.push((value, Source::Header));
     }
     Ok(raw
         .into_iter()
@@ -180,9 +191,10 @@ async fn finish<B: From<String>>(
         let error = SessionError::Store(StoreError::timeout("loading the session"));
         return unavailable(settings, &error);
     }
-    let header_mode = presented
-        .as_ref()
-        .is_some_and(|p| p.source == Source::Header);
+    let header_mode = !settings.cookies
+        || presented
+            .as_ref()
+            .is_some_and(|p| p.source == Source::Header);
     let slot = match slot {
         // Handed out but never read or changed: as if never asked for.
         Slot::Present(session) if session.is_unread() && !session.is_dirty() => Slot::Untouched,
@@ -218,7 +230,9 @@ async fn finish<B: From<String>>(
             let wrote = match session.save().await {
                 Ok(wrote) => wrote,
                 Err(SessionError::Destroyed) => {
-                    clear_cookie(settings, &mut response);
+                    if !header_mode {
+                        clear_cookie(settings, &mut response);
+                    }
                     return response;
                 }
                 Err(SessionError::RotatedOut) => {
@@ -260,8 +274,9 @@ fn send_token<B>(
 ) {
     let value = outgoing(settings, token);
     if header_mode {
-        if let (Some(name), Ok(value)) = (&settings.header, HeaderValue::from_str(&value)) {
-            response.headers_mut().insert(name.clone(), value);
+        if let (Some(header), Ok(value)) = (&settings.header, HeaderValue::from_str(&value)) {
+            let name = header.response_name().clone();
+            response.headers_mut().insert(name, value);
             no_store(response);
         }
         return;
@@ -290,9 +305,11 @@ fn private<B>(settings: &Settings, response: &mut Response<B>) {
     {
         headers.insert(CACHE_CONTROL, value.clone());
     }
-    headers.append(VARY, HeaderValue::from_static("cookie"));
-    if let Some(name) = &settings.header
-        && let Ok(value) = HeaderValue::from_str(name.as_str())
+    if settings.cookies {
+        headers.append(VARY, HeaderValue::from_static("cookie"));
+    }
+    if let Some(header) = &settings.header
+        && let Ok(value) = HeaderValue::from_str(header.request_name().as_str())
     {
         headers.append(VARY, value);
     }
