@@ -102,7 +102,6 @@ pub(crate) struct Miss {
     ticket: Ticket,
     generation: u64,
     node: usize,
-    connection: MultiplexedConnection,
 }
 
 /// What a read does with the cache.
@@ -150,7 +149,7 @@ impl ClientCache {
     /// What to do for a read of the session hash `key`.
     pub(crate) fn lookup(&self, key: &str) -> Lookup {
         let now = Instant::now();
-        let (generation, node, connection, confirmed) = {
+        let (generation, node, confirmed) = {
             let state = self.state();
             let Some(index) = state.node_of(key) else {
                 self.misses.fetch_add(1, Ordering::Relaxed);
@@ -160,7 +159,7 @@ impl ClientCache {
             let confirmed = node
                 .confirmed
                 .is_some_and(|at| now.saturating_duration_since(at) <= self.staleness);
-            (state.generation, index, node.connection.clone(), confirmed)
+            (state.generation, index, confirmed)
         };
         let (found, ticket) = self.entries.get(key.as_bytes(), now);
         if let Found::Fields(fields) = &found
@@ -178,7 +177,6 @@ impl ClientCache {
                 ticket,
                 generation,
                 node,
-                connection,
             }),
         }
     }
@@ -194,8 +192,11 @@ impl ClientCache {
             ticket,
             generation,
             node,
-            mut connection,
         } = miss;
+        // Cloned here, not in `lookup`: a hit needs no connection.
+        let Some(mut connection) = self.connection_of(generation, node) else {
+            return Ok(None); // the set was replaced or lost meanwhile
+        };
         let sent = Instant::now();
         let reply: redis::RedisResult<(HashMap<String, String>, i64)> = redis::pipe()
             .cmd("HGETALL")
@@ -235,6 +236,16 @@ impl ClientCache {
                 .insert(key.as_bytes(), kept, expires_at, ticket);
         }
         Ok(fields)
+    }
+
+    /// Node `node`'s tracking connection, while set `generation` is the current one.
+    fn connection_of(&self, generation: u64, node: usize) -> Option<MultiplexedConnection> {
+        let state = self.state();
+        let node = state
+            .nodes
+            .get(node)
+            .filter(|_| state.generation == generation)?;
+        Some(node.connection.clone())
     }
 
     /// A command sent on node `node` of connections `generation` at `sent` was answered.
