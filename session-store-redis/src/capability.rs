@@ -91,7 +91,7 @@ impl SubjectIndex for RedisStore {
         validate_subject(subject)?;
         let mut conn = self.connection.clone();
         let (hash, index) = (self.keys.session(id), self.keys.subject(subject));
-        self.op_on("bind_subject", &hash.clone(), async move {
+        self.op_on("bind_subject", &hash, async {
             let old: Option<String> = script::BIND
                 .key(&hash)
                 .arg(subject)

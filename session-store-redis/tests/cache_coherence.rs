@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use session_core::{SessionId, Store, StoreError, SubjectIndex};
-use session_store_redis::{DEFAULT_CACHE_STALENESS, RedisStore};
+use session_store_redis::{DEFAULT_CACHE_STALENESS, RedisStore, RedisStoreBuilder};
 use session_test_support::{
     RedisCluster, RedisServer, redis_cli_output, redis_cluster_urls, redis_url, until_recovered,
 };
@@ -25,15 +25,22 @@ const TTL: Duration = Duration::from_secs(600);
 /// The bound the stores are built with (the default).
 const STALENESS: Duration = DEFAULT_CACHE_STALENESS;
 
-async fn cached(url: &str, prefix: &str) -> RedisStore {
-    RedisStore::builder(url)
+/// A store from `builder` with the settings every instance here runs with: the cache on, short
+/// timeouts.
+async fn cached_with(builder: RedisStoreBuilder, prefix: &str, place: &str) -> RedisStore {
+    builder
         .prefix(prefix)
         .client_cache(1_000)
         .operation_timeout(Duration::from_millis(500))
         .connect_timeout(Duration::from_millis(500))
         .connect()
         .await
-        .unwrap_or_else(|e| panic!("cannot connect to Redis at {url}: {e}"))
+        .unwrap_or_else(|e| panic!("cannot connect to {place}: {e}"))
+}
+
+async fn cached(url: &str, prefix: &str) -> RedisStore {
+    let place = format!("Redis at {url}");
+    cached_with(RedisStore::builder(url), prefix, &place).await
 }
 
 /// Where a two-instance test runs.
@@ -52,14 +59,9 @@ async fn cached_on(on: On, prefix: &str) -> RedisStore {
 }
 
 async fn cached_cluster(urls: &[String], prefix: &str) -> RedisStore {
-    RedisStore::cluster_builder(urls.iter().cloned())
-        .prefix(prefix)
-        .client_cache(1_000)
-        .operation_timeout(Duration::from_millis(500))
-        .connect_timeout(Duration::from_millis(500))
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to Redis Cluster at {urls:?}: {e}"))
+    let place = format!("Redis Cluster at {urls:?}");
+    let builder = RedisStore::cluster_builder(urls.iter().cloned());
+    cached_with(builder, prefix, &place).await
 }
 
 /// A throwaway server or cluster of one test's own, so it can cut connections without

@@ -3,22 +3,15 @@
 
 mod common;
 
-use conformance_tests::{Namespace, TestStore};
+use conformance_tests::Namespace;
 use session_store_redis::RedisStore;
 use session_test_support::redis_url;
 
 conformance_tests::store_suite! {
     factory: |ns: Namespace| async move {
         let url = redis_url();
-        let store = RedisStore::builder(url)
-            .prefix(common::case_prefix("standalone", &ns))
-            .connect()
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to Redis at {url}: {e}"));
-        TestStore::builder(store)
-            .subject_index()
-            .enumerate()
-            .build()
+        let builder = RedisStore::builder(url);
+        common::suite_store(builder, "standalone", &ns, &format!("Redis at {url}")).await
     },
     subject_index: true,
     enumerate: true,

@@ -4,23 +4,15 @@
 
 mod common;
 
-use conformance_tests::{Namespace, TestStore};
+use conformance_tests::Namespace;
 use session_store_redis::RedisStore;
 use session_test_support::redis_url;
 
 conformance_tests::store_suite! {
     factory: |ns: Namespace| async move {
         let url = redis_url();
-        let store = RedisStore::builder(url)
-            .prefix(common::case_prefix("cached", &ns))
-            .client_cache(1_000)
-            .connect()
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to Redis at {url}: {e}"));
-        TestStore::builder(store)
-            .subject_index()
-            .enumerate()
-            .build()
+        let builder = RedisStore::builder(url).client_cache(1_000);
+        common::suite_store(builder, "cached", &ns, &format!("Redis at {url}")).await
     },
     subject_index: true,
     enumerate: true,

@@ -3,22 +3,15 @@
 
 mod common;
 
-use conformance_tests::{Namespace, TestStore};
+use conformance_tests::Namespace;
 use session_store_redis::RedisStore;
 use session_test_support::redis_cluster_urls;
 
 conformance_tests::store_suite! {
     factory: |ns: Namespace| async move {
         let urls = redis_cluster_urls();
-        let store = RedisStore::cluster_builder(urls.iter().cloned())
-            .prefix(common::case_prefix("cluster", &ns))
-            .connect()
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to Redis Cluster at {urls:?}: {e}"));
-        TestStore::builder(store)
-            .subject_index()
-            .enumerate()
-            .build()
+        let builder = RedisStore::cluster_builder(urls.iter().cloned());
+        common::suite_store(builder, "cluster", &ns, &format!("Redis Cluster at {urls:?}")).await
     },
     subject_index: true,
     enumerate: true,

@@ -119,12 +119,20 @@ fn none_left(scheme: &str, options: BTreeMap<String, String>) -> Result<(), Conn
     }
 }
 
-/// Refuses a cache staleness bound without the cache.
-fn cache_needed(
+/// Takes the Redis client-side cache's options (`cache=N`, `cache_staleness=100ms`) out of
+/// `options`, refusing a staleness bound without the cache.
+fn cache_options(
     scheme: &str,
-    cache: Option<usize>,
-    staleness: Option<Duration>,
-) -> Result<(), ConnectError> {
+    options: &mut BTreeMap<String, String>,
+) -> Result<(Option<usize>, Option<Duration>), ConnectError> {
+    let cache = options
+        .remove("cache")
+        .map(|v| number(scheme, "cache", &v))
+        .transpose()?;
+    let staleness = options
+        .remove("cache_staleness")
+        .map(|v| duration(scheme, "cache_staleness", &v))
+        .transpose()?;
     if staleness.is_some() && cache.is_none_or(|sessions| sessions == 0) {
         return Err(ConnectError::InvalidOption {
             scheme: scheme.to_owned(),
@@ -132,7 +140,7 @@ fn cache_needed(
             reason: "needs the cache on (cache=10000)".into(),
         });
     }
-    Ok(())
+    Ok((cache, staleness))
 }
 
 /// Parses `url` as a driver would, and gives back the URL without our own options in it.
@@ -234,15 +242,7 @@ pub(crate) fn parse(url: &str) -> Result<Target, ConnectError> {
         "redis" | "rediss" => {
             let (url, mut mine) =
                 driver_url(url, &scheme, &["prefix", "cache", "cache_staleness"])?;
-            let cache = mine
-                .remove("cache")
-                .map(|v| number(&scheme, "cache", &v))
-                .transpose()?;
-            let cache_staleness = mine
-                .remove("cache_staleness")
-                .map(|v| duration(&scheme, "cache_staleness", &v))
-                .transpose()?;
-            cache_needed(&scheme, cache, cache_staleness)?;
+            let (cache, cache_staleness) = cache_options(&scheme, &mut mine)?;
             Ok(Target::Redis {
                 url,
                 prefix: mine.remove("prefix"),
@@ -277,15 +277,7 @@ pub(crate) fn parse(url: &str) -> Result<Target, ConnectError> {
             }
             let mut options = options(query, &scheme)?;
             let prefix = options.remove("prefix");
-            let cache = options
-                .remove("cache")
-                .map(|v| number(&scheme, "cache", &v))
-                .transpose()?;
-            let cache_staleness = options
-                .remove("cache_staleness")
-                .map(|v| duration(&scheme, "cache_staleness", &v))
-                .transpose()?;
-            cache_needed(&scheme, cache, cache_staleness)?;
+            let (cache, cache_staleness) = cache_options(&scheme, &mut options)?;
             none_left(&scheme, options)?;
             Ok(Target::RedisCluster {
                 nodes,

@@ -18,3 +18,23 @@ pub fn unique_prefix(tag: &str) -> String {
 pub fn case_prefix(tag: &str, namespace: &conformance_tests::Namespace) -> String {
     format!("{}{namespace}:", unique_prefix(tag))
 }
+
+/// The store of one conformance case: `builder` under the case's own key prefix (`tag` names the
+/// suite), with the capabilities the Redis store has.
+#[allow(dead_code)] // each test file uses what it needs
+pub async fn suite_store(
+    builder: session_store_redis::RedisStoreBuilder,
+    tag: &str,
+    namespace: &conformance_tests::Namespace,
+    place: &str,
+) -> conformance_tests::TestStore {
+    let store = builder
+        .prefix(case_prefix(tag, namespace))
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {place}: {e}"));
+    conformance_tests::TestStore::builder(store)
+        .subject_index()
+        .enumerate()
+        .build()
+}
