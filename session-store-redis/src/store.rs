@@ -188,8 +188,21 @@ impl RedisStore {
         }
     }
 
-    /// Forgets every reply in the client-side cache (a change to sessions this process cannot
-    /// name).
+    /// One plain command on the store's connection, under the operation timeout.
+    async fn query<T: redis::FromRedisValue>(
+        &self,
+        context: &'static str,
+        command: redis::Cmd,
+    ) -> std::result::Result<T, StoreError> {
+        let mut conn = self.connection.clone();
+        self.op(
+            context,
+            async move { Ok(command.query_async(&mut conn).await?) },
+        )
+        .await
+    }
+
+    /// Forgets every cached session hash (a change to sessions this process cannot name).
     pub(crate) fn forget_cached(&self) {
         if let Some(cache) = &self.cache {
             cache.clear();
@@ -323,11 +336,9 @@ impl Store for RedisStore {
             None => match self.cached("get", &hash).await? {
                 Some(fields) => return Ok(fields.values.get(key).cloned()),
                 None => {
-                    let mut conn = self.connection.clone();
                     let mut command = redis::cmd("HGET");
                     command.arg(&hash).arg(key);
-                    self.op("get", async { Ok(command.query_async(&mut conn).await?) })
-                        .await?
+                    self.query("get", command).await?
                 }
             },
             Some(ttl) => {
@@ -361,13 +372,9 @@ impl Store for RedisStore {
                         values.map(|(k, v)| (k.clone(), v.clone())).collect()
                     }));
                 }
-                let mut conn = self.connection.clone();
                 let mut command = redis::cmd("HGETALL");
                 command.arg(&hash);
-                self.op("get_all", async {
-                    Ok(command.query_async(&mut conn).await?)
-                })
-                .await?
+                self.query("get_all", command).await?
             }
             Some(ttl) => {
                 let mut conn = self.connection.clone();
@@ -435,12 +442,7 @@ impl Store for RedisStore {
             }
             let mut command = redis::cmd("HMGET");
             command.arg(&hash).arg(keys::MARKER).arg(keys);
-            let mut conn = self.connection.clone();
-            let mut values: Vec<Option<String>> = self
-                .op("get_many", async {
-                    Ok(command.query_async(&mut conn).await?)
-                })
-                .await?;
+            let mut values: Vec<Option<String>> = self.query("get_many", command).await?;
             if values.first().is_none_or(Option::is_none) {
                 return Ok(None);
             }
