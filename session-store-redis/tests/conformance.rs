@@ -11,7 +11,7 @@ conformance_tests::store_suite! {
     factory: |ns: Namespace| async move {
         let url = redis_url();
         let builder = RedisStore::builder(url);
-        common::suite_store(builder, "standalone", &ns, &format!("Redis at {url}")).await
+        common::suite_store(builder, common::case_prefix("standalone", &ns), &format!("Redis at {url}")).await
     },
     subject_index: true,
     enumerate: true,

@@ -11,7 +11,7 @@ conformance_tests::store_suite! {
     factory: |ns: Namespace| async move {
         let urls = redis_cluster_urls();
         let builder = RedisStore::cluster_builder(urls.iter().cloned());
-        common::suite_store(builder, "cluster", &ns, &format!("Redis Cluster at {urls:?}")).await
+        common::suite_store(builder, common::case_prefix("cluster", &ns), &format!("Redis Cluster at {urls:?}")).await
     },
     subject_index: true,
     enumerate: true,

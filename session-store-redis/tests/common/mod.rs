@@ -19,17 +19,16 @@ pub fn case_prefix(tag: &str, namespace: &conformance_tests::Namespace) -> Strin
     format!("{}{namespace}:", unique_prefix(tag))
 }
 
-/// The store of one conformance case: `builder` under the case's own key prefix (`tag` names the
-/// suite), with the capabilities the Redis store has.
+/// The store of one conformance case: `builder` under the case's own key `prefix`, with the
+/// capabilities the Redis store has.
 #[allow(dead_code)] // each test file uses what it needs
 pub async fn suite_store(
     builder: session_store_redis::RedisStoreBuilder,
-    tag: &str,
-    namespace: &conformance_tests::Namespace,
+    prefix: String,
     place: &str,
 ) -> conformance_tests::TestStore {
     let store = builder
-        .prefix(case_prefix(tag, namespace))
+        .prefix(prefix)
         .connect()
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {place}: {e}"));
@@ -37,4 +36,12 @@ pub async fn suite_store(
         .subject_index()
         .enumerate()
         .build()
+}
+
+/// A key prefix of its own for each call (for factories that are not handed a namespace).
+#[allow(dead_code)] // each test file uses what it needs
+pub fn next_prefix(tag: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}{n}:", unique_prefix(tag))
 }
