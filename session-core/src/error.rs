@@ -75,6 +75,43 @@ impl StoreError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable { .. })
     }
+
+    /// The error's kind, without its text or source: what metrics and log fields carry.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Unavailable { .. } => ErrorKind::Unavailable,
+            Self::TooLarge { .. } => ErrorKind::TooLarge,
+            Self::InvalidInput(_) => ErrorKind::InvalidInput,
+            Self::Backend { .. } => ErrorKind::Backend,
+        }
+    }
+}
+
+/// The kind of a [`StoreError`] ([`StoreError::kind`]), for counting errors by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`StoreError::Unavailable`].
+    Unavailable,
+    /// [`StoreError::TooLarge`].
+    TooLarge,
+    /// [`StoreError::InvalidInput`].
+    InvalidInput,
+    /// [`StoreError::Backend`].
+    Backend,
+}
+
+impl ErrorKind {
+    /// A short lowercase name (`"unavailable"`, `"too_large"`, `"invalid_input"`, `"backend"`),
+    /// for a metric label or a log field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unavailable => "unavailable",
+            Self::TooLarge => "too_large",
+            Self::InvalidInput => "invalid_input",
+            Self::Backend => "backend",
+        }
+    }
 }
 
 /// Why an untrusted token string was refused. It never says more than the rule it broke.

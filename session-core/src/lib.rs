@@ -174,6 +174,7 @@ mod document;
 mod error;
 mod id;
 mod json;
+mod observe;
 mod sessions;
 mod store;
 mod token;
@@ -188,9 +189,10 @@ pub use document::{
     DocumentEdit, DocumentError, decode_document, decode_listed, decode_members, decode_value,
     document_key, document_member,
 };
-pub use error::{BoxError, StoreError, TokenError};
+pub use error::{BoxError, ErrorKind, StoreError, TokenError};
 pub use id::{SESSION_ID_LEN, SessionId, ShortId};
 pub use json::{canonical_json, canonical_json_within, incremented};
+pub use observe::{Metrics, ObservedStore, SessionCount, StoreOp};
 pub use sessions::{
     Config, ConfigBuilder, DEFAULT_ANONYMOUS_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KEYS,
     DEFAULT_MAX_VALUE_BYTES, DEFAULT_PERSIST_EVENTS, DEFAULT_PERSIST_INTERVAL,

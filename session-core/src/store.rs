@@ -283,4 +283,11 @@ pub trait Store: Send + Sync + 'static {
         }
         Ok(())
     }
+
+    /// A short name of the backend (`"redis"`, `"postgres"`...), for log fields and metric
+    /// labels ([`ObservedStore`](crate::ObservedStore)). The provided body answers `"custom"`;
+    /// each backend of this family names itself, and a wrapper should answer its inner store's.
+    fn backend_name(&self) -> &'static str {
+        "custom"
+    }
 }

@@ -3,7 +3,10 @@
 use std::process::ExitCode;
 
 use session_core::Config;
-use session_demo::{DEFAULT_STORE, router, serve};
+use std::sync::Arc;
+
+use session_demo::metrics::DemoMetrics;
+use session_demo::{DEFAULT_STORE, router_with_metrics, serve};
 use session_tower::CookieConfig;
 
 const USAGE: &str = "\
@@ -49,14 +52,16 @@ fn options() -> Result<Option<Options>, String> {
 }
 
 async fn run(options: Options) -> Result<(), String> {
+    let metrics = Arc::new(DemoMetrics::new());
     let manager = session_stores::connect(&options.store)
         .await
         .map_err(|e| format!("cannot open the session store: {e}"))?
-        .manager(Config::default())
+        .manager_with_metrics(Config::default(), metrics.clone())
         .map_err(|e| format!("invalid session settings: {e}"))?;
-    let app = router(
+    let app = router_with_metrics(
         manager.clone(),
         CookieConfig::default().secure(options.secure),
+        metrics,
     );
     let listener = tokio::net::TcpListener::bind(&options.addr)
         .await
@@ -65,7 +70,9 @@ async fn run(options: Options) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let scheme = options.store.split("://").next().unwrap_or("?");
-    println!("session demo on http://{addr} (store: {scheme}); Ctrl-C stops it gracefully");
+    println!(
+        "session demo on http://{addr} (store: {scheme}; metrics at /metrics); Ctrl-C stops it gracefully"
+    );
     serve::serve(
         listener,
         app,

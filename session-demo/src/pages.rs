@@ -2,7 +2,10 @@
 
 use axum::Router;
 use axum::extract::{Form, Query};
+use std::sync::Arc;
+
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -10,6 +13,7 @@ use session_core::{Session, SessionError, SessionId, SessionManager, Token};
 use session_tower::{CookieConfig, LazySession, SessionLayer, SessionRejection};
 
 use crate::html::{ago, device, escape, page};
+use crate::metrics::DemoMetrics;
 
 /// The session key holding the visit count.
 const VISITS: &str = "visits";
@@ -20,7 +24,35 @@ const MAX_NAME: usize = 64;
 
 /// The app, with its session layer.
 pub fn router(manager: SessionManager, cookie: CookieConfig) -> Router {
-    Router::new()
+    app(manager, cookie, None)
+}
+
+/// The app, with `/metrics` showing `metrics` (give the same recorder to the manager,
+/// [`ConnectedStore::manager_with_metrics`](session_stores::ConnectedStore::manager_with_metrics)).
+/// The demo serves it beside its pages; a deployment serves it where only its monitoring
+/// reaches.
+pub fn router_with_metrics(
+    manager: SessionManager,
+    cookie: CookieConfig,
+    metrics: Arc<DemoMetrics>,
+) -> Router {
+    app(manager, cookie, Some(metrics))
+}
+
+fn app(manager: SessionManager, cookie: CookieConfig, metrics: Option<Arc<DemoMetrics>>) -> Router {
+    let mut router = Router::new();
+    if let Some(metrics) = metrics {
+        router = router.route(
+            "/metrics",
+            get(move || async move {
+                (
+                    [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                    metrics.render(),
+                )
+            }),
+        );
+    }
+    router
         .route("/", get(home))
         .route("/login", post(login))
         .route("/logout", post(logout))

@@ -340,6 +340,10 @@ impl MySqlStore {
 
 #[async_trait]
 impl Store for MySqlStore {
+    fn backend_name(&self) -> &'static str {
+        "mysql"
+    }
+
     async fn get(
         &self,
         id: &SessionId,

@@ -199,6 +199,10 @@ impl PostgresStore {
 
 #[async_trait]
 impl Store for PostgresStore {
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+
     async fn get(
         &self,
         id: &SessionId,

@@ -323,6 +323,10 @@ impl RedisStore {
 
 #[async_trait]
 impl Store for RedisStore {
+    fn backend_name(&self) -> &'static str {
+        "redis"
+    }
+
     async fn get(
         &self,
         id: &SessionId,

@@ -114,6 +114,10 @@ fn touch_ms(touch: Option<Duration>) -> std::result::Result<Option<i64>, StoreEr
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+
     async fn get(
         &self,
         id: &SessionId,

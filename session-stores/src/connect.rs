@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::{
-    Config, DEFAULT_CLEANUP_BATCH, DEFAULT_CLEANUP_INTERVAL, Enumerate, ExpiredCleanup,
+    Config, DEFAULT_CLEANUP_BATCH, DEFAULT_CLEANUP_INTERVAL, Enumerate, ExpiredCleanup, Metrics,
     PersistHook, SessionError, SessionManager, Store, StoreError, SubjectIndex,
 };
 
@@ -344,10 +344,36 @@ impl ConnectedStore {
     /// # Errors
     /// As [`SessionManagerBuilder::build`](session_core::SessionManagerBuilder::build).
     pub fn manager(&self, config: Config) -> Result<SessionManager, SessionError> {
-        with_store!(self.backend, store => SessionManager::builder_from_arc(store.clone())
-            .config(config)
-            .subject_index()
-            .build())
+        self.manager_observed(config, None)
+    }
+
+    /// As [`manager`](Self::manager), counting through `metrics` and observing the store
+    /// ([`SessionManagerBuilder::metrics`](session_core::SessionManagerBuilder::metrics)).
+    ///
+    /// # Errors
+    /// As [`manager`](Self::manager).
+    pub fn manager_with_metrics(
+        &self,
+        config: Config,
+        metrics: Arc<dyn Metrics>,
+    ) -> Result<SessionManager, SessionError> {
+        self.manager_observed(config, Some(metrics))
+    }
+
+    fn manager_observed(
+        &self,
+        config: Config,
+        metrics: Option<Arc<dyn Metrics>>,
+    ) -> Result<SessionManager, SessionError> {
+        with_store!(self.backend, store => {
+            let builder = SessionManager::builder_from_arc(store.clone())
+                .config(config)
+                .subject_index();
+            match metrics {
+                Some(metrics) => builder.metrics(metrics).build(),
+                None => builder.build(),
+            }
+        })
     }
 
     /// As [`manager`](Self::manager), with the application's persistence hook.

@@ -124,6 +124,10 @@ impl<S> CountingStore<S> {
 
 #[async_trait]
 impl<S: Store> Store for CountingStore<S> {
+    fn backend_name(&self) -> &'static str {
+        self.inner.backend_name()
+    }
+
     async fn get(
         &self,
         id: &SessionId,

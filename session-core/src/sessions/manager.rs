@@ -12,7 +12,9 @@ use super::revocation;
 use super::session::Opening;
 use super::shared::{EVENT_BUFFER, Shared, lock};
 use super::{Config, Event, EventKind, PersistHook, SessionError};
-use crate::{Session, SessionId, Store, SubjectIndex, Token, Value};
+use crate::{
+    Metrics, ObservedStore, Session, SessionCount, SessionId, Store, SubjectIndex, Token, Value,
+};
 
 /// Creates, loads and ends sessions over any [`Store`], with one [`Config`].
 ///
@@ -64,6 +66,7 @@ pub struct SessionManagerBuilder<S> {
     subjects: Option<Arc<dyn SubjectIndex>>,
     config: Config,
     hook: Option<Arc<dyn PersistHook>>,
+    metrics: Option<Arc<dyn Metrics>>,
 }
 
 impl<S: Store> SessionManagerBuilder<S> {
@@ -89,6 +92,15 @@ impl<S: Store> SessionManagerBuilder<S> {
         self
     }
 
+    /// Counts what happens to sessions through `metrics` ([`SessionCount`]), and observes the
+    /// store: every store operation runs in a `session_store` span and is reported to
+    /// [`Metrics::store_operation`] ([`ObservedStore`]). The default is none, which costs
+    /// nothing.
+    pub fn metrics(mut self, metrics: Arc<dyn Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
     /// The manager.
     ///
     /// # Errors
@@ -100,9 +112,13 @@ impl<S: Store> SessionManagerBuilder<S> {
                 "SubjectIndex (needed by max_sessions_per_subject)",
             ));
         }
+        let store: Arc<dyn Store> = match &self.metrics {
+            Some(metrics) => Arc::new(ObservedStore::new(self.store).with_metrics(metrics.clone())),
+            None => self.store,
+        };
         Ok(SessionManager {
             shared: Arc::new(Shared {
-                store: self.store,
+                store,
                 subjects: self.subjects,
                 config: self.config,
                 events: broadcast::channel(EVENT_BUFFER).0,
@@ -111,6 +127,7 @@ impl<S: Store> SessionManagerBuilder<S> {
                 ticker: Mutex::new(None),
                 releaser: Mutex::new(None),
                 observers: Mutex::new(Vec::new()),
+                metrics: self.metrics,
             }),
         })
     }
@@ -136,6 +153,7 @@ impl SessionManager {
             subjects: None,
             config: Config::default(),
             hook: None,
+            metrics: None,
         }
     }
 
@@ -319,6 +337,7 @@ impl SessionManager {
         // `sessions::revocation`).
         revocation::bump(&self.shared, subject).await?;
         index.revoke_subject(subject).await?;
+        self.shared.count(SessionCount::Revoked, ended);
         let live: Vec<Session> = lock(&self.shared.live).sessions();
         for session in live
             .into_iter()
@@ -349,6 +368,7 @@ impl SessionManager {
             return Ok(false);
         }
         self.end(id).await?;
+        self.shared.count(SessionCount::Revoked, 1);
         Ok(true)
     }
 }
@@ -391,6 +411,7 @@ pub(crate) async fn enforce_subject_limit(
     let excess = infos.len().saturating_sub(max);
     for info in infos.into_iter().filter(|i| i.id != keep).take(excess) {
         shared.store.del_all(&info.id).await?;
+        shared.count(SessionCount::Revoked, 1);
         shared.ended(info.id);
     }
     Ok(())

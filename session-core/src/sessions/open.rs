@@ -7,7 +7,7 @@ use super::grace::grace_id;
 use super::meta::{META_KEY, Meta, now_ms};
 use super::rotation::{Rotation, grace_keys, settled};
 use super::shared::Shared;
-use crate::{SessionId, Token, Value};
+use crate::{SessionCount, SessionId, Token, Value};
 
 /// A session found in the store, with the keys read with its metadata.
 pub(crate) struct Found {
@@ -29,6 +29,8 @@ enum Lookup {
     Renewed(Token),
     /// A rotation was under way and has settled: look again.
     Again,
+    /// Found past its absolute lifetime, and ended now.
+    Ended,
 }
 
 /// The session `token` (whose id is `token_id`) names, with `keys`, or `None` when it has none:
@@ -56,8 +58,12 @@ pub(crate) async fn find(
     let mut id = token_id;
     for _ in 0..MAX_HOPS {
         match lookup(shared, &token, id, device, keys).await? {
-            Lookup::Found(found) => return Ok(Some(*found)),
-            Lookup::Missing => return Ok(None),
+            Lookup::Found(found) => {
+                shared.count(SessionCount::Loaded, 1);
+                return Ok(Some(*found));
+            }
+            Lookup::Missing => break,
+            Lookup::Ended => return Ok(None),
             Lookup::Renewed(next) => {
                 id = next.id();
                 token = next;
@@ -65,6 +71,7 @@ pub(crate) async fn find(
             Lookup::Again => {}
         }
     }
+    shared.count(SessionCount::NotFound, 1);
     Ok(None)
 }
 
@@ -126,7 +133,8 @@ async fn checked(
     let now = now_ms();
     if shared.past_lifetime(&meta, now) {
         end(shared, &id).await?;
-        return Ok(Some(Lookup::Missing));
+        shared.count(SessionCount::ExpiredOnRead, 1);
+        return Ok(Some(Lookup::Ended));
     }
     // Only a read that names a device context is checked: one that supplies none (server
     // code resuming a session by token) never ends a session.
@@ -135,6 +143,7 @@ async fn checked(
         && recorded != presented
     {
         end(shared, &id).await?;
+        shared.count(SessionCount::DeviceMismatch, 1);
         return Err(SessionError::DeviceMismatch);
     }
     if !meta.rotated {

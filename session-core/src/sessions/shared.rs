@@ -9,7 +9,7 @@ use tokio::sync::broadcast;
 use super::meta::Meta;
 use super::registry::Registry;
 use super::{Config, Event, EventKind, PersistHook};
-use crate::{Session, SessionId, Store, SubjectIndex};
+use crate::{Metrics, Session, SessionCount, SessionId, Store, SubjectIndex};
 
 /// How many events a slow observer may fall behind before it misses some.
 pub(crate) const EVENT_BUFFER: usize = 1024;
@@ -30,6 +30,10 @@ pub(crate) struct Shared {
     ///
     /// [`SessionManager::on`]: crate::SessionManager::on
     pub(crate) observers: Mutex<Vec<Observer>>,
+    /// Where counts go ([`SessionManagerBuilder::metrics`]); none by default.
+    ///
+    /// [`SessionManagerBuilder::metrics`]: crate::SessionManagerBuilder::metrics
+    pub(crate) metrics: Option<Arc<dyn Metrics>>,
 }
 
 /// An observer of every event of a manager's sessions.
@@ -48,6 +52,11 @@ impl Shared {
         kind: EventKind,
         handle: Option<&Session>,
     ) -> Event {
+        match kind {
+            EventKind::Rotated { .. } => self.count(SessionCount::Rotated, 1),
+            EventKind::Destroyed => self.count(SessionCount::Destroyed, 1),
+            _ => {}
+        }
         let event = Event {
             session,
             kind,
@@ -60,6 +69,13 @@ impl Shared {
         }
         let _ = self.events.send(event.clone());
         event
+    }
+
+    /// Tells the metrics hook, if there is one, that `n` sessions had `what` happen.
+    pub(crate) fn count(&self, what: SessionCount, n: u64) {
+        if let Some(metrics) = &self.metrics {
+            metrics.sessions(what, n);
+        }
     }
 
     /// The TTL a write at `now_ms` gives the session: its idle timeout, cut short by the absolute

@@ -23,6 +23,15 @@ use session_tower::CookieConfig;
 /// plain-HTTP cookies) on a free loopback port; its base URL.
 pub async fn serve_manager(manager: SessionManager, header_timeout: Duration) -> String {
     let app = router(manager.clone(), CookieConfig::default().secure(false));
+    serve_app(app, manager, header_timeout).await
+}
+
+/// `app` over `manager`, served as the binary serves it, on a free loopback port; its base URL.
+pub async fn serve_app(
+    app: axum::Router,
+    manager: SessionManager,
+    header_timeout: Duration,
+) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve::serve(

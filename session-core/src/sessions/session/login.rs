@@ -19,7 +19,7 @@ use crate::sessions::revocation::{Watch, write_bound};
 use crate::sessions::rotation::{Rotation, abandon, claim, finish};
 use crate::sessions::shared::lock;
 use crate::sessions::{EventKind, SessionError};
-use crate::{Change, Map, SessionId, Token, Value};
+use crate::{Change, Map, SessionCount, SessionId, Token, Value};
 
 /// Changes a handle holds that are not in the store yet: `None` is a removal.
 type Pending = Vec<(String, Option<Value>)>;
@@ -240,6 +240,7 @@ impl Session {
         };
         meta.touched_ms = now;
         match write_whole(self, new_id, data.clone(), &meta, ttl).await {
+            Ok(()) if taken.is_none() => shared.count(SessionCount::Created, 1),
             Ok(()) => {}
             Err(SessionError::Destroyed) => {
                 // The subject's sessions were revoked meanwhile: the new session was removed,

@@ -5,7 +5,7 @@ use super::moved::Moved;
 use crate::sessions::meta::now_ms;
 use crate::sessions::shared::lock;
 use crate::sessions::{EventKind, PersistReason, SessionError};
-use crate::{Change, Value};
+use crate::{Change, SessionCount, Value};
 
 /// What a save writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +130,9 @@ impl Session {
         };
         match written {
             Ok(true) => {
+                if !stored {
+                    shared.count(SessionCount::Created, 1);
+                }
                 {
                     let mut state = self.state();
                     state.stored = true;
