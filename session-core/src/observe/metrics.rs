@@ -25,6 +25,9 @@ pub enum SessionCount {
     ExpiredOnRead,
     /// A session found on load from another device context, and ended then (device binding).
     DeviceMismatch,
+    /// A session found on load bound with an older auth version of its subject, and ended then
+    /// ([`SessionManager::bump_auth_version`](crate::SessionManager::bump_auth_version)).
+    AuthVersionChanged,
     /// A session was destroyed (a logout, or any of the endings above).
     Destroyed,
 }
@@ -40,6 +43,7 @@ impl SessionCount {
             Self::Revoked => "revoked",
             Self::ExpiredOnRead => "expired_on_read",
             Self::DeviceMismatch => "device_mismatch",
+            Self::AuthVersionChanged => "auth_version_changed",
             Self::Destroyed => "destroyed",
         }
     }

@@ -67,6 +67,7 @@ pub struct Config {
     pub(crate) release_resumed_after: Option<Duration>,
     pub(crate) renew_after: Option<Duration>,
     pub(crate) device_binding: bool,
+    pub(crate) auth_version: bool,
     pub(crate) max_value_bytes: usize,
     pub(crate) max_keys: usize,
     pub(crate) max_sessions_per_subject: Option<usize>,
@@ -89,6 +90,7 @@ impl Default for Config {
             release_resumed_after: Some(DEFAULT_RELEASE_RESUMED_AFTER),
             renew_after: None,
             device_binding: false,
+            auth_version: false,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             max_keys: DEFAULT_MAX_KEYS,
             max_sessions_per_subject: None,
@@ -140,6 +142,11 @@ impl Config {
     /// The token age after which a load renews it, if any.
     pub fn renew_after(&self) -> Option<Duration> {
         self.renew_after
+    }
+
+    /// Whether loads check the subject's auth version ([`ConfigBuilder::auth_version`]).
+    pub fn auth_version(&self) -> bool {
+        self.auth_version
     }
 
     /// Whether live sessions persist on the named event.
@@ -262,6 +269,19 @@ impl ConfigBuilder {
     /// another context, it is ended with [`SessionError::DeviceMismatch`]. The default is `false`.
     pub fn device_binding(mut self, on: bool) -> Self {
         self.config.device_binding = on;
+        self
+    }
+
+    /// Whether every load of a session with a subject checks the subject's auth version, so that
+    /// [`SessionManager::bump_auth_version`](crate::SessionManager::bump_auth_version) (at a
+    /// password change, say) ends every session of the user, on every instance and any store:
+    /// each on its next load. The version a session was bound with is kept in its metadata and
+    /// compared in constant time; a mismatch ends the session (the load finds none). It costs
+    /// one read of the subject's version record per load of a signed-in session (on Redis with
+    /// the client-side cache, usually none). Sessions bound before it was on count as version 0.
+    /// The default is `false`.
+    pub fn auth_version(mut self, on: bool) -> Self {
+        self.config.auth_version = on;
         self
     }
 

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
+use super::auth_version;
 use super::meta::{META_KEY, Meta, SessionInfo, now_ms, split};
 use super::open::{end, find};
 use super::registry::Registry;
@@ -350,6 +351,38 @@ impl SessionManager {
         Ok(ended)
     }
 
+    /// Ends every session of `subject`, on every instance and any store, each on its next load:
+    /// adds one to the subject's auth version, which every load of a session bound to the
+    /// subject checks ([`ConfigBuilder::auth_version`](crate::ConfigBuilder::auth_version)).
+    /// Live sessions of the subject in this manager's registry are retired at once. Returns the
+    /// new version.
+    ///
+    /// Call it when the user's credentials change (a password reset): unlike
+    /// [`revoke_all`](Self::revoke_all) it needs no subject index, and it also ends the sessions
+    /// an index could not list.
+    ///
+    /// # Errors
+    /// [`SessionError::Unsupported`] when the check is off (a bump would end nothing);
+    /// [`SessionError::Store`], with `InvalidInput` for an invalid subject.
+    pub async fn bump_auth_version(&self, subject: &str) -> Result<i64, SessionError> {
+        if !self.shared.config.auth_version {
+            return Err(SessionError::Unsupported(
+                "the auth version check (ConfigBuilder::auth_version)",
+            ));
+        }
+        crate::validate_subject(subject)?;
+        let version = auth_version::bump(&self.shared, subject).await?;
+        let live: Vec<Session> = lock(&self.shared.live).sessions();
+        for session in live
+            .into_iter()
+            .filter(|s| s.known_subject().as_deref() == Some(subject))
+        {
+            session.retire_handle();
+            session.emit(EventKind::Destroyed);
+        }
+        Ok(version)
+    }
+
     /// Ends session `id` if it belongs to `subject` (e.g. "log out that device"), and returns
     /// whether it did. Works on any store: ownership is read from the session's metadata.
     ///
@@ -382,11 +415,17 @@ pub(crate) async fn sessions_of(
         .subjects
         .as_ref()
         .ok_or(SessionError::Unsupported("SubjectIndex"))?;
+    // A session bound with an older auth version is over, though no load has ended it yet.
+    let version = match shared.config.auth_version {
+        true => Some(auth_version::current(shared, subject).await?),
+        false => None,
+    };
     // Only the metadata of each, in one batched read, not every key session by session.
     let mut infos = Vec::new();
     for (id, stored) in index.subject_sessions_with(subject, META_KEY).await? {
         if let Some(meta) = stored.as_ref().and_then(Meta::from_stored)
             && meta.subject.as_deref() == Some(subject)
+            && version.is_none_or(|current| auth_version::matches(meta.auth_version, current))
         {
             infos.push(SessionInfo::new(id, &meta));
         }

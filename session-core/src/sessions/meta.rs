@@ -47,6 +47,10 @@ pub(crate) struct Meta {
     /// requests in flight, writable by nothing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) rotated: bool,
+    /// The subject's auth version when the session was bound to it (see
+    /// `sessions::auth_version`); recorded only with the check on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auth_version: Option<i64>,
 }
 
 impl Meta {
@@ -85,6 +89,7 @@ impl Meta {
             idle_timeout_ms: None,
             issued_ms: None,
             rotated: false,
+            auth_version: None,
         }
     }
 }

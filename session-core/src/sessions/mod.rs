@@ -1,5 +1,6 @@
 //! Sessions and their manager: policy, typed access, users, rotation, live sessions, events.
 
+mod auth_version;
 mod config;
 mod error;
 mod event;

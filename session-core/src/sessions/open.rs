@@ -3,6 +3,7 @@
 //! device) before anything is handed out.
 
 use super::SessionError;
+use super::auth_version;
 use super::grace::grace_id;
 use super::meta::{META_KEY, Meta, now_ms};
 use super::rotation::{Rotation, grace_keys, settled};
@@ -145,6 +146,17 @@ async fn checked(
         end(shared, &id).await?;
         shared.count(SessionCount::DeviceMismatch, 1);
         return Err(SessionError::DeviceMismatch);
+    }
+    if shared.config.auth_version
+        && let Some(subject) = &meta.subject
+        && !auth_version::matches(
+            meta.auth_version,
+            auth_version::current(shared, subject).await?,
+        )
+    {
+        end(shared, &id).await?;
+        shared.count(SessionCount::AuthVersionChanged, 1);
+        return Ok(Some(Lookup::Ended));
     }
     if !meta.rotated {
         meta.previous_visit_ms = meta.latest_visit_ms;

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::Session;
 use super::moved::Moved;
+use crate::sessions::auth_version;
 use crate::sessions::manager::enforce_subject_limit;
 use crate::sessions::meta::{Meta, now_ms, split};
 use crate::sessions::revocation::{Watch, write_bound};
@@ -223,6 +224,9 @@ impl Session {
         meta.rotated = false;
         meta.issued_ms = Some(now);
         if let Some(identity) = identity {
+            if shared.config.auth_version {
+                meta.auth_version = Some(auth_version::current(&shared, &identity.subject).await?);
+            }
             meta.subject = Some(identity.subject.clone());
             meta.user_data = Some(identity.user_data.clone());
             if device.is_some() {
@@ -375,6 +379,10 @@ impl Session {
     ) -> Result<(), SessionError> {
         crate::validate_subject(user_id)?;
         let user_data = serde_json::to_value(user_data)?;
+        let version = match self.shared().config.auth_version {
+            true => Some(auth_version::current(self.shared(), user_id).await?),
+            false => None,
+        };
         let watch = match &self.shared().subjects {
             Some(_) => Some(Watch::start(self.shared(), user_id).await?),
             None => None,
@@ -383,6 +391,7 @@ impl Session {
             let mut state = self.state();
             state.writable()?;
             state.meta.subject = Some(user_id.to_owned());
+            state.meta.auth_version = version;
             state.meta.user_data = Some(user_data.clone());
             state.meta_dirty = true;
         }
