@@ -233,6 +233,58 @@ mod peer {
                 Ok(Box::new(PeerLayer::new(store)) as Box<dyn Adapter>)
             }
         }));
+        rows.extend(ours_under_theirs(servers));
+        rows
+    }
+
+    /// tower-sessions' layer over our stores (`session-tower-sessions`): what an axum-login
+    /// application gets by changing its store line, beside the same layer on its own stores.
+    fn ours_under_theirs(servers: &Servers) -> Vec<Box<dyn Factory>> {
+        const ROW: &str = "ts-layer+ours-store";
+        fn layer(store: Arc<dyn session_core::Store>) -> Box<dyn Adapter> {
+            Box::new(PeerLayer::new(
+                session_tower_sessions::TowerSessionsStore::new(store),
+            ))
+        }
+        let mut rows = vec![row(ROW, "memory", Kind::Ours, || async {
+            let store = MemoryStore::builder().max_sessions(10_000_000).build()?;
+            Ok(layer(Arc::new(store)))
+        })];
+        let s = servers.clone();
+        rows.push(row(ROW, "redis", Kind::Ours, move || {
+            let url = s.redis_url.clone();
+            async move {
+                let conn = flushed_redis(&url).await?;
+                Ok(layer(Arc::new(
+                    RedisStore::builder_with_manager(conn).connect().await?,
+                )))
+            }
+        }));
+        let s = servers.clone();
+        rows.push(row(
+            "ts-layer+ours-store+cache",
+            "redis",
+            Kind::Ours,
+            move || {
+                let url = s.redis_url.clone();
+                async move { Ok(layer(Arc::new(crate::backends::cached_redis(&url).await?))) }
+            },
+        ));
+        let s = servers.clone();
+        rows.push(row(ROW, "sqlite", Kind::Ours, move || {
+            let path = sqlite_path(&s, "ts-layer");
+            async move { Ok(layer(Arc::new(SqliteStore::open(path).await?))) }
+        }));
+        let s = servers.clone();
+        rows.push(row(ROW, "postgres", Kind::Ours, move || {
+            let url = s.postgres_url.clone();
+            async move {
+                let (pool, schema) = pg_schema(&url, "ts_layer").await?;
+                let store = PostgresStore::builder().schema(schema).build(pool)?;
+                store.migrate().await?;
+                Ok(layer(Arc::new(store)))
+            }
+        }));
         rows
     }
 }
