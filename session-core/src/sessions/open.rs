@@ -30,7 +30,7 @@ enum Lookup {
     Renewed(Token),
     /// A rotation was under way and has settled: look again.
     Again,
-    /// Found past its absolute lifetime, and ended now.
+    /// Found past its absolute lifetime, or bound with an older auth version, and ended now.
     Ended,
 }
 

@@ -178,6 +178,13 @@ impl Session {
             return Ok(Attempt::Rotated(token));
         }
         let shared = self.shared().clone();
+        // Read before the session is claimed and taken out: a failure here leaves it in place.
+        let version = match identity {
+            Some(identity) if shared.config.auth_version => {
+                Some(auth_version::current(&shared, &identity.subject).await?)
+            }
+            _ => None,
+        };
         let rotation = if renewal {
             Rotation::renewal()?
         } else {
@@ -224,8 +231,8 @@ impl Session {
         meta.rotated = false;
         meta.issued_ms = Some(now);
         if let Some(identity) = identity {
-            if shared.config.auth_version {
-                meta.auth_version = Some(auth_version::current(&shared, &identity.subject).await?);
+            if version.is_some() {
+                meta.auth_version = version;
             }
             meta.subject = Some(identity.subject.clone());
             meta.user_data = Some(identity.user_data.clone());
