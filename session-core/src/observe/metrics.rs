@@ -52,21 +52,34 @@ impl SessionCount {
 /// A [`Store`](crate::Store) operation, as an [`ObservedStore`](crate::ObservedStore) names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-#[allow(missing_docs)] // each is the `Store` method of its name
 pub enum StoreOp {
+    /// [`Store::get`](crate::Store::get).
     Get,
+    /// [`Store::get_many`](crate::Store::get_many).
     GetMany,
+    /// [`Store::get_all`](crate::Store::get_all).
     GetAll,
+    /// [`Store::set`](crate::Store::set).
     Set,
+    /// [`Store::del`](crate::Store::del).
     Del,
+    /// [`Store::del_all`](crate::Store::del_all).
     DelAll,
+    /// [`Store::take`](crate::Store::take).
     Take,
+    /// [`Store::extend`](crate::Store::extend).
     Extend,
+    /// [`Store::incr`](crate::Store::incr).
     Incr,
+    /// [`Store::incr_live`](crate::Store::incr_live).
     IncrLive,
+    /// [`Store::compare_and_set`](crate::Store::compare_and_set).
     CompareAndSet,
+    /// [`Store::compare_and_set_live`](crate::Store::compare_and_set_live).
     CompareAndSetLive,
+    /// [`Store::update`](crate::Store::update).
     Update,
+    /// [`Store::set_many`](crate::Store::set_many).
     SetMany,
 }
 
