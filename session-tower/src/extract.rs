@@ -4,7 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
-use session_core::{SessionError, StoreError};
+use session_core::SessionError;
 
 use crate::LazySession;
 
@@ -35,7 +35,8 @@ impl<S: Send + Sync> FromRequestParts<S> for LazySession {
 }
 
 /// A [`SessionError`] as an axum response, so handlers can use `?`. The status says whose fault
-/// it is, and the body names no internals (the error is logged with `tracing`):
+/// it is, and the body names no internals (the error is logged with `tracing`); the mapping is
+/// [`session_http::error_status`]'s, the same in every bridge:
 ///
 /// | error | status |
 /// |---|---|
@@ -57,24 +58,9 @@ impl From<SessionError> for SessionRejection {
 impl SessionRejection {
     /// The status and the body this error answers with.
     pub fn status_and_body(&self) -> (StatusCode, &'static str) {
-        match &self.0 {
-            SessionError::Store(StoreError::InvalidInput(_)) => {
-                (StatusCode::BAD_REQUEST, "bad request")
-            }
-            SessionError::Store(StoreError::TooLarge { .. }) => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "too large")
-            }
-            SessionError::Store(e) if e.is_transient() => {
-                (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")
-            }
-            SessionError::RotatedOut => (
-                StatusCode::CONFLICT,
-                "the session was renewed by another request: retry",
-            ),
-            // A request racing a logout: it answers as logged out, never as a server fault.
-            SessionError::Destroyed => (StatusCode::CONFLICT, "the session has ended"),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
-        }
+        let (status, body) = session_http::error_status(&self.0);
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, body)
     }
 }
 
@@ -97,37 +83,16 @@ impl IntoResponse for SessionRejection {
 
 #[cfg(test)]
 mod tests {
+    use session_core::StoreError;
+
     use super::*;
 
     #[test]
-    fn each_error_answers_with_its_status() {
-        let status = |e: SessionError| SessionRejection(e).status_and_body().0;
-        assert_eq!(
-            status(StoreError::InvalidInput("subject contains NUL".into()).into()),
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            status(
-                StoreError::TooLarge {
-                    what: "value",
-                    size: 2,
-                    limit: 1
-                }
-                .into()
-            ),
-            StatusCode::PAYLOAD_TOO_LARGE
-        );
-        assert_eq!(
-            status(StoreError::timeout("loading").into()),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
-        assert_eq!(status(SessionError::RotatedOut), StatusCode::CONFLICT);
-        assert_eq!(status(SessionError::Destroyed), StatusCode::CONFLICT);
-        assert_eq!(
-            status(SessionError::Config("x".into())),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
+    fn an_outage_is_a_503_with_retry_after() {
         let response = SessionRejection(StoreError::timeout("x").into()).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[http::header::RETRY_AFTER], "1");
+        let conflict = SessionRejection(SessionError::RotatedOut).status_and_body();
+        assert_eq!(conflict.0, StatusCode::CONFLICT);
     }
 }

@@ -76,16 +76,15 @@
 //!
 //! # Layout
 //!
+//! The rules themselves (cookie parsing, signing, header tokens, the cross-site guard, when to
+//! save and what to answer) live in `session-http`, shared with `session-actix`; this crate is
+//! the tower side of them.
+//!
 //! - `layer`: [`SessionLayer`] and its settings.
-//! - `service`: [`SessionService`]: token in, lazy session, one save and the cookie out.
-//! - `lazy`: [`LazySession`], the request's session, loaded on first use.
-//! - `config`: [`CookieConfig`], the cookie's name and attributes.
-//! - `cookies`: reading our cookies from the raw `Cookie` header bytes.
-//! - `header`: [`TokenHeader`], tokens in a header for API clients.
-//! - `cross_site`: refusing cross-site requests that could change state.
-//! - `signing`: [`SigningKeys`], HMAC-signed cookie values.
+//! - `service`: [`SessionService`]: the request through [`HttpSessions`], the edits onto the
+//!   response.
+//! - `lazy`: [`LazySession`], the request's session as a handler receives it.
 //! - `extract`: the axum extractor (feature `axum`, on by default).
-//! - `fuzzing`: the request parsing, exposed for the fuzz targets in `fuzz/` (not stable API).
 //!
 //! # Example
 //!
@@ -120,27 +119,20 @@
 //!     .layer(SessionLayer::new(manager));
 //! ```
 
-mod config;
-mod cookies;
-mod cross_site;
 #[cfg(feature = "axum")]
 mod extract;
-#[doc(hidden)]
-pub mod fuzzing;
-mod header;
 mod layer;
 mod lazy;
 mod service;
-mod signing;
 
-pub use config::{CookieConfig, DEFAULT_COOKIE_NAME};
-pub use cookies::MAX_CANDIDATES;
 #[cfg(feature = "axum")]
 pub use extract::{MissingSessionLayer, SessionRejection};
-pub use header::TokenHeader;
-pub use layer::{
-    DeviceContext, SESSION_CACHE_CONTROL, SessionLayer, UnavailableHandler, user_agent_device,
-};
+pub use layer::{DeviceContext, SessionLayer, UnavailableHandler, user_agent_device};
 pub use lazy::LazySession;
 pub use service::SessionService;
-pub use signing::{MIN_KEY_LEN, SigningKeys};
+#[doc(hidden)]
+pub use session_http::fuzzing;
+pub use session_http::{
+    CookieConfig, DEFAULT_COOKIE_NAME, HttpSessions, MAX_CANDIDATES, MIN_KEY_LEN, RequestSession,
+    SESSION_CACHE_CONTROL, SigningKeys, TokenHeader,
+};

@@ -3,8 +3,7 @@
 //! the header), and every cookie of our name is a candidate, so one planted in front of the real
 //! one (a cookie with a longer path is sent first) cannot push it out.
 
-use http::HeaderMap;
-use http::header::COOKIE;
+use crate::RequestHead;
 
 /// The most cookies of our name a request may carry; all are tried, in order. A request with
 /// more (the mark of cookie tossing: cookies planted in front of the real one to push it out) is
@@ -35,59 +34,80 @@ fn trim(mut bytes: &[u8]) -> &[u8] {
     bytes
 }
 
-/// The values of the cookies named `name` in `headers`, in the order the browser sent them; a
-/// value that cannot be a token (too long, or with a byte no token has) is skipped. Values are
-/// ASCII, so they are returned as strings.
+/// The values of the cookies named `name` in the request's `Cookie` headers, in the order the
+/// browser sent them; a value that cannot be a token (too long, or with a byte no token has) is
+/// skipped. Values are ASCII, so they are returned as strings.
 ///
 /// # Errors
 /// [`TooManyCookies`] when more than [`MAX_CANDIDATES`] cookies are named `name`, whether or
 /// not their values could be tokens (junk counts: it is what pushes a real cookie out).
-pub(crate) fn values(headers: &HeaderMap, name: &str) -> Result<Vec<String>, TooManyCookies> {
-    let name = name.as_bytes();
+pub(crate) fn values<H: RequestHead + ?Sized>(
+    head: &H,
+    name: &str,
+) -> Result<Vec<String>, TooManyCookies> {
     let mut found = Vec::new();
     let mut named = 0;
-    for header in headers.get_all(COOKIE) {
-        for pair in header.as_bytes().split(|b| *b == b';') {
-            let pair = trim(pair);
-            let Some(eq) = pair.iter().position(|b| *b == b'=') else {
-                continue;
-            };
-            if trim(&pair[..eq]) != name {
-                continue;
-            }
-            named += 1;
-            if named > MAX_CANDIDATES {
-                return Err(TooManyCookies);
-            }
-            let mut value = trim(&pair[eq + 1..]);
-            if let [b'"', inner @ .., b'"'] = value {
-                value = inner;
-            }
-            if value.is_empty()
-                || value.len() > MAX_TOKEN_VALUE_LEN
-                || !value.iter().copied().all(token_byte)
-            {
-                continue;
-            }
-            // Only token bytes, all ASCII.
-            found.push(String::from_utf8_lossy(value).into_owned());
+    let mut result = Ok(());
+    head.each_header("cookie", &mut |header| {
+        if result.is_ok() {
+            result = scan(header, name.as_bytes(), &mut named, &mut found);
         }
+    });
+    result.map(|()| found)
+}
+
+/// Adds the token-shaped values of the cookies named `name` in one `Cookie` header to `found`,
+/// counting every cookie of the name in `named`.
+fn scan(
+    header: &[u8],
+    name: &[u8],
+    named: &mut usize,
+    found: &mut Vec<String>,
+) -> Result<(), TooManyCookies> {
+    for pair in header.split(|b| *b == b';') {
+        let pair = trim(pair);
+        let Some(eq) = pair.iter().position(|b| *b == b'=') else {
+            continue;
+        };
+        if trim(&pair[..eq]) != name {
+            continue;
+        }
+        *named += 1;
+        if *named > MAX_CANDIDATES {
+            return Err(TooManyCookies);
+        }
+        let mut value = trim(&pair[eq + 1..]);
+        if let [b'"', inner @ .., b'"'] = value {
+            value = inner;
+        }
+        if value.is_empty()
+            || value.len() > MAX_TOKEN_VALUE_LEN
+            || !value.iter().copied().all(token_byte)
+        {
+            continue;
+        }
+        // Only token bytes, all ASCII.
+        found.push(String::from_utf8_lossy(value).into_owned());
     }
-    Ok(found)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use http::HeaderValue;
+    use http::request::Parts;
 
     use super::*;
 
-    fn headers(values: &[&[u8]]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
+    fn headers(values: &[&[u8]]) -> Parts {
+        let mut parts = http::Request::new(()).into_parts().0;
         for value in values {
-            headers.append(COOKIE, HeaderValue::from_bytes(value).unwrap());
+            parts.headers.append(
+                http::header::COOKIE,
+                HeaderValue::from_bytes(value).unwrap(),
+            );
         }
-        headers
+        parts
     }
 
     #[test]

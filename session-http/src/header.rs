@@ -1,12 +1,13 @@
 //! Tokens in a header, for API and mobile clients: a header of the application's naming, or
 //! `Authorization: Bearer`.
 
+use http::HeaderName;
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderName};
 
+use crate::RequestHead;
 use crate::cookies::MAX_TOKEN_VALUE_LEN;
 
-/// How a client sends its token in a header, and where the layer answers a new or rotated one.
+/// How a client sends its token in a header, and where a new or rotated one is answered.
 ///
 /// A header cannot be added to a request by another site's form or link: only the page's own
 /// script, or an application that is not a browser, sends it.
@@ -23,12 +24,12 @@ pub enum TokenHeader {
 }
 
 impl TokenHeader {
-    /// The token `headers` carry this way, if any (at most [`MAX_TOKEN_VALUE_LEN`] bytes).
-    pub(crate) fn token(&self, headers: &HeaderMap) -> Option<String> {
+    /// The token a request carries this way, if any (at most [`MAX_TOKEN_VALUE_LEN`] bytes).
+    pub(crate) fn token<H: RequestHead + ?Sized>(&self, head: &H) -> Option<String> {
         let token = match self {
-            Self::Named(name) => headers.get(name)?.to_str().ok()?.trim(),
+            Self::Named(name) => head.header_str(name.as_str())?.trim(),
             Self::Bearer { .. } => {
-                let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+                let value = head.header_str(AUTHORIZATION.as_str())?.trim();
                 let (scheme, token) = value.split_once(' ')?;
                 if !scheme.eq_ignore_ascii_case("bearer") {
                     return None;
@@ -40,7 +41,7 @@ impl TokenHeader {
     }
 
     /// The request header the token comes in (what a response's `Vary` names).
-    pub(crate) fn request_name(&self) -> &HeaderName {
+    pub fn request_name(&self) -> &HeaderName {
         match self {
             Self::Named(name) => name,
             Self::Bearer { .. } => &AUTHORIZATION,
@@ -48,7 +49,7 @@ impl TokenHeader {
     }
 
     /// The response header a new or rotated token goes in.
-    pub(crate) fn response_name(&self) -> &HeaderName {
+    pub fn response_name(&self) -> &HeaderName {
         match self {
             Self::Named(name) => name,
             Self::Bearer { response } => response,
@@ -63,12 +64,14 @@ mod tests {
     use super::*;
 
     fn bearer(value: &str) -> Option<String> {
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        let mut parts = http::Request::new(()).into_parts().0;
+        parts
+            .headers
+            .insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
         TokenHeader::Bearer {
             response: HeaderName::from_static("x-session-token"),
         }
-        .token(&headers)
+        .token(&parts)
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Entry points for the fuzz targets in `fuzz/` and for hostile-input tests: the request parsing
-//! the layer does, without a server. Not part of the stable API.
+//! a bridge does, without a server. Not part of the stable API.
 
-use http::{HeaderMap, HeaderValue, header::COOKIE};
+use http::{HeaderValue, header::COOKIE};
 
 use crate::SigningKeys;
 use crate::signing::Verified;
@@ -9,18 +9,18 @@ use crate::signing::Verified;
 /// The session tokens a `Cookie` header carries under `name` (at most
 /// [`MAX_CANDIDATES`](crate::MAX_CANDIDATES), in order), after signature checking when
 /// `keys` are given; empty when the header has none that could be one, or more cookies of the
-/// name than that (the layer refuses such a request with 400).
+/// name than that (such a request is refused with 400).
 pub fn tokens_from_cookie_header(
     header: &[u8],
     name: &str,
     keys: Option<&SigningKeys>,
 ) -> Vec<String> {
-    let mut headers = HeaderMap::new();
     let Ok(value) = HeaderValue::from_bytes(header) else {
         return Vec::new();
     };
-    headers.insert(COOKIE, value);
-    crate::cookies::values(&headers, name)
+    let mut parts = http::Request::new(()).into_parts().0;
+    parts.headers.insert(COOKIE, value);
+    crate::cookies::values(&parts, name)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|value| match keys {
@@ -50,7 +50,7 @@ pub fn verify_signed(keys: &SigningKeys, name: &str, value: &str) -> Option<Stri
     }
 }
 
-/// `token` signed as the layer would sign it.
+/// `token` signed as a response would carry it.
 pub fn sign(keys: &SigningKeys, name: &str, token: &str) -> String {
     keys.sign(name, token)
 }

@@ -6,20 +6,15 @@
 //! another site or another origin of this site: `Sec-Fetch-Site` is `cross-site` or `same-site`
 //! (a page on another port or subdomain), or, from a browser that does not send that header,
 //! `Origin` is not the request's own origin. An origin the application trusts
-//! ([`SessionLayer::trust_origin`](crate::SessionLayer::trust_origin)) is let through.
+//! ([`HttpSessions::trust_origin`](crate::HttpSessions::trust_origin)) is let through.
 //!
 //! What it does not cover: a request with neither header (not a browser's cross-site request:
 //! every current browser sends one of them on a cross-origin unsafe request), state changed by
 //! `GET` (don't), and script running on the site itself (XSS).
 
-use http::header::{HOST, ORIGIN, UPGRADE};
-use http::request::Parts;
-use http::{HeaderName, Method};
+use crate::RequestHead;
 
-/// The `Sec-Fetch-Site` request header.
-static SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
-
-/// The cross-site policy of a layer.
+/// The cross-site policy of a set of sessions.
 #[derive(Debug, Clone)]
 pub(crate) struct CrossSite {
     pub(crate) on: bool,
@@ -36,11 +31,8 @@ impl Default for CrossSite {
     }
 }
 
-fn is_safe(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    )
+fn is_safe(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
 }
 
 /// `scheme://host[:port]` in lower case, without a trailing slash.
@@ -49,12 +41,8 @@ pub(crate) fn normalize(origin: &str) -> String {
 }
 
 /// Whether `origin` names the host the request was sent to.
-fn is_own_origin(origin: &str, parts: &Parts) -> bool {
-    let host = parts
-        .headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| parts.uri.authority().map(|a| a.as_str()));
+fn is_own_origin<H: RequestHead + ?Sized>(origin: &str, head: &H) -> bool {
+    let host = head.header_str("host").or_else(|| head.uri_authority());
     let Some(host) = host else {
         return false;
     };
@@ -67,36 +55,30 @@ fn is_own_origin(origin: &str, parts: &Parts) -> bool {
 
 /// A WebSocket handshake: a `GET`, but it opens a connection that reads and writes the session
 /// (cross-site WebSocket hijacking), so it is held to the same rule as an unsafe request.
-fn is_websocket_upgrade(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get(UPGRADE)
-        .and_then(|v| v.to_str().ok())
+fn is_websocket_upgrade<H: RequestHead + ?Sized>(head: &H) -> bool {
+    head.header_str("upgrade")
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
 /// Whether the request must be refused.
-pub(crate) fn refused(parts: &Parts, policy: &CrossSite) -> bool {
-    if !policy.on || (is_safe(&parts.method) && !is_websocket_upgrade(parts)) {
+pub(crate) fn refused<H: RequestHead + ?Sized>(head: &H, policy: &CrossSite) -> bool {
+    if !policy.on || (is_safe(head.method()) && !is_websocket_upgrade(head)) {
         return false;
     }
-    let origin = parts.headers.get(ORIGIN).and_then(|v| v.to_str().ok());
+    let origin = head.header_str("origin");
     if origin.is_some_and(|o| policy.trusted.contains(&normalize(o))) {
         return false;
     }
-    match parts
-        .headers
-        .get(&SEC_FETCH_SITE)
-        .and_then(|v| v.to_str().ok())
-    {
+    match head.header_str("sec-fetch-site") {
         Some(site) => !matches!(site, "same-origin" | "none"),
-        None => origin.is_some_and(|o| !is_own_origin(o, parts)),
+        None => origin.is_some_and(|o| !is_own_origin(o, head)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use http::Request;
+    use http::request::Parts;
 
     use super::*;
 

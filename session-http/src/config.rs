@@ -15,7 +15,7 @@ pub const DEFAULT_COOKIE_NAME: &str = "session";
 ///
 /// # Examples
 /// ```
-/// use session_tower::CookieConfig;
+/// use session_http::CookieConfig;
 /// use cookie::SameSite;
 ///
 /// let cookie = CookieConfig::default().name("sid").same_site(SameSite::Strict);
