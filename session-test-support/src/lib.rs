@@ -5,6 +5,8 @@
 //! # Layout
 //!
 //! - `counting`: [`CountingStore`], a real store whose calls are counted.
+//! - `http_suite`: the behaviour every framework bridge keeps, over real HTTP.
+//! - `backends`: every backend by its `session-stores` URL, and [`on_every_backend!`].
 //! - `outage`: [`assert_unavailable`] and [`until_recovered`] for the outage tests.
 //! - `process`: free ports, waiting for a port, finding binaries, teardown after exit.
 //! - `mysql`: [`mysql_url`], per-run table prefixes, and [`MariaDbServer`] for outage tests.
@@ -14,7 +16,9 @@
 //! - `redis`: [`redis_url`], [`redis_cluster_urls`], [`RedisServer`] for outage tests,
 //!   [`RedisCluster`], and [`redis_cli_output`] for inspection.
 
+mod backends;
 mod counting;
+pub mod http_suite;
 mod mysql;
 mod outage;
 mod postgres;
@@ -23,6 +27,7 @@ mod redis;
 mod rng;
 mod upgrade;
 
+pub use backends::{BACKENDS, BackendUrl, backend_url};
 pub use counting::{CountingStore, Counts};
 pub use mysql::{
     MariaDbServer, TABLE_PREFIX, drop_tables_after_run, mysql_url, scratch_mysql_url,
