@@ -26,6 +26,7 @@
 //! - `scale`: the scale mode; `allocator`: the counting allocator it reads.
 //! - `http`: the HTTP mode's layers.
 
+mod actix;
 mod adapter;
 mod allocator;
 mod backends;
@@ -389,7 +390,9 @@ async fn bench(o: Options) -> Result<(), Error> {
         tables.push(format!("## Scale\n\n{}", scale::markdown(&figures)));
     }
     if o.modes.contains(&Mode::Http) {
-        let factories = selected(http::all(&servers), &o.only);
+        let mut factories = http::all(&servers);
+        factories.extend(actix::all(&servers));
+        let factories = selected(factories, &o.only);
         if !factories.is_empty() {
             let measured = measure(&factories, &[Workload::Read], &o, &pools).await?;
             tables.push(format!(
