@@ -32,6 +32,36 @@
 //!
 //! # Example
 //!
+//! A request through the middleware, in-process with actix-web's test service:
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use session_actix::{CookieConfig, HttpSessions, LazySession, SessionMiddleware, SessionRejection};
+//! use session_core::SessionManager;
+//! use session_store_memory::MemoryStore;
+//!
+//! async fn counter(session: LazySession) -> Result<String, SessionRejection> {
+//!     Ok(session.get().await?.incr("visits", 1).await?.to_string())
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let sessions = HttpSessions::new(SessionManager::new(MemoryStore::new()))
+//!     .cookie(CookieConfig::default().secure(false));
+//! let app = test::init_service(
+//!     App::new()
+//!         .wrap(SessionMiddleware::from_sessions(sessions))
+//!         .route("/", web::get().to(counter)),
+//! )
+//! .await;
+//! let response = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+//! let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
+//! assert!(cookie.starts_with("session=") && cookie.contains("HttpOnly"));
+//! assert_eq!(test::read_body(response).await, "1");
+//! # });
+//! ```
+//!
+//! A whole server:
+//!
 //! ```no_run
 //! use actix_web::{App, HttpServer, web};
 //! use session_actix::{LazySession, SessionMiddleware, SessionRejection};
