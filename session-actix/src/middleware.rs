@@ -14,7 +14,7 @@ use session_http::{HttpSessions, Outcome, ROTATED_OUT_BODY};
 
 use crate::LazySession;
 use crate::head::{Head, user_agent_device};
-use crate::response::{apply, text};
+use crate::response::{Headers, text};
 
 /// Gives a request's device context (see `session_tower::DeviceContext`): recorded on the
 /// sessions it creates, compared on load when the manager binds devices.
@@ -159,7 +159,7 @@ where
             let mut response = service.call(request).await?;
             Ok(match settings.sessions.finish(exchange).await {
                 Outcome::Keep(edits) => {
-                    apply(response.headers_mut(), edits);
+                    edits.apply(&mut Headers(response.headers_mut()));
                     response.map_into_left_body()
                 }
                 Outcome::Unavailable(error) => response

@@ -1,42 +1,35 @@
-//! The session's answers as actix-web responses: the edits onto a handler's response, and the
-//! responses that replace it.
+//! The session's answers as actix-web responses: the headers the edits go to, and the responses
+//! that replace a handler's.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{
-    CACHE_CONTROL, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, SET_COOKIE, VARY,
-};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use session_http::ResponseEdits;
+use session_http::ResponseHeaders;
 
-/// Adds the session's headers to a handler's response.
-pub(crate) fn apply(headers: &mut HeaderMap, edits: ResponseEdits) {
-    if let Some(value) = edits
-        .cache_control
-        .and_then(|v| HeaderValue::try_from(v).ok())
-        && !headers.contains_key(CACHE_CONTROL)
-    {
-        headers.insert(CACHE_CONTROL, value);
+/// A response's headers as the shared rules write them (actix-web has its own `http` types).
+pub(crate) struct Headers<'a>(pub(crate) &'a mut HeaderMap);
+
+impl ResponseHeaders for Headers<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
     }
-    for name in edits.vary {
-        if let Ok(value) = HeaderValue::try_from(name) {
-            headers.append(VARY, value);
+
+    fn insert(&mut self, name: &str, value: &str) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            self.0.insert(name, value);
         }
     }
-    for cookie in edits.set_cookies {
-        if let Ok(value) = HeaderValue::try_from(cookie) {
-            headers.append(SET_COOKIE, value);
+
+    fn append(&mut self, name: &str, value: &str) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            self.0.append(name, value);
         }
-    }
-    if let Some((name, value)) = edits.token_header
-        && let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_str().as_bytes()),
-            HeaderValue::try_from(value),
-        )
-    {
-        headers.insert(name, value);
-    }
-    if edits.no_store {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
 

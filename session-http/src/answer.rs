@@ -67,6 +67,66 @@ pub struct ResponseEdits {
     pub no_store: bool,
 }
 
+/// A response's headers, as [`ResponseEdits::apply`] writes them: implemented here for
+/// [`http::HeaderMap`]; another framework's bridge implements it over its own. Names are lower
+/// case; values are visible ASCII (tokens, cookies, header names), so a header type that refuses
+/// other bytes can take them all.
+pub trait ResponseHeaders {
+    /// Whether the response has header `name`.
+    fn has(&self, name: &str) -> bool;
+    /// Sets header `name` to `value`, replacing any value it had.
+    fn insert(&mut self, name: &str, value: &str);
+    /// Adds a value of header `name`, keeping the others.
+    fn append(&mut self, name: &str, value: &str);
+}
+
+impl ResponseHeaders for http::HeaderMap {
+    fn has(&self, name: &str) -> bool {
+        self.contains_key(name)
+    }
+
+    fn insert(&mut self, name: &str, value: &str) {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            http::HeaderMap::insert(self, name, value);
+        }
+    }
+
+    fn append(&mut self, name: &str, value: &str) {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            http::HeaderMap::append(self, name, value);
+        }
+    }
+}
+
+impl ResponseEdits {
+    /// Writes these edits onto a handler's response headers.
+    pub fn apply<H: ResponseHeaders + ?Sized>(self, headers: &mut H) {
+        if let Some(value) = &self.cache_control
+            && !headers.has("cache-control")
+        {
+            headers.insert("cache-control", value);
+        }
+        for name in &self.vary {
+            headers.append("vary", name);
+        }
+        for cookie in &self.set_cookies {
+            headers.append("set-cookie", cookie);
+        }
+        if let Some((name, value)) = &self.token_header {
+            headers.insert(name.as_str(), value);
+        }
+        if self.no_store {
+            headers.insert("cache-control", "no-store");
+        }
+    }
+}
+
 /// The status and body a handler's [`SessionError`] answers with, by whose fault it is; the body
 /// names no internals:
 ///

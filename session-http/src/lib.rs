@@ -112,7 +112,9 @@ mod policy;
 mod request_session;
 mod signing;
 
-pub use answer::{Outcome, ROTATED_OUT_BODY, Refusal, ResponseEdits, error_status};
+pub use answer::{
+    Outcome, ROTATED_OUT_BODY, Refusal, ResponseEdits, ResponseHeaders, error_status,
+};
 pub use config::{CookieConfig, DEFAULT_COOKIE_NAME};
 pub use cookies::MAX_CANDIDATES;
 pub use device::user_agent_device;

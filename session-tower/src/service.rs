@@ -7,9 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use session_http::{Outcome, ROTATED_OUT_BODY, Refusal, ResponseEdits};
+use http::{Request, Response, StatusCode};
+use session_http::{Outcome, ROTATED_OUT_BODY, Refusal};
 use tower::Service;
 
 use crate::LazySession;
@@ -65,42 +64,13 @@ where
             let mut response = inner.call(request).await?;
             Ok(match settings.sessions.finish(exchange).await {
                 Outcome::Keep(edits) => {
-                    apply(response.headers_mut(), edits);
+                    edits.apply(response.headers_mut());
                     response
                 }
                 Outcome::Unavailable(error) => (settings.on_unavailable)(&error).map(ResBody::from),
                 Outcome::RotatedOut => text(StatusCode::CONFLICT, ROTATED_OUT_BODY),
             })
         })
-    }
-}
-
-/// Adds the session's headers to a handler's response.
-fn apply(headers: &mut HeaderMap, edits: ResponseEdits) {
-    if let Some(value) = edits
-        .cache_control
-        .and_then(|v| HeaderValue::try_from(v).ok())
-        && !headers.contains_key(CACHE_CONTROL)
-    {
-        headers.insert(CACHE_CONTROL, value);
-    }
-    for name in edits.vary {
-        if let Ok(value) = HeaderValue::try_from(name) {
-            headers.append(VARY, value);
-        }
-    }
-    for cookie in edits.set_cookies {
-        if let Ok(value) = HeaderValue::try_from(cookie) {
-            headers.append(SET_COOKIE, value);
-        }
-    }
-    if let Some((name, value)) = edits.token_header
-        && let Ok(value) = HeaderValue::try_from(value)
-    {
-        headers.insert(name, value);
-    }
-    if edits.no_store {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
 
