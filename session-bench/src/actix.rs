@@ -26,8 +26,11 @@ struct Served {
 
 impl Drop for Served {
     fn drop(&mut self) {
-        let handle = self.handle.clone();
-        tokio::spawn(async move { handle.stop(false).await });
+        // Outside a runtime (at exit) the server's threads end with the process.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let handle = self.handle.clone();
+            runtime.spawn(async move { handle.stop(false).await });
+        }
     }
 }
 
