@@ -2,7 +2,8 @@
 //! served under that bridge (`session-tower` and `session-actix` each serve it with their own
 //! handlers): lazy saving, cookie attributes and cache headers, concurrent counters, unknown,
 //! junk, planted and tossed cookies, rotation at login without a gap, logout, a logout racing a
-//! slow request, the cross-site guard, signed cookies, and header-only tokens.
+//! slow request, the cross-site guard, signed cookies and key rotation, two instances over one
+//! store, and header-only tokens.
 //!
 //! The app, under the bridge configured by the [`HttpSessions`] it is given, answers:
 //!
@@ -48,6 +49,8 @@ pub async fn run(serve: Serve, manager: MakeManager) {
     suite.cross_site_requests_are_refused().await;
     suite.logout_racing_a_slow_request_is_final().await;
     suite.signed_cookies_refuse_tampering().await;
+    suite.signing_keys_rotate_and_retire().await;
+    suite.two_instances_share_one_store().await;
     suite.header_only_bearer_tokens().await;
 }
 
@@ -440,6 +443,53 @@ impl Suite {
             with_token("GET", &base, "/whoami", &tampered).await.body,
             "nobody"
         );
+    }
+
+    /// Three servers on one store: the old key alone, the new key beside the old, the new alone.
+    async fn signing_keys_rotate_and_retire(&self) {
+        let old = SigningKeys::new(vec![vec![1; 32]]).expect("keys");
+        let both = SigningKeys::new(vec![vec![2; 32], vec![1; 32]]).expect("keys");
+        let new = SigningKeys::new(vec![vec![2; 32]]).expect("keys");
+        let before = self.serve(self.sessions().signing_keys(old)).await;
+        let signed = call("GET", &before, "/count", None)
+            .await
+            .session_cookie()
+            .expect("a cookie");
+        let rotated = self.serve(self.sessions().signing_keys(both)).await;
+        let answer = with_token("GET", &rotated, "/whoami", &signed).await;
+        assert_eq!(answer.body, "anonymous", "an old key still verifies");
+        let resigned = answer
+            .session_cookie()
+            .expect("re-signed with the newest key");
+        assert_ne!(resigned, signed);
+        let untouched = with_token("GET", &rotated, "/health", &signed).await;
+        assert!(
+            untouched.session_cookie().is_some(),
+            "re-signed even when untouched"
+        );
+        let after = self.serve(self.sessions().signing_keys(new)).await;
+        assert_eq!(
+            with_token("GET", &after, "/count", &resigned).await.body,
+            "2"
+        );
+        assert_eq!(
+            with_token("GET", &after, "/whoami", &signed).await.body,
+            "nobody",
+            "retired"
+        );
+    }
+
+    /// Two servers (two app instances) over one store see each other's sessions at once.
+    async fn two_instances_share_one_store(&self) {
+        let a = self.serve(self.sessions()).await;
+        let b = self.serve(self.sessions()).await;
+        let token = Self::visited(&a).await;
+        assert_eq!(with_token("GET", &b, "/count", &token).await.body, "2");
+        let login = with_token("POST", &b, "/login", &token).await;
+        let user = login.session_cookie().expect("logged in on b");
+        assert_eq!(with_token("GET", &a, "/whoami", &user).await.body, "alice");
+        with_token("POST", &a, "/logout", &user).await;
+        assert_eq!(with_token("GET", &b, "/whoami", &user).await.body, "nobody");
     }
 
     async fn header_only_bearer_tokens(&self) {
