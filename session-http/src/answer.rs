@@ -51,8 +51,8 @@ pub enum Outcome {
 /// The body of the `409` answered for [`Outcome::RotatedOut`].
 pub const ROTATED_OUT_BODY: &str = "the session was renewed by another request: retry";
 
-/// Headers to add to a handler's response.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// Headers to add to a handler's response. Its `Debug` names what it sets, never a token.
+#[derive(Default, Clone, PartialEq, Eq)]
 pub struct ResponseEdits {
     /// `Cache-Control` to set when the handler set none (the response was rendered from the
     /// session).
@@ -65,6 +65,21 @@ pub struct ResponseEdits {
     pub token_header: Option<(HeaderName, String)>,
     /// `Cache-Control: no-store`, replacing whatever else: the response carries a token.
     pub no_store: bool,
+}
+
+impl std::fmt::Debug for ResponseEdits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseEdits")
+            .field("cache_control", &self.cache_control)
+            .field("vary", &self.vary)
+            .field("set_cookies", &self.set_cookies.len())
+            .field(
+                "token_header",
+                &self.token_header.as_ref().map(|(name, _)| name),
+            )
+            .field("no_store", &self.no_store)
+            .finish()
+    }
 }
 
 /// A response's headers, as [`ResponseEdits::apply`] writes them: implemented here for
@@ -171,5 +186,17 @@ mod tests {
         assert_eq!(status(SessionError::RotatedOut), 409);
         assert_eq!(status(SessionError::Destroyed), 409);
         assert_eq!(status(SessionError::Config("x".into())), 500);
+    }
+
+    #[test]
+    fn debug_never_shows_a_token() {
+        let edits = ResponseEdits {
+            set_cookies: vec!["session=SECRET-TOKEN; Path=/".into()],
+            token_header: Some((HeaderName::from_static("x-session"), "SECRET-TOKEN".into())),
+            ..ResponseEdits::default()
+        };
+        let shown = format!("{edits:?} {:?}", Outcome::Keep(edits.clone()));
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("x-session"), "{shown}");
     }
 }

@@ -19,8 +19,8 @@ enum Source {
     Header,
 }
 
-/// A token the request presented.
-#[derive(Debug, Clone)]
+/// A token the request presented. No `Debug`: it holds a token.
+#[derive(Clone)]
 struct Presented {
     token: String,
     source: Source,
@@ -30,10 +30,18 @@ struct Presented {
 
 /// A request under way: its session for the handler, and what the request presented, for
 /// [`HttpSessions::finish`].
-#[derive(Debug)]
 pub struct Exchange {
     session: RequestSession,
     presented: Vec<Presented>,
+}
+
+/// Counts only: a token in a log is a session anyone reading the log can use.
+impl std::fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exchange")
+            .field("presented", &self.presented.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Exchange {
