@@ -2,29 +2,15 @@
 //! backend: a wrong password, log in, the protected page, the session list, the id rotated at
 //! login, the pre-login and logged-out cookies replayed, log out.
 
+mod support;
+
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/actix_app.rs"]
 mod example;
 
-use actix_web::{App, HttpServer};
 use session_actix::SessionMiddleware;
 use session_core::Config;
 use session_test_support::{BackendUrl, on_every_backend};
-
-fn serve(sessions: session_actix::HttpSessions) -> String {
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(SessionMiddleware::from_sessions(sessions.clone()))
-            .configure(example::routes)
-    })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .expect("bind");
-    let addr = server.addrs()[0];
-    tokio::spawn(server.run());
-    format!("http://{addr}")
-}
 
 /// `method path` with the cookie `session=<token>` (if any) and a form, answering the status,
 /// the body and the new session cookie, if one was set.
@@ -59,7 +45,8 @@ async fn login_protected_page_logout(name: &'static str, url: BackendUrl) {
         .await
         .unwrap_or_else(|e| panic!("{name} at {}: {e}", url.url));
     let manager = connected.manager(Config::default()).expect("manager");
-    let base = serve(example::sessions_over(manager, false));
+    let sessions = example::sessions_over(manager, false);
+    let base = support::serve_routes(SessionMiddleware::from_sessions(sessions), example::routes);
     use reqwest::Method;
     let (_, body, visitor) = call(&base, Method::GET, "/", None, None).await;
     assert_eq!(body, "visit number 1");

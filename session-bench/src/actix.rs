@@ -50,7 +50,7 @@ impl Served {
     }
 
     /// `GET /{key}` with `cookie`; the body is the value.
-    async fn read(&self, cookie: &str, key: &str) -> Result<String, Error> {
+    async fn get(&self, cookie: &str, key: &str) -> Result<String, Error> {
         let response = self
             .client
             .get(format!("{}/{key}", self.base))
@@ -64,7 +64,12 @@ impl Served {
         }
         Ok(body)
     }
+}
 
+/// A server whose app makes a session at `POST /create` and reads a key at `GET /{key}` (ours
+/// and actix-session's alike).
+#[async_trait]
+impl Adapter for Served {
     /// `POST /create` with `data`: the `Cookie` header that names the session it made.
     async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
         let response = self
@@ -84,6 +89,14 @@ impl Served {
             .ok_or("no session cookie")?;
         Ok(cookie.to_owned())
     }
+
+    async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
+        self.get(handle, key).await
+    }
+
+    async fn write(&self, _: &Handle, _: &str, _: &str) -> Result<(), Error> {
+        Err("the HTTP mode only reads".into())
+    }
 }
 
 /// Serves the app the closure builds on a free loopback port, on two workers (the machine's
@@ -98,9 +111,6 @@ macro_rules! serve {
         Served::run(server.run(), addr)
     }};
 }
-
-/// Our middleware: the handler reads the key from the request's session.
-struct OursActix(Served);
 
 async fn read_ours(
     session: LazySession,
@@ -125,33 +135,17 @@ async fn create_ours(
     Ok("created")
 }
 
-impl OursActix {
-    fn new<S: Store>(store: Arc<S>) -> Result<Self, Error> {
-        let manager = crate::ours::manager(store)?;
-        let sessions = HttpSessions::new(manager).cookie(CookieConfig::default().secure(false));
-        let served = serve!(move || {
-            App::new()
-                .wrap(SessionMiddleware::from_sessions(sessions.clone()))
-                .route("/create", web::post().to(create_ours))
-                .route("/{key}", web::get().to(read_ours))
-        })?;
-        Ok(Self(served))
-    }
-}
-
-#[async_trait]
-impl Adapter for OursActix {
-    async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
-        self.0.create(data).await
-    }
-
-    async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
-        self.0.read(handle, key).await
-    }
-
-    async fn write(&self, _: &Handle, _: &str, _: &str) -> Result<(), Error> {
-        Err("the HTTP mode only reads".into())
-    }
+/// Our middleware over `store`: the handler reads the key from the request's session.
+fn ours<S: Store>(store: Arc<S>) -> Result<Box<dyn Adapter>, Error> {
+    let manager = crate::ours::manager(store)?;
+    let sessions = HttpSessions::new(manager).cookie(CookieConfig::default().secure(false));
+    let served = serve!(move || {
+        App::new()
+            .wrap(SessionMiddleware::from_sessions(sessions.clone()))
+            .route("/create", web::post().to(create_ours))
+            .route("/{key}", web::get().to(read_ours))
+    })?;
+    Ok(Box::new(served))
 }
 
 /// No session middleware: the handler answers a fixed value; the floor for the middlewares'
@@ -165,7 +159,7 @@ impl Adapter for NoMiddleware {
     }
 
     async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
-        self.0.read(handle, key).await
+        self.0.get(handle, key).await
     }
 
     async fn write(&self, _: &Handle, _: &str, _: &str) -> Result<(), Error> {
@@ -195,7 +189,7 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
         async move {
             let conn = flushed_redis(&url).await?;
             let store = Arc::new(RedisStore::builder_with_manager(conn).connect().await?);
-            Ok(Box::new(OursActix::new(store)?) as Box<dyn Adapter>)
+            ours(store)
         }
     }));
     let s = servers.clone();
@@ -203,7 +197,7 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
         let url = s.redis_url.clone();
         async move {
             let store = Arc::new(crate::backends::cached_redis(&url).await?);
-            Ok(Box::new(OursActix::new(store)?) as Box<dyn Adapter>)
+            ours(store)
         }
     }));
     #[cfg(feature = "peers")]
@@ -221,8 +215,6 @@ mod peer {
     use super::*;
     use crate::peers::peer_row;
 
-    struct Peer(Served);
-
     async fn read_peer(session: Session, key: web::Path<String>) -> HttpResponse {
         match session.get::<String>(&key) {
             Ok(Some(value)) => HttpResponse::Ok().body(value),
@@ -238,21 +230,6 @@ mod peer {
             }
         }
         HttpResponse::Ok().body("created")
-    }
-
-    #[async_trait]
-    impl Adapter for Peer {
-        async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
-            self.0.create(data).await
-        }
-
-        async fn read(&self, handle: &Handle, key: &str) -> Result<String, Error> {
-            self.0.read(handle, key).await
-        }
-
-        async fn write(&self, _: &Handle, _: &str, _: &str) -> Result<(), Error> {
-            Err("the HTTP mode only reads".into())
-        }
     }
 
     pub fn row(servers: &Servers) -> Box<dyn Factory> {
@@ -273,7 +250,7 @@ mod peer {
                         .route("/create", web::post().to(create_peer))
                         .route("/{key}", web::get().to(read_peer))
                 })?;
-                Ok(Box::new(Peer(served)) as Box<dyn Adapter>)
+                Ok(Box::new(served) as Box<dyn Adapter>)
             }
         })
     }

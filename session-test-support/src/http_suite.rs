@@ -25,6 +25,67 @@ use std::time::Duration;
 use session_core::{Config, SessionManager};
 use session_http::{CookieConfig, HttpSessions, SigningKeys, TokenHeader};
 
+/// The suite's routes, free of any framework: each bridge's handler calls one of these with the
+/// request's session and answers what it returns (`?` turns the error into the bridge's
+/// rejection).
+pub mod routes {
+    use std::time::Duration;
+
+    use session_core::SessionError;
+    use session_http::RequestSession;
+
+    /// `GET /count`: `incr("n", 1)`.
+    pub async fn count(lazy: &RequestSession) -> Result<String, SessionError> {
+        Ok(lazy.get().await?.incr("n", 1).await?.to_string())
+    }
+
+    /// `GET /whoami`: the subject, `anonymous`, or `nobody`.
+    pub async fn whoami(lazy: &RequestSession) -> Result<String, SessionError> {
+        Ok(match lazy.existing().await? {
+            Some(session) => session
+                .subject()
+                .await?
+                .unwrap_or_else(|| "anonymous".into()),
+            None => "nobody".into(),
+        })
+    }
+
+    /// `GET /peek`: whether the request has a live session.
+    pub async fn peek(lazy: &RequestSession) -> Result<&'static str, SessionError> {
+        Ok(if lazy.existing().await?.is_some() {
+            "yes"
+        } else {
+            "no"
+        })
+    }
+
+    /// `GET /slow`: loads, waits 2 ms (long enough for a logout to land), sets `late`.
+    pub async fn slow(lazy: &RequestSession) -> Result<&'static str, SessionError> {
+        let session = lazy.get().await?;
+        session.preload(&[]).await?;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        session.set("late", &true)?;
+        Ok("done")
+    }
+
+    /// `POST /login`: `login("alice")`.
+    pub async fn login(lazy: &RequestSession) -> Result<&'static str, SessionError> {
+        lazy.get()
+            .await?
+            .login("alice", serde_json::json!({}))
+            .await?;
+        Ok("welcome")
+    }
+
+    /// `POST /logout`: destroys an existing session.
+    pub async fn logout(lazy: &RequestSession) -> Result<&'static str, SessionError> {
+        if let Some(session) = lazy.existing().await? {
+            session.destroy(false).await?;
+        }
+        Ok("bye")
+    }
+}
+
 /// Serves the suite's app under the bridge being tested, configured by the given sessions, on a
 /// free loopback port; answers its base URL (`http://127.0.0.1:port`).
 pub type Serve =

@@ -2,57 +2,35 @@
 //! tower layer in an axum app, on every backend by its URL.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
-use session_test_support::http_suite::{self, MakeManager, Serve};
+use session_test_support::http_suite::{self, MakeManager, Serve, routes};
 use session_test_support::{BackendUrl, on_every_backend};
 use session_tower::{HttpSessions, LazySession, SessionLayer, SessionRejection};
 
 async fn count(lazy: LazySession) -> Result<String, SessionRejection> {
-    Ok(lazy.get().await?.incr("n", 1).await?.to_string())
+    Ok(routes::count(&lazy).await?)
 }
 
 async fn whoami(lazy: LazySession) -> Result<String, SessionRejection> {
-    Ok(match lazy.existing().await? {
-        Some(session) => session
-            .subject()
-            .await?
-            .unwrap_or_else(|| "anonymous".into()),
-        None => "nobody".into(),
-    })
+    Ok(routes::whoami(&lazy).await?)
 }
 
 async fn peek(lazy: LazySession) -> Result<&'static str, SessionRejection> {
-    Ok(if lazy.existing().await?.is_some() {
-        "yes"
-    } else {
-        "no"
-    })
+    Ok(routes::peek(&lazy).await?)
 }
 
 async fn slow(lazy: LazySession) -> Result<&'static str, SessionRejection> {
-    let session = lazy.get().await?;
-    session.preload(&[]).await?;
-    tokio::time::sleep(Duration::from_millis(2)).await;
-    session.set("late", &true)?;
-    Ok("done")
+    Ok(routes::slow(&lazy).await?)
 }
 
 async fn login(lazy: LazySession) -> Result<&'static str, SessionRejection> {
-    lazy.get()
-        .await?
-        .login("alice", serde_json::json!({}))
-        .await?;
-    Ok("welcome")
+    Ok(routes::login(&lazy).await?)
 }
 
 async fn logout(lazy: LazySession) -> Result<&'static str, SessionRejection> {
-    if let Some(session) = lazy.existing().await? {
-        session.destroy(false).await?;
-    }
-    Ok("bye")
+    Ok(routes::logout(&lazy).await?)
 }
 
 fn app(sessions: HttpSessions) -> Router {
