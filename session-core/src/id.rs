@@ -35,13 +35,23 @@ impl SessionId {
 
     /// The id as 64 lowercase hex characters, the form text-keyed stores use.
     pub fn to_hex(&self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = String::with_capacity(SESSION_ID_LEN * 2);
-        for b in self.0 {
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 0xf)] as char);
-        }
+        self.push_hex(&mut out);
         out
+    }
+
+    /// Appends the [`to_hex`](SessionId::to_hex) form to `out`: a store building a key around
+    /// the id (`prefix{hex}`) does it in one allocation.
+    pub fn push_hex(&self, out: &mut String) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        // Filled as bytes and appended once: a `push` per character cost ten times as much.
+        let mut hex = [0u8; SESSION_ID_LEN * 2];
+        for (pair, b) in hex.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0xf)];
+        }
+        // Always ASCII, so never the empty fallback.
+        out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
     }
 
     /// Parses the form [`SessionId::to_hex`] writes (64 hex characters, either case).
@@ -122,6 +132,15 @@ impl fmt::Debug for ShortId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_lowercase_pairs_in_order_and_push_hex_appends_it() {
+        let id = SessionId::from_bytes(std::array::from_fn(|i| if i == 0 { 0xa5 } else { 0x0f }));
+        assert_eq!(id.to_hex(), format!("a5{}", "0f".repeat(31)));
+        let mut key = String::from("p{");
+        id.push_hex(&mut key);
+        assert_eq!(key, format!("p{{{}", id.to_hex()));
+    }
 
     #[test]
     fn hex_round_trips_and_rejects_garbage() {

@@ -52,7 +52,14 @@ impl Keys {
 
     /// The hash of session `id`.
     pub(crate) fn session(&self, id: &SessionId) -> String {
-        format!("{}{{{}}}", self.prefix, id.to_hex())
+        // Once per operation: one allocation, no formatting machinery.
+        let mut key =
+            String::with_capacity(self.prefix.len() + 2 + 2 * session_core::SESSION_ID_LEN);
+        key.push_str(&self.prefix);
+        key.push('{');
+        id.push_hex(&mut key);
+        key.push('}');
+        key
     }
 
     /// The registry of subjects with an index, scored by when their newest known session would
@@ -69,7 +76,19 @@ impl Keys {
 
 #[cfg(test)]
 mod tests {
-    use super::slot;
+    use super::{Keys, slot};
+
+    #[test]
+    fn a_session_key_is_the_prefix_and_the_hex_id_in_braces() {
+        let id = session_core::SessionId::from_hex(&"ab".repeat(32)).unwrap();
+        let key = Keys::new("app:").unwrap().session(&id);
+        assert_eq!(key, format!("app:{{{}}}", id.to_hex()));
+        assert_eq!(
+            key.len(),
+            key.capacity(),
+            "one allocation of the exact size"
+        );
+    }
 
     #[test]
     fn slots_are_the_clusters() {

@@ -54,6 +54,20 @@ fn ttl_ms(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
 }
 
+/// The command `name` with `args`, then `more`, its buffers sized up front: a read builds its
+/// command with two allocations instead of a reallocation per argument (the request path's
+/// profile showed them).
+fn command(name: &str, args: &[&str], more: &[&str]) -> redis::Cmd {
+    let all = || std::iter::once(name).chain(args.iter().chain(more).copied());
+    // The command keeps its arguments' bytes back to back; framing comes when it is sent.
+    let bytes = all().map(str::len).sum();
+    let mut command = redis::Cmd::with_capacity(1 + args.len() + more.len(), bytes);
+    for arg in all() {
+        command.arg(arg);
+    }
+    command
+}
+
 fn decode(text: &str) -> Result<Value> {
     Ok(serde_json::from_str(text)?)
 }
@@ -340,8 +354,7 @@ impl Store for RedisStore {
             None => match self.cached("get", &hash).await? {
                 Some(fields) => return Ok(fields.values.get(key).cloned()),
                 None => {
-                    let mut command = redis::cmd("HGET");
-                    command.arg(&hash).arg(key);
+                    let command = command("HGET", &[&hash, key], &[]);
                     self.query("get", command).await?
                 }
             },
@@ -444,8 +457,7 @@ impl Store for RedisStore {
                     values.collect()
                 }));
             }
-            let mut command = redis::cmd("HMGET");
-            command.arg(&hash).arg(keys::MARKER).arg(keys);
+            let command = command("HMGET", &[&hash, keys::MARKER], keys);
             let mut values: Vec<Option<String>> = self.query("get_many", command).await?;
             if values.first().is_none_or(Option::is_none) {
                 return Ok(None);
@@ -634,5 +646,22 @@ impl RedisStore {
             Ok(done.map(|done| done == 1))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command;
+
+    #[test]
+    fn a_presized_command_is_the_command() {
+        let built = command("HMGET", &["h{x}", "m"], &["a", "bé"]);
+        let mut expected = redis::cmd("HMGET");
+        expected.arg("h{x}").arg("m").arg(&["a", "bé"]);
+        assert_eq!(built.get_packed_command(), expected.get_packed_command());
+        assert_eq!(
+            command("HGET", &["h", "k"], &[]).get_packed_command(),
+            redis::cmd("HGET").arg("h").arg("k").get_packed_command()
+        );
     }
 }

@@ -230,7 +230,7 @@ impl SessionManager {
         let Some(found) = find(&self.shared, &token, token.id(), device, &[]).await? else {
             return Ok(None);
         };
-        let session = Session::found(self.shared.clone(), found);
+        let session = Session::found(self.shared.clone(), *found);
         Ok(session.renew_if_due().await?.then_some(session))
     }
 

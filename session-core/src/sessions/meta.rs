@@ -9,6 +9,12 @@ use crate::{Map, RESERVED_KEY_PREFIX, SessionId, Value};
 /// The key the metadata is stored under, in the reserved namespace.
 pub(crate) const META_KEY: &str = "__sys:meta";
 
+/// The first field of the stored array: which layout follows.
+const FORMAT: u64 = 2;
+
+/// The fields every stored array holds: the format and the four times.
+const FIXED_FIELDS: usize = 5;
+
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
@@ -54,21 +60,82 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
-    /// The stored form: the metadata's JSON text as a string value. An object would be a map of
-    /// its own in every store (about 800 bytes per session in the memory store, against about
-    /// 100) and would be parsed into a `Value` tree before becoming a `Meta`.
-    pub(crate) fn to_stored(&self) -> Result<Value, serde_json::Error> {
-        Ok(Value::String(serde_json::to_string(self)?))
+    /// The stored form: one flat JSON array, `[FORMAT, created, previous visit, latest visit,
+    /// touched, subject, user data, device, client data, idle timeout, issued, rotated, auth
+    /// version]`, trailing absent fields left off. The array is read field by field with no
+    /// second parse; the earlier form (the struct's JSON text inside a JSON string) needed two
+    /// parses per read, and an object would be a map of its own in every store (about 800 bytes
+    /// per session in the memory store, against about 200).
+    pub(crate) fn to_stored(&self) -> Value {
+        let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
+        let value = |v: &Option<Value>| v.clone().unwrap_or(Value::Null);
+        let number = |v: Option<u64>| v.map_or(Value::Null, Value::from);
+        let mut fields = vec![
+            Value::from(FORMAT),
+            self.created_ms.into(),
+            self.previous_visit_ms.into(),
+            self.latest_visit_ms.into(),
+            self.touched_ms.into(),
+            text(&self.subject),
+            value(&self.user_data),
+            text(&self.device),
+            value(&self.client_data),
+            number(self.idle_timeout_ms),
+            number(self.issued_ms),
+            Value::Bool(self.rotated),
+            self.auth_version.map_or(Value::Null, Value::from),
+        ];
+        while fields.len() > FIXED_FIELDS
+            && matches!(fields.last(), Some(Value::Null | Value::Bool(false)))
+        {
+            fields.pop();
+        }
+        Value::Array(fields)
     }
 
-    /// The metadata from its stored form; `None` when it is not one.
+    /// The metadata from its stored form (the array, or the earlier JSON text inside a string,
+    /// which sessions written before the array still hold); `None` when it is neither.
     pub(crate) fn from_stored(value: &Value) -> Option<Self> {
-        serde_json::from_str(value.as_str()?).ok()
+        match value {
+            Value::Array(fields) => Self::from_fields(fields),
+            Value::String(text) => serde_json::from_str(text).ok(),
+            _ => None,
+        }
+    }
+
+    fn from_fields(fields: &[Value]) -> Option<Self> {
+        if fields.first()?.as_u64()? != FORMAT || fields.len() < FIXED_FIELDS {
+            return None;
+        }
+        let field = |i: usize| fields.get(i).filter(|v| !v.is_null());
+        // A present field of the wrong type makes the whole record unreadable, as a field of the
+        // wrong type did in the text form.
+        fn typed<T>(v: Option<&Value>, get: impl Fn(&Value) -> Option<T>) -> Option<Option<T>> {
+            match v {
+                None => Some(None),
+                Some(v) => get(v).map(Some),
+            }
+        }
+        let text = |i| typed(field(i), |v| v.as_str().map(str::to_owned));
+        Some(Self {
+            created_ms: fields[1].as_u64()?,
+            previous_visit_ms: fields[2].as_u64()?,
+            latest_visit_ms: fields[3].as_u64()?,
+            touched_ms: fields[4].as_u64()?,
+            subject: text(5)?,
+            user_data: field(6).cloned(),
+            device: text(7)?,
+            client_data: field(8).cloned(),
+            idle_timeout_ms: typed(field(9), Value::as_u64)?,
+            issued_ms: typed(field(10), Value::as_u64)?,
+            rotated: typed(field(11), Value::as_bool)?.unwrap_or(false),
+            auth_version: typed(field(12), Value::as_i64)?,
+        })
     }
 
     /// The change that stores this metadata.
-    pub(crate) fn change(&self) -> Result<crate::Change, serde_json::Error> {
-        Ok(crate::Change::Set(META_KEY.to_owned(), self.to_stored()?))
+    pub(crate) fn change(&self) -> crate::Change {
+        crate::Change::Set(META_KEY.to_owned(), self.to_stored())
     }
 
     /// When the current token was issued.
@@ -166,15 +233,49 @@ mod tests {
 
     #[test]
     fn metadata_round_trips_through_its_stored_form() {
-        let mut meta = Meta::new(42, Some("agent".into()), Some(serde_json::json!({"a": 1})));
+        let plain = Meta::new(42, None, None);
+        let stored = plain.to_stored();
+        assert_eq!(
+            stored,
+            serde_json::json!([2, 42, 42, 42, 42]),
+            "absent fields left off"
+        );
+        assert_eq!(Meta::from_stored(&stored), Some(plain));
+
+        let mut full = Meta::new(42, Some("agent".into()), Some(serde_json::json!({"a": 1})));
+        full.subject = Some("user".into());
+        full.user_data = Some(serde_json::json!(["x", 1]));
+        full.idle_timeout_ms = Some(7);
+        full.issued_ms = Some(43);
+        full.rotated = true;
+        full.auth_version = Some(-3);
+        assert_eq!(Meta::from_stored(&full.to_stored()), Some(full.clone()));
+        full.rotated = false;
+        assert_eq!(Meta::from_stored(&full.to_stored()), Some(full));
+    }
+
+    #[test]
+    fn the_earlier_text_form_still_reads() {
+        let mut meta = Meta::new(42, Some("agent".into()), None);
         meta.subject = Some("user".into());
         meta.rotated = true;
-        let stored = meta.to_stored().unwrap();
-        assert!(stored.is_string());
-        assert_eq!(Meta::from_stored(&stored), Some(meta));
-        assert_eq!(
-            Meta::from_stored(&serde_json::json!({"created_ms": 1})),
-            None
-        );
+        let text = Value::String(serde_json::to_string(&meta).unwrap());
+        assert_eq!(Meta::from_stored(&text), Some(meta));
+    }
+
+    #[test]
+    fn anything_else_is_no_metadata() {
+        for stored in [
+            serde_json::json!({"created_ms": 1}),
+            serde_json::json!([3, 1, 1, 1, 1]),
+            serde_json::json!([2, 1, 1, 1]),
+            serde_json::json!([2, 1, 1, 1, "1"]),
+            serde_json::json!([2, 1, 1, 1, 1, 5]),
+            serde_json::json!([2, 1, 1, 1, 1, null, null, null, null, null, null, "yes"]),
+            serde_json::json!("not json"),
+            serde_json::json!(7),
+        ] {
+            assert_eq!(Meta::from_stored(&stored), None, "{stored}");
+        }
     }
 }

@@ -54,14 +54,15 @@ pub(crate) async fn find(
     token_id: SessionId,
     device: Option<&str>,
     keys: &[&str],
-) -> Result<Option<Found>, SessionError> {
+) -> Result<Option<Box<Found>>, SessionError> {
     let mut token = token.clone();
     let mut id = token_id;
     for _ in 0..MAX_HOPS {
         match lookup(shared, &token, id, device, keys).await? {
             Lookup::Found(found) => {
                 shared.count(SessionCount::Loaded, 1);
-                return Ok(Some(*found));
+                // Kept boxed: callers hold it across awaits, and a `Found` is large.
+                return Ok(Some(found));
             }
             Lookup::Missing => break,
             Lookup::Ended => return Ok(None),
@@ -102,7 +103,8 @@ async fn lookup(
     let rotation = values.remove(1).and_then(|r| Rotation::from_stored(&r));
     if let Some(rotation) = rotation {
         if !rotation.is_done() {
-            settled(shared, &token_id).await?;
+            // Boxed, as every rare branch of a lookup: the common request's future stays small.
+            Box::pin(settled(shared, &token_id)).await?;
             return Ok(Lookup::Again);
         }
         if let Some(next) = rotation.successor(token) {
@@ -132,8 +134,9 @@ async fn checked(
         return Ok(None);
     };
     let now = now_ms();
+    // The rare branches are boxed: this future is part of every request's.
     if shared.past_lifetime(&meta, now) {
-        end(shared, &id).await?;
+        Box::pin(end(shared, &id)).await?;
         shared.count(SessionCount::ExpiredOnRead, 1);
         return Ok(Some(Lookup::Ended));
     }
@@ -143,7 +146,7 @@ async fn checked(
         (shared.config.device_binding, meta.device.as_deref(), device)
         && recorded != presented
     {
-        end(shared, &id).await?;
+        Box::pin(end(shared, &id)).await?;
         shared.count(SessionCount::DeviceMismatch, 1);
         return Err(SessionError::DeviceMismatch);
     }
@@ -151,10 +154,10 @@ async fn checked(
         && let Some(subject) = &meta.subject
         && !auth_version::matches(
             meta.auth_version,
-            auth_version::current(shared, subject).await?,
+            Box::pin(auth_version::current(shared, subject)).await?,
         )
     {
-        end(shared, &id).await?;
+        Box::pin(end(shared, &id)).await?;
         shared.count(SessionCount::AuthVersionChanged, 1);
         return Ok(Some(Lookup::Ended));
     }

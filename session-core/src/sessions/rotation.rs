@@ -133,7 +133,7 @@ pub(crate) async fn finish(
     }
     meta.rotated = true;
     let mut changes: Vec<Change> = data.into_iter().map(|(k, v)| Change::Set(k, v)).collect();
-    changes.push(meta.change()?);
+    changes.push(meta.change());
     changes.push(record);
     // A copy whose binding failed is removed (unbound, a revocation could not end it); one
     // revoked meanwhile is gone with its record, which is right.

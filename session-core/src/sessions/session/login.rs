@@ -440,6 +440,6 @@ async fn write_whole(
     ttl: Duration,
 ) -> Result<(), SessionError> {
     let mut changes: Vec<Change> = data.into_iter().map(|(k, v)| Change::Set(k, v)).collect();
-    changes.push(meta.change()?);
+    changes.push(meta.change());
     write_bound(session.shared(), &id, changes, ttl, meta.subject.as_deref()).await
 }

@@ -60,7 +60,7 @@ impl Session {
         match rotation.successor(&token) {
             Some(next) => match find(&shared, &next, next.id(), None, &[]).await? {
                 Some(found) if !found.meta.rotated => {
-                    self.follow(found);
+                    self.follow(*found);
                     Ok(Moved::Followed)
                 }
                 Some(_) => {

@@ -161,7 +161,8 @@ impl Session {
             Some(values) => values,
             // Renewed or rotated out by another request meanwhile: read where it went. A
             // session that ended has none of its keys (and the handle is retired).
-            None => match self.moved(id).await? {
+            // Boxed: rare, and it would grow every read's future.
+            None => match Box::pin(self.moved(id)).await? {
                 Moved::Gone => vec![None; missing.len()],
                 _ => return Box::pin(self.fetch_unrecorded(keys)).await,
             },
@@ -192,7 +193,7 @@ impl Session {
                     read_only.get_or_insert((*position, found));
                 }
                 Ok(Some(found)) => {
-                    self.adopt(found, *position);
+                    self.adopt(*found, *position);
                     // Boxed: the rotation's state is large, and renewal is rare.
                     if !self.renewal_due() || Box::pin(self.renew_if_due_locked()).await? {
                         return Ok(());
@@ -206,7 +207,7 @@ impl Session {
         }
         match read_only {
             Some((position, found)) => {
-                self.adopt(found, position);
+                self.adopt(*found, position);
                 Ok(())
             }
             None => self.become_new(&opening),

@@ -88,7 +88,7 @@ impl Session {
                 Some(ttl) => {
                     state.meta.touched_ms = now;
                     // Before draining: a failure here must leave the pending changes in place.
-                    let meta = state.meta.change()?;
+                    let meta = state.meta.change();
                     let drained: Vec<(String, Option<Value>)> = state.dirty.drain().collect();
                     let mut changes: Vec<Change> = drained
                         .iter()
@@ -104,7 +104,7 @@ impl Session {
         };
         let Some((id, stored, changes, drained, ttl)) = plan else {
             // The absolute lifetime has passed: the session ends.
-            self.end_in_store().await?;
+            Box::pin(self.end_in_store()).await?;
             self.emit(EventKind::Destroyed);
             return Err(SessionError::Destroyed);
         };
@@ -146,7 +146,8 @@ impl Session {
                 // renewed session), rotated out (they cannot be written: the handle becomes
                 // read-only), or gone.
                 give_back();
-                match self.moved(id).await? {
+                // Boxed, as the other rare branches: every request's save future stays small.
+                match Box::pin(self.moved(id)).await? {
                     Moved::Followed | Moved::Back => Box::pin(self.save_locked(flush)).await,
                     Moved::ReadOnly => Err(SessionError::RotatedOut),
                     Moved::Gone => Err(self.ended_meanwhile()),
