@@ -63,6 +63,10 @@ pub trait Factory: Send + Sync {
     /// The backend's name, e.g. `redis`.
     fn backend(&self) -> &str;
     fn kind(&self) -> Kind;
+    /// Whether the row measures creates only (its reads and writes are not what it is for).
+    fn creates_only(&self) -> bool {
+        false
+    }
     /// An adapter on an empty backend.
     async fn make(&self) -> Result<Box<dyn Adapter>, Error>;
 }

@@ -15,6 +15,7 @@ use session_store_sqlite::SqliteStore;
 use crate::adapter::{Adapter, Error, Factory, Kind};
 use crate::ours::{ManagerPath, StorePath, WholeSessionPath, manager};
 use crate::raw::{RawHashMap, RawMySql, RawPostgres, RawRedis, RawSqlite};
+use crate::raw_creates::{CreateBy, RawRedisCreate};
 
 type Make = Box<
     dyn Fn() -> Pin<Box<dyn Future<Output = Result<Box<dyn Adapter>, Error>> + Send>> + Send + Sync,
@@ -25,6 +26,7 @@ pub struct Row {
     library: &'static str,
     backend: &'static str,
     kind: Kind,
+    creates_only: bool,
     make: Make,
 }
 
@@ -38,6 +40,9 @@ impl Factory for Row {
     }
     fn kind(&self) -> Kind {
         self.kind
+    }
+    fn creates_only(&self) -> bool {
+        self.creates_only
     }
     async fn make(&self) -> Result<Box<dyn Adapter>, Error> {
         (self.make)().await
@@ -54,12 +59,38 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Box<dyn Adapter>, Error>> + Send + 'static,
 {
+    Box::new(new_row(library, backend, kind, make))
+}
+
+/// A row that is measured in the `create` workload only.
+pub fn create_row<F, Fut>(
+    library: &'static str,
+    backend: &'static str,
+    kind: Kind,
+    make: F,
+) -> Box<dyn Factory>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Box<dyn Adapter>, Error>> + Send + 'static,
+{
     Box::new(Row {
+        creates_only: true,
+        ..new_row(library, backend, kind, make)
+    })
+}
+
+fn new_row<F, Fut>(library: &'static str, backend: &'static str, kind: Kind, make: F) -> Row
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Box<dyn Adapter>, Error>> + Send + 'static,
+{
+    Row {
         library,
         backend,
         kind,
+        creates_only: false,
         make: Box::new(move || Box::pin(make())),
-    })
+    }
 }
 
 /// Where the servers are.
@@ -199,6 +230,20 @@ pub fn all(servers: &Servers) -> Vec<Box<dyn Factory>> {
         let url = s.redis_url.clone();
         async move { Ok(Box::new(RawRedis(flushed_redis(&url).await?)) as Box<dyn Adapter>) }
     }));
+    for (library, by) in [
+        ("raw-redis-hash:evalsha", CreateBy::Script),
+        ("raw-redis-hash:fcall", CreateBy::Function),
+        ("raw-redis-string", CreateBy::String),
+    ] {
+        let s = servers.clone();
+        rows.push(create_row(library, "redis", Kind::Baseline, move || {
+            let url = s.redis_url.clone();
+            async move {
+                let conn = flushed_redis(&url).await?;
+                Ok(Box::new(RawRedisCreate::new(conn, by).await?) as Box<dyn Adapter>)
+            }
+        }));
+    }
     let s = servers.clone();
     rows.push(row("ours-store", "sqlite", Kind::Ours, move || {
         let path = sqlite_path(&s, "ours-store");

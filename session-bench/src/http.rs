@@ -207,7 +207,7 @@ mod peer {
     #[async_trait]
     impl<S: SessionStore + Clone> Adapter for PeerLayer<S> {
         async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
-            let id = crate::peers::create(&self.store, data).await?;
+            let id = crate::tower_sessions_peer::create(&self.store, data).await?;
             Ok(format!("id={id}"))
         }
 

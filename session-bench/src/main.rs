@@ -17,10 +17,11 @@
 //! # Layout
 //!
 //! - `adapter`: what every measured library implements.
-//! - `workload`: pools, pre-population, phases, timing.
+//! - `workload`: pools, pre-population, phases, timing; `rounds`: one round of a row.
 //! - `ours`: our store, whole-session and manager paths.
-//! - `raw`: the raw-driver floors.
-//! - `peers`: tower-sessions' stores (feature `peers`).
+//! - `raw`: the raw-driver floors; `raw_creates`: a Redis create sent three other ways.
+//! - `peers`: tower-sessions' stores (feature `peers`): `tower_sessions_peer` drives one, and
+//!   `elsewhere` runs its sqlx stores in a process of their own (`peers-sqlx/`).
 //! - `backends`: the rows, made fresh on emptied backends.
 //! - `report`: JSON lines and the markdown table.
 //! - `scale`: the scale mode; `allocator`: the counting allocator it reads.
@@ -30,26 +31,32 @@ mod actix;
 mod adapter;
 mod allocator;
 mod backends;
+#[cfg(feature = "peers")]
+mod elsewhere;
 mod http;
 mod ours;
 #[cfg(feature = "peers")]
 mod peers;
 mod raw;
+mod raw_creates;
 mod report;
+mod rounds;
 mod scale;
+#[cfg(feature = "peers")]
+mod tower_sessions_peer;
 mod workload;
 
 /// Counts heap bytes for the scale mode's memory figure (off unless asked).
 #[global_allocator]
 static ALLOCATOR: allocator::Counting = allocator::Counting;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter::{Error, Factory};
+use adapter::{Error, Factory, Kind};
 use report::Row;
-use workload::{Measured, Phase, Pools, Workload};
+use rounds::{Results, Settings};
+use workload::{Measured, Pools, Workload};
 
 const USAGE: &str = "usage: session-bench [--all] [--mode workload,scale,http] [--smoke] [--only a,b] \
 [--workloads mixed,create,counter] [--concurrency 1,32] [--duration SECS] [--warmup SECS] [--rounds N] [--sessions N] [--redis-url URL] [--database-url URL] [--mysql-url URL]";
@@ -67,11 +74,8 @@ struct Options {
     scale: scale::ScaleOptions,
     only: Vec<String>,
     workloads: Vec<Workload>,
-    concurrency: Vec<usize>,
-    duration: Duration,
-    warmup: Duration,
+    settings: Settings,
     rounds: usize,
-    sessions: usize,
     redis_url: Option<String>,
     database_url: Option<String>,
     mysql_url: Option<String>,
@@ -96,11 +100,13 @@ fn options() -> Result<Options, Error> {
         scale: scale::ScaleOptions::full(),
         only: Vec::new(),
         workloads: vec![Workload::Mixed, Workload::Create, Workload::Counter],
-        concurrency: vec![1, 32],
-        duration: Duration::from_secs(5),
-        warmup: Duration::from_secs(1),
+        settings: Settings {
+            concurrency: vec![1, 32],
+            duration: Duration::from_secs(5),
+            warmup: Duration::from_secs(1),
+            sessions: 10_000,
+        },
         rounds: 1,
-        sessions: 10_000,
         redis_url: None,
         database_url: None,
         mysql_url: None,
@@ -126,9 +132,9 @@ fn options() -> Result<Options, Error> {
             }
             "--smoke" => {
                 smoke = true;
-                o.duration = Duration::from_millis(300);
-                o.warmup = Duration::from_millis(100);
-                o.sessions = 300;
+                o.settings.duration = Duration::from_millis(300);
+                o.settings.warmup = Duration::from_millis(100);
+                o.settings.sessions = 300;
                 o.scale = scale::ScaleOptions::smoke();
             }
             "--only" => o.only = list(&value()?, |s| Some(s.to_owned()))?,
@@ -141,12 +147,12 @@ fn options() -> Result<Options, Error> {
                 })?
             }
             "--concurrency" => {
-                o.concurrency = list(&value()?, |s| s.parse().ok().filter(|c| *c > 0))?
+                o.settings.concurrency = list(&value()?, |s| s.parse().ok().filter(|c| *c > 0))?
             }
-            "--duration" => o.duration = secs(&value()?)?,
-            "--warmup" => o.warmup = secs(&value()?)?,
+            "--duration" => o.settings.duration = secs(&value()?)?,
+            "--warmup" => o.settings.warmup = secs(&value()?)?,
             "--rounds" => rounds = Some(value()?.parse().map_err(|_| USAGE)?),
-            "--sessions" => o.sessions = value()?.parse().map_err(|_| USAGE)?,
+            "--sessions" => o.settings.sessions = value()?.parse().map_err(|_| USAGE)?,
             "--redis-url" => o.redis_url = Some(value()?),
             "--database-url" => o.database_url = Some(value()?),
             "--mysql-url" => o.mysql_url = Some(value()?),
@@ -160,108 +166,53 @@ fn options() -> Result<Options, Error> {
     Ok(o)
 }
 
-type Key = (String, String, &'static str, usize);
+/// A row to measure: here, through its factory, or in a process of its own.
+enum Measurable {
+    Here(Box<dyn Factory>),
+    #[cfg(feature = "peers")]
+    Elsewhere(elsewhere::Elsewhere),
+}
 
-/// Runs one factory's phases once, appending each (workload, concurrency) measurement.
-async fn measure_row(
-    factory: &dyn Factory,
-    workloads: &[Workload],
-    o: &Options,
-    pools: &Arc<Pools>,
-    round: usize,
-    out: &mut BTreeMap<Key, Vec<Measured>>,
-) -> Result<(), Error> {
-    for &workload in workloads {
-        if workload == Workload::Counter {
-            measure_counter(factory, o, pools, round, out).await?;
-            continue;
-        }
-        let mut adapter: Option<Arc<dyn adapter::Adapter>> = None;
-        let mut handles = Arc::new(Vec::new());
-        for &concurrency in &o.concurrency {
-            // Reads run every concurrency on one store; each create phase starts afresh.
-            if adapter.is_none() || workload == Workload::Create {
-                let fresh: Arc<dyn adapter::Adapter> = Arc::from(factory.make().await?);
-                handles =
-                    Arc::new(workload::populate(fresh.clone(), pools.clone(), o.sessions).await?);
-                adapter = Some(fresh);
-            }
-            let Some(adapter) = adapter.clone() else {
-                continue;
-            };
-            let phase = Phase {
-                workload,
-                concurrency,
-                warmup: o.warmup,
-                measure: o.duration,
-                seed: 42 + round as u64,
-            };
-            let m = workload::run(adapter, pools.clone(), handles.clone(), phase).await;
-            eprintln!(
-                "round {round}: {} {} {} c={concurrency}: {:.0} req/s, {} errors",
-                factory.library(),
-                factory.backend(),
-                workload.as_str(),
-                (m.reads + m.writes) as f64 / m.elapsed.as_secs_f64(),
-                m.errors
-            );
-            let key = (
-                factory.library().to_owned(),
-                factory.backend().to_owned(),
-                workload.as_str(),
-                concurrency,
-            );
-            out.entry(key).or_default().push(m);
+impl Measurable {
+    fn name(&self) -> (&str, &str) {
+        match self {
+            Self::Here(f) => (f.library(), f.backend()),
+            #[cfg(feature = "peers")]
+            Self::Elsewhere(e) => (e.library, e.backend),
         }
     }
-    Ok(())
+
+    fn kind(&self) -> Kind {
+        match self {
+            Self::Here(f) => f.kind(),
+            #[cfg(feature = "peers")]
+            Self::Elsewhere(e) => e.kind(),
+        }
+    }
+
+    async fn measure_row(
+        &self,
+        workloads: &[Workload],
+        settings: &Settings,
+        pools: &Arc<Pools>,
+        round: usize,
+        out: &mut Results,
+    ) -> Result<(), Error> {
+        match self {
+            Self::Here(f) => {
+                rounds::measure_row(f.as_ref(), workloads, settings, pools, round, out).await
+            }
+            #[cfg(feature = "peers")]
+            Self::Elsewhere(e) => e.measure_row(workloads, settings, round, out).await,
+        }
+    }
 }
 
-/// The counter phase: `COUNTER_TASKS` tasks increment one key of one session; afterwards the
-/// final count says how many successful increments were lost. Rows that offer no increment are
-/// skipped.
-async fn measure_counter(
-    factory: &dyn Factory,
-    o: &Options,
-    pools: &Arc<Pools>,
-    round: usize,
-    out: &mut BTreeMap<Key, Vec<Measured>>,
-) -> Result<(), Error> {
-    let adapter: Arc<dyn adapter::Adapter> = Arc::from(factory.make().await?);
-    let handles = Arc::new(workload::populate(adapter.clone(), pools.clone(), 1).await?);
-    match adapter.count(&handles[0], workload::COUNTER_KEY).await {
-        Err(e) if e.to_string() == adapter::UNSUPPORTED => return Ok(()),
-        other => other?,
-    };
-    let phase = Phase {
-        workload: Workload::Counter,
-        concurrency: workload::COUNTER_TASKS,
-        warmup: o.warmup,
-        measure: o.duration,
-        seed: 42 + round as u64,
-    };
-    let mut m = workload::run(adapter.clone(), pools.clone(), handles.clone(), phase).await;
-    let counted = adapter.count(&handles[0], workload::COUNTER_KEY).await?;
-    m.lost = Some(m.completed as i64 - counted);
-    eprintln!(
-        "round {round}: {} {} counter: {:.0} req/s, {} of {} increments lost",
-        factory.library(),
-        factory.backend(),
-        (m.reads + m.writes) as f64 / m.elapsed.as_secs_f64(),
-        m.completed as i64 - counted,
-        m.completed,
-    );
-    let key = (
-        factory.library().to_owned(),
-        factory.backend().to_owned(),
-        Workload::Counter.as_str(),
-        workload::COUNTER_TASKS,
-    );
-    out.entry(key).or_default().push(m);
-    Ok(())
+fn here(factories: Vec<Box<dyn Factory>>) -> impl Iterator<Item = Measurable> {
+    factories.into_iter().map(Measurable::Here)
 }
 
-fn summarize(factories: &[Box<dyn Factory>], results: BTreeMap<Key, Vec<Measured>>) -> Vec<Row> {
+fn summarize(rows_measured: &[Measurable], results: Results) -> Vec<Row> {
     let mut rows = Vec::new();
     for ((library, backend, workload, concurrency), mut runs) in results {
         let rps = |m: &Measured| (m.reads + m.writes) as f64 / m.elapsed.as_secs_f64().max(1e-9);
@@ -270,10 +221,10 @@ fn summarize(factories: &[Box<dyn Factory>], results: BTreeMap<Key, Vec<Measured
         let median = &runs[runs.len() / 2];
         let h = &median.histogram;
         let us = |ns: u64| ns as f64 / 1000.0;
-        let kind = factories
+        let kind = rows_measured
             .iter()
-            .find(|f| f.library() == library && f.backend() == backend)
-            .map(|f| f.kind());
+            .find(|m| m.name() == (library.as_str(), backend.as_str()))
+            .map(Measurable::kind);
         rows.push(Row {
             kind: kind.unwrap_or(adapter::Kind::Ours),
             library,
@@ -308,30 +259,30 @@ fn summarize(factories: &[Box<dyn Factory>], results: BTreeMap<Key, Vec<Measured
 }
 
 /// The rows `--only` selects.
-fn selected(factories: Vec<Box<dyn Factory>>, only: &[String]) -> Vec<Box<dyn Factory>> {
-    factories
-        .into_iter()
-        .filter(|f| {
-            let name = format!("{}/{}", f.library(), f.backend());
-            only.is_empty() || only.iter().any(|only| name.contains(only.as_str()))
-        })
-        .collect()
+fn selected(rows: impl Iterator<Item = Measurable>, only: &[String]) -> Vec<Measurable> {
+    rows.filter(|m| {
+        let (library, backend) = m.name();
+        let name = format!("{library}/{backend}");
+        only.is_empty() || only.iter().any(|only| name.contains(only.as_str()))
+    })
+    .collect()
 }
 
 /// Every round of every factory (interleaved: A B C, A B C), summarized at the median round.
 async fn measure(
-    factories: &[Box<dyn Factory>],
+    rows: &[Measurable],
     workloads: &[Workload],
     o: &Options,
     pools: &Arc<Pools>,
 ) -> Result<Vec<Row>, Error> {
-    let mut results = BTreeMap::new();
+    let mut results = Results::new();
     for round in 0..o.rounds {
-        for factory in factories {
-            measure_row(factory.as_ref(), workloads, o, pools, round, &mut results).await?;
+        for row in rows {
+            row.measure_row(workloads, &o.settings, pools, round, &mut results)
+                .await?;
         }
     }
-    Ok(summarize(factories, results))
+    Ok(summarize(rows, results))
 }
 
 async fn bench(o: Options) -> Result<(), Error> {
@@ -360,10 +311,13 @@ async fn bench(o: Options) -> Result<(), Error> {
     let mut rows = Vec::new();
     let mut tables = Vec::new();
     if o.modes.contains(&Mode::Workload) {
-        #[allow(unused_mut)]
-        let mut known = backends::all(&servers);
+        let known = here(backends::all(&servers));
         #[cfg(feature = "peers")]
-        known.extend(peers::all(&servers));
+        let known = known.chain(here(peers::all(&servers))).chain(
+            peers::elsewhere(&servers)
+                .into_iter()
+                .map(Measurable::Elsewhere),
+        );
         let factories = selected(known, &o.only);
         if !factories.is_empty() {
             let measured = measure(&factories, &o.workloads, &o, &pools).await?;
@@ -392,7 +346,7 @@ async fn bench(o: Options) -> Result<(), Error> {
     if o.modes.contains(&Mode::Http) {
         let mut factories = http::all(&servers);
         factories.extend(actix::all(&servers));
-        let factories = selected(factories, &o.only);
+        let factories = selected(here(factories), &o.only);
         if !factories.is_empty() {
             let measured = measure(&factories, &[Workload::Read], &o, &pools).await?;
             tables.push(format!(

@@ -51,14 +51,20 @@ impl Adapter for RawHashMap {
 /// Redis with one hash per session: `HGET`; `HSET` + `PEXPIRE` in one atomic pipeline.
 pub struct RawRedis(pub ConnectionManager);
 
-fn redis_key(handle: &str) -> String {
+/// A fresh handle for a raw Redis session.
+pub fn new_handle() -> Handle {
+    format!("{:032x}", new_id())
+}
+
+/// The Redis key of a raw session.
+pub fn redis_key(handle: &str) -> String {
     format!("raw:{{{handle}}}")
 }
 
 #[async_trait]
 impl Adapter for RawRedis {
     async fn create(&self, data: &[(String, String)]) -> Result<Handle, Error> {
-        let handle = format!("{:032x}", new_id());
+        let handle = new_handle();
         let key = redis_key(&handle);
         let mut pipe = redis::pipe();
         pipe.atomic()
