@@ -307,7 +307,7 @@ async fn bench(o: Options) -> Result<(), Error> {
         mysql_url,
         dir: Arc::new(tempfile::tempdir()?),
     };
-    let pools = Arc::new(Pools::new(42));
+    let pools = Arc::new(Pools::new(rounds::POOL_SEED));
     let mut rows = Vec::new();
     let mut tables = Vec::new();
     if o.modes.contains(&Mode::Workload) {
@@ -371,9 +371,5 @@ async fn bench(o: Options) -> Result<(), Error> {
 
 fn main() -> Result<(), Error> {
     let o = options()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(bench(o))
+    rounds::runtime()?.block_on(bench(o))
 }

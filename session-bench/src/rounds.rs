@@ -11,6 +11,17 @@ use hdrhistogram::Histogram;
 use crate::adapter::{self, Adapter, Error, Factory};
 use crate::workload::{self, Measured, Phase, Pools, Workload};
 
+/// The seed of the request material (`Pools::new`): both processes make the same requests.
+pub const POOL_SEED: u64 = 42;
+
+/// The runtime every row runs on, in both processes: two workers.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 /// How every phase of a round runs.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -172,15 +183,8 @@ pub fn from_wire(line: &str) -> Result<(Key, Measured), Error> {
             .ok_or_else(|| Error::from(format!("measurement without {name}: {line}")))
     };
     let workload = text("workload")?;
-    let workload = [
-        Workload::Mixed,
-        Workload::Create,
-        Workload::Read,
-        Workload::Counter,
-    ]
-    .into_iter()
-    .find(|w| w.as_str() == workload)
-    .ok_or_else(|| format!("unknown workload {workload:?}"))?;
+    let workload =
+        Workload::parse(&workload).ok_or_else(|| format!("unknown workload {workload:?}"))?;
     let mut histogram = Histogram::<u64>::new(3)?;
     for pair in v["histogram"].as_array().into_iter().flatten() {
         let (Some(value), Some(count)) = (pair[0].as_u64(), pair[1].as_u64()) else {

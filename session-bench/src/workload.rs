@@ -66,6 +66,13 @@ pub enum Workload {
 }
 
 impl Workload {
+    /// The workload named `name` (its [`as_str`](Workload::as_str) form).
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Mixed, Self::Create, Self::Read, Self::Counter]
+            .into_iter()
+            .find(|w| w.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Mixed => "mixed",

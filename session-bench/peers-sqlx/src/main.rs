@@ -144,19 +144,13 @@ fn options() -> Result<Options, Error> {
                 let list: Result<Vec<Workload>, Error> = value
                     .split(',')
                     .map(|w| {
-                        [Workload::Mixed, Workload::Create, Workload::Counter]
-                            .into_iter()
-                            .find(|k| k.as_str() == w)
-                            .ok_or_else(|| format!("unknown workload {w:?}").into())
+                        Workload::parse(w).ok_or_else(|| format!("unknown workload {w:?}").into())
                     })
                     .collect();
                 workloads = Some(list?);
             }
             "--concurrency" => {
-                settings.concurrency = value
-                    .split(',')
-                    .map(str::parse)
-                    .collect::<Result<_, _>>()?
+                settings.concurrency = value.split(',').map(str::parse).collect::<Result<_, _>>()?
             }
             "--duration" => settings.duration = secs(&value)?,
             "--warmup" => settings.warmup = secs(&value)?,
@@ -178,13 +172,8 @@ fn options() -> Result<Options, Error> {
 
 fn main() -> Result<(), Error> {
     let o = options()?;
-    // As session-bench's runtime: two workers.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let pools = Arc::new(Pools::new(42));
+    rounds::runtime()?.block_on(async {
+        let pools = Arc::new(Pools::new(rounds::POOL_SEED));
         let mut results = Results::new();
         rounds::measure_row(
             &o.factory,
