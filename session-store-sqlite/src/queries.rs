@@ -10,7 +10,12 @@
 //! processes) queue on the busy timeout. The two that must read before deciding (`incr`,
 //! `compare_and_set`) run in an `IMMEDIATE` transaction, for the same reason.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use std::sync::LazyLock;
+
+use rusqlite::{
+    Connection, OptionalExtension, ToSql, Transaction, TransactionBehavior, params,
+    params_from_iter,
+};
 use session_core::{DocumentEdit, Map, SessionId, Value, document_member};
 
 use crate::error::Result;
@@ -133,6 +138,35 @@ pub(crate) fn get_all(
         .transpose()?)
 }
 
+/// The most keys a `get_many` reads with a statement of their own count, one `json_extract` per
+/// key, so SQLite finds each member in the binary document and nothing else is converted or
+/// parsed; more keys (or none) read the whole document.
+const FIXED_GET_MANY: usize = 8;
+
+/// The fixed `get_many` statements, index `count - 1`: without a touch (`?1` id, `?2` now, then
+/// one path per key) and with one (`?3` the new deadline, then the paths).
+static GET_MANY: LazyLock<[Vec<String>; 2]> = LazyLock::new(|| {
+    let statement = |count: usize, touch: bool| {
+        let first = if touch { 4 } else { 3 };
+        let columns: Vec<String> = (first..first + count)
+            .map(|i| format!("json_extract(data, ?{i})"))
+            .collect();
+        let columns = columns.join(", ");
+        match touch {
+            false => format!("SELECT {columns} FROM sessions WHERE id = ?1 AND expires_at > ?2"),
+            true => format!(
+                "UPDATE sessions SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2
+                 RETURNING {columns}"
+            ),
+        }
+    };
+    [false, true].map(|touch| {
+        (1..=FIXED_GET_MANY)
+            .map(|count| statement(count, touch))
+            .collect()
+    })
+});
+
 /// `Store::get_many`: one statement reading the row.
 pub(crate) fn get_many(
     conn: &mut Connection,
@@ -141,12 +175,41 @@ pub(crate) fn get_many(
     now: i64,
     touch_to: Option<i64>,
 ) -> Result<Option<Vec<Option<Value>>>> {
-    let data = data_of(conn, id, now, touch_to)?;
-    let members: Vec<String> = keys.iter().map(|key| document_member(key)).collect();
-    Ok(data
-        .as_deref()
-        .map(|data| session_core::decode_members(data, &members))
-        .transpose()?)
+    let fixed = keys
+        .len()
+        .checked_sub(1)
+        .and_then(|i| GET_MANY[usize::from(touch_to.is_some())].get(i));
+    let Some(statement) = fixed else {
+        let data = data_of(conn, id, now, touch_to)?;
+        let members: Vec<String> = keys.iter().map(|key| document_member(key)).collect();
+        return Ok(data
+            .as_deref()
+            .map(|data| session_core::decode_members(data, &members))
+            .transpose()?);
+    };
+    let paths: Vec<String> = keys.iter().map(|key| path(key)).collect();
+    let id = id.as_bytes();
+    let mut binds: Vec<&dyn ToSql> = vec![&id, &now];
+    if let Some(expires) = &touch_to {
+        binds.push(expires);
+    }
+    binds.extend(paths.iter().map(|path| path as &dyn ToSql));
+    let texts = conn
+        .prepare_cached(statement)?
+        .query_row(params_from_iter(binds), |row| {
+            (0..keys.len())
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .optional()?;
+    texts
+        .map(|texts| {
+            texts
+                .iter()
+                .map(|text| text.as_deref().map(decode).transpose())
+                .collect()
+        })
+        .transpose()
 }
 
 /// `Store::set_many` (and `set`, `del`, as batches of one) and `Store::update`: one statement.
