@@ -18,13 +18,10 @@ impl fmt::Display for Failure {
 
 impl From<StoreError> for Failure {
     fn from(error: StoreError) -> Self {
-        let mut message = format!("the store returned an error: {error}");
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            message.push_str(&format!(": {cause}"));
-            source = cause.source();
-        }
-        Failure(message)
+        Failure(format!(
+            "the store returned an error: {}",
+            session_core::error_chain(&error)
+        ))
     }
 }
 

@@ -114,6 +114,34 @@ impl ErrorKind {
     }
 }
 
+/// An error and every cause under it, as one line (`error: cause: its cause`), for a message a
+/// person reads (a log line, a command's last words). `Display` of an error says only its own
+/// part by convention, so a connect failure would otherwise print without the driver's reason. A
+/// cause whose text the line already ends with (a driver that prints its own cause) is said once.
+///
+/// ```
+/// let cause = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+/// let error = session_core::StoreError::unavailable("connecting to Redis", cause);
+/// assert_eq!(
+///     session_core::error_chain(&error),
+///     "session store unavailable: connecting to Redis: refused"
+/// );
+/// ```
+pub fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // Some drivers print their cause in their own message too: say it once.
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line
+}
+
 /// Why an untrusted token string was refused. It never says more than the rule it broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

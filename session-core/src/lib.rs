@@ -189,7 +189,7 @@ pub use document::{
     DocumentEdit, DocumentError, decode_document, decode_listed, decode_members, decode_value,
     document_key, document_member,
 };
-pub use error::{BoxError, ErrorKind, StoreError, TokenError};
+pub use error::{BoxError, ErrorKind, StoreError, TokenError, error_chain};
 pub use id::{SESSION_ID_LEN, SessionId, ShortId};
 pub use json::{canonical_json, canonical_json_within, incremented};
 pub use observe::{Metrics, ObservedStore, SessionCount, StoreOp};

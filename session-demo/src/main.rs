@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use session_core::Config;
+use session_core::{Config, error_chain};
 use std::sync::Arc;
 
 use session_demo::metrics::DemoMetrics;
@@ -55,9 +55,9 @@ async fn run(options: Options) -> Result<(), String> {
     let metrics = Arc::new(DemoMetrics::new());
     let manager = session_stores::connect(&options.store)
         .await
-        .map_err(|e| format!("cannot open the session store: {e}"))?
+        .map_err(|e| format!("cannot open the session store: {}", error_chain(&e)))?
         .manager_with_metrics(Config::default(), metrics.clone())
-        .map_err(|e| format!("invalid session settings: {e}"))?;
+        .map_err(|e| format!("invalid session settings: {}", error_chain(&e)))?;
     let app = router_with_metrics(
         manager.clone(),
         CookieConfig::default().secure(options.secure),
@@ -65,10 +65,10 @@ async fn run(options: Options) -> Result<(), String> {
     );
     let listener = tokio::net::TcpListener::bind(&options.addr)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+        .map_err(|e| format!("cannot listen on {}: {}", options.addr, error_chain(&e)))?;
     let addr = listener
         .local_addr()
-        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+        .map_err(|e| format!("cannot read the listening address: {}", error_chain(&e)))?;
     let scheme = options.store.split("://").next().unwrap_or("?");
     println!(
         "session demo on http://{addr} (store: {scheme}; metrics at /metrics); Ctrl-C stops it gracefully"
@@ -81,7 +81,7 @@ async fn run(options: Options) -> Result<(), String> {
         serve::signal(),
     )
     .await
-    .map_err(|e| format!("serving failed: {e}"))
+    .map_err(|e| format!("serving failed: {}", error_chain(&e)))
 }
 
 #[tokio::main]

@@ -217,7 +217,8 @@ async fn garbled_login_names_are_refused_and_the_page_is_valid() {
 
 const DEMO: &str = env!("CARGO_BIN_EXE_session-demo");
 
-/// Finding 5: `--help` exited 1; errors printed in Rust `Debug` form.
+/// Finding 5: `--help` exited 1; errors printed in Rust `Debug` form. And a store that is down
+/// is reported with its cause (the driver's reason was left off before).
 #[test]
 fn help_and_readable_errors() {
     let help = Command::new(DEMO).arg("--help").output().unwrap();
@@ -240,6 +241,23 @@ fn help_and_readable_errors() {
     );
     assert!(
         !text.contains("Error {") && !text.contains("InvalidUrl("),
+        "{text}"
+    );
+
+    // A server that is not there: the message carries the driver's reason, not only "unavailable".
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let down = Command::new(DEMO)
+        .args(["--store", &format!("redis://127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&down.stderr);
+    assert!(
+        text.contains("redis store: session store unavailable")
+            && text.to_lowercase().contains("refused"),
         "{text}"
     );
 

@@ -36,8 +36,9 @@ pub enum ConnectError {
         reason: String,
     },
     /// The backend could not be opened, reached or migrated; see [`StoreError`] for its kind
-    /// (e.g. `Unavailable`, worth retrying).
-    #[error("{backend} store: {source}")]
+    /// (e.g. `Unavailable`, worth retrying). Its `Display` names the backend only; the cause is
+    /// its [`source`](std::error::Error::source) ([`session_core::error_chain`] prints both).
+    #[error("{backend} store")]
     Store {
         /// The backend's name.
         backend: &'static str,

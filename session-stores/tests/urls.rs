@@ -177,7 +177,8 @@ async fn redis_cluster() {
     flow(store, "redis").await;
 }
 
-/// Unreachable servers give a `Store` error of kind `Unavailable`, and a password in the URL
+/// Unreachable servers give a `Store` error of kind `Unavailable` that names the backend, with
+/// the driver's reason in its chain (a refused connection says so), and a password in the URL
 /// appears in no error text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_servers_are_unavailable_and_never_show_the_password() {
@@ -192,10 +193,19 @@ async fn unreachable_servers_are_unavailable_and_never_show_the_password() {
             .await
             .expect("connect gave up in time")
             .unwrap_err();
-        let text = format!("{error} | {error:?}");
+        let chain = session_core::error_chain(&error);
+        let text = format!("{chain} | {error:?}");
         assert!(matches!(error, ConnectError::Store { .. }), "{text}");
         assert!(error.is_transient(), "{text}");
         assert!(!text.contains("s3cret"), "the password leaked: {text}");
+        // The message names the backend, and the chain carries the driver's reason under it.
+        let scheme = url.split("://").next().unwrap_or_default();
+        let backend = scheme.split('+').next().unwrap_or_default();
+        assert!(error.to_string().contains(backend), "{text}");
+        assert!(chain.len() > error.to_string().len(), "no cause: {text}");
+        if scheme == "redis" {
+            assert!(chain.to_lowercase().contains("refused"), "{text}");
+        }
     }
     let error = connect("mongodb://app:s3cret-pw@db").await.unwrap_err();
     assert!(!format!("{error} {error:?}").contains("s3cret"));
