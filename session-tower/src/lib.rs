@@ -74,6 +74,12 @@
 //! limits, `503` with `Retry-After` when the store is unavailable, `409` when another request
 //! rotated the token, `500` otherwise; the body names no internals.
 //!
+//! An inner service that fails with `Err` (rather than an error response) gets its error passed
+//! on untouched, and the request's pending changes are not saved: no response leaves to carry
+//! a cookie, so they are dropped, as in tower-sessions. What wrote to the store at once stays
+//! written (an `incr`, a login's rotation: the client, holding the old token, then finds it
+//! rotated out). axum handlers answer errors as responses, which are saved as any other.
+//!
 //! # Layout
 //!
 //! The rules themselves (cookie parsing, signing, header tokens, the cross-site guard, when to
