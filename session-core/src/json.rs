@@ -9,39 +9,69 @@ use crate::StoreError;
 /// them in, even with serde_json's `preserve_order`), numbers as serde_json writes them (`1` and
 /// `1.0` stay different). Two values are equal exactly when their canonical texts are.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::with_capacity(64);
     write_canonical(value, &mut out);
-    out
+    // serde_json writes UTF-8 only, and the brackets and commas here are ASCII.
+    String::from_utf8(out).unwrap_or_else(|e| unreachable!("serde_json wrote non-UTF-8: {e}"))
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// Appends `value`'s canonical text, serialized straight into `out` (no text per scalar).
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
+            out.push(b'{');
             for (i, (key, value)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
+                write_compact(key, out);
+                out.push(b':');
                 write_canonical(value, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_compact(scalar, out),
     }
+}
+
+/// serde_json's compact text of a string or a scalar, appended to `out`.
+fn write_compact<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Writing into memory cannot fail, nor can serializing a string or a JSON scalar.
+    serde_json::to_writer(&mut *out, value)
+        .unwrap_or_else(|e| unreachable!("serializing JSON into memory failed: {e}"));
+}
+
+/// The length of `value`'s compact JSON text (as `serde_json::to_vec` would write it), counted
+/// without writing the text anywhere.
+///
+/// # Errors
+/// As `serde_json::to_writer`: a map with a key that is not a string.
+pub(crate) fn json_len<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<usize> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value)?;
+    Ok(count.0)
 }
 
 /// [`canonical_json`] of `value`, refused with [`StoreError::TooLarge`] when the text is longer
@@ -106,6 +136,37 @@ mod tests {
         assert_ne!(canonical_json(&json!(1)), canonical_json(&json!(1.0)));
         assert_eq!(canonical_json(&json!("a\u{0}\"")), r#""a\u0000\"""#);
         assert_eq!(canonical_json(&json!(u64::MAX)), "18446744073709551615");
+    }
+
+    /// The text written straight into a buffer is the text `Value`'s `Display` wrote (what
+    /// stores hold from earlier versions, and compare-and-set compares against), and `json_len`
+    /// counts what `to_vec` writes.
+    #[test]
+    fn canonical_text_is_serde_json_compact_text() {
+        let values = [
+            json!(null),
+            json!(true),
+            json!(-0.0),
+            json!(1e300),
+            json!(0.1),
+            json!(i64::MIN),
+            json!("tab\t é 🎉 \u{7f} \u{1} </script> \\ \""),
+            json!(["x", 1, [null, {}], []]),
+            json!({"k\"ey": {"é": "v"}, "": 0}),
+        ];
+        for value in values {
+            let sorted: Value = serde_json::from_str(&value.to_string()).unwrap();
+            let text = canonical_json(&value);
+            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+            if !matches!(value, Value::Object(_)) {
+                assert_eq!(text, value.to_string(), "{value}");
+            }
+            assert_eq!(canonical_json(&sorted), text);
+            assert_eq!(
+                json_len(&value).unwrap(),
+                serde_json::to_vec(&value).unwrap().len()
+            );
+        }
     }
 
     #[test]

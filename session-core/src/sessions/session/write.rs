@@ -54,7 +54,7 @@ impl Session {
     pub(super) fn encode<T: Serialize + ?Sized>(&self, value: &T) -> Result<Value, SessionError> {
         let value = serde_json::to_value(value)?;
         let limit = self.shared().config.max_value_bytes;
-        let size = serde_json::to_vec(&value)?.len();
+        let size = crate::json::json_len(&value)?;
         if size > limit {
             return Err(StoreError::TooLarge {
                 what: "value",
