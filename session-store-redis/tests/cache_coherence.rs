@@ -596,3 +596,141 @@ async fn a_value_that_is_not_json_answers_as_without_the_cache() {
         "a hash with a value that is not JSON was cached"
     );
 }
+
+/// A connection to one node of a cluster, not following redirections (a `MOVED` is an error).
+async fn node(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .expect("node URL")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect to a cluster node")
+}
+
+/// Moves the cluster slot that holds `id`'s session from the master serving it to another, as a
+/// resharding does: `SETSLOT IMPORTING` on the target, `MIGRATING` on the source, `MIGRATE` of
+/// the slot's keys, then `SETSLOT NODE` on every master. Returns the slot.
+async fn move_slot_of(nodes: &[String], id: &SessionId) -> u16 {
+    let tag = format!("{{{}}}", id.to_hex());
+    let mut conns = Vec::new();
+    let mut ids = Vec::new();
+    for url in nodes {
+        let mut conn = node(url).await;
+        let id: String = redis::cmd("CLUSTER")
+            .arg("MYID")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        conns.push(conn);
+        ids.push(id);
+    }
+    let slot: u16 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg(&tag)
+        .query_async(&mut conns[0])
+        .await
+        .unwrap();
+    // The master of the slot answers a key of it; the others redirect.
+    let mut source = None;
+    for (i, conn) in conns.iter_mut().enumerate() {
+        let answer: redis::RedisResult<i64> =
+            redis::cmd("EXISTS").arg(&tag).query_async(conn).await;
+        if answer.is_ok() {
+            source = Some(i);
+        }
+    }
+    let source = source.expect("a master serves the slot");
+    let target = (source + 1) % nodes.len();
+    let target_port: u16 = nodes[target]
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("a port in the node URL");
+    let setslot = |state: &str, node_id: &str| {
+        let mut cmd = redis::cmd("CLUSTER");
+        cmd.arg("SETSLOT").arg(slot).arg(state).arg(node_id);
+        cmd
+    };
+    let () = setslot("IMPORTING", &ids[source])
+        .query_async(&mut conns[target])
+        .await
+        .unwrap();
+    let () = setslot("MIGRATING", &ids[target])
+        .query_async(&mut conns[source])
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("CLUSTER")
+        .arg("GETKEYSINSLOT")
+        .arg(slot)
+        .arg(1_000)
+        .query_async(&mut conns[source])
+        .await
+        .unwrap();
+    assert!(!keys.is_empty(), "the session's hash is in its slot");
+    let () = redis::cmd("MIGRATE")
+        .arg("127.0.0.1")
+        .arg(target_port)
+        .arg("")
+        .arg(0)
+        .arg(5_000)
+        .arg("KEYS")
+        .arg(&keys)
+        .query_async(&mut conns[source])
+        .await
+        .unwrap();
+    for i in std::iter::once(target).chain((0..nodes.len()).filter(|&i| i != target)) {
+        let () = setslot("NODE", &ids[target])
+            .query_async(&mut conns[i])
+            .await
+            .unwrap();
+    }
+    slot
+}
+
+/// Reads `id`'s key `v` on `store` until it answers `expected`, failing when an older answer
+/// comes from a read that started past the bound after `changed`.
+async fn converges(store: &RedisStore, id: &SessionId, expected: Option<Value>, changed: Instant) {
+    loop {
+        let started = Instant::now();
+        let value = store.get(id, "v", None).await.expect("get");
+        if value == expected {
+            return;
+        }
+        let late = started - changed;
+        assert!(
+            late <= STALENESS,
+            "B answered {value:?} (not {expected:?}) {late:?} after the change"
+        );
+    }
+}
+
+/// A resharding under the cache: the slot holding a session B has cached moves to another
+/// master. B never serves what moved past the bound: a change A makes through the new master
+/// reaches B, B caches the session again (tracked there now, so the next change reaches it too),
+/// and a logout after the move is final on B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resharded_slot_never_lets_b_serve_what_moved() {
+    let own = Own::start(On::Cluster);
+    let prefix = common::unique_prefix("reshard");
+    let (a, b) = (own.cached(&prefix).await, own.cached(&prefix).await);
+    let id = fresh_id();
+    a.set(&id, "v", json!(1), TTL).await.unwrap();
+    warm(&b, &id, &json!(1)).await;
+
+    move_slot_of(&own.nodes(), &id).await;
+    // The session moved whole: A (through its cluster client) still reads it.
+    assert_eq!(a.get(&id, "v", None).await.unwrap(), Some(json!(1)));
+    a.set(&id, "v", json!(2), TTL).await.unwrap();
+    converges(&b, &id, Some(json!(2)), Instant::now()).await;
+
+    // Cached again on B, now under the new master's tracking.
+    warm(&b, &id, &json!(2)).await;
+    a.set(&id, "v", json!(3), TTL).await.unwrap();
+    converges(&b, &id, Some(json!(3)), Instant::now()).await;
+
+    warm(&b, &id, &json!(3)).await;
+    a.del_all(&id).await.unwrap();
+    converges(&b, &id, None, Instant::now()).await;
+    tokio::time::sleep(STALENESS).await;
+    assert_eq!(b.get(&id, "v", None).await.unwrap(), None);
+    assert_eq!(b.get_all(&id, None).await.unwrap(), None);
+}
