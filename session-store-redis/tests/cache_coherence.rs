@@ -608,8 +608,8 @@ async fn node(url: &str) -> redis::aio::MultiplexedConnection {
 
 /// Moves the cluster slot that holds `id`'s session from the master serving it to another, as a
 /// resharding does: `SETSLOT IMPORTING` on the target, `MIGRATING` on the source, `MIGRATE` of
-/// the slot's keys, then `SETSLOT NODE` on every master. Returns the slot.
-async fn move_slot_of(nodes: &[String], id: &SessionId) -> u16 {
+/// the slot's keys, then `SETSLOT NODE` on every master.
+async fn move_slot_of(nodes: &[String], id: &SessionId) {
     let tag = format!("{{{}}}", id.to_hex());
     let mut conns = Vec::new();
     let mut ids = Vec::new();
@@ -683,7 +683,6 @@ async fn move_slot_of(nodes: &[String], id: &SessionId) -> u16 {
             .await
             .unwrap();
     }
-    slot
 }
 
 /// Reads `id`'s key `v` on `store` until it answers `expected`, failing when an older answer

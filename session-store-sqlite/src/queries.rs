@@ -85,20 +85,16 @@ fn data_of(
     })
 }
 
-/// The JSON text of `key` in a live session: `None` for a session that is not live, `Some(None)`
-/// for a key it does not hold.
+/// The JSON text of `key` in a live session (made live longer first with a touch): `None` for a
+/// session that is not live, `Some(None)` for a key it does not hold.
 fn text_of(
     conn: &Connection,
     id: &SessionId,
     key: &str,
     now: i64,
+    touch_to: Option<i64>,
 ) -> Result<Option<Option<String>>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT json_extract(data, ?3) FROM sessions WHERE id = ?1 AND expires_at > ?2",
-        )?
-        .query_row(params![id.as_bytes(), now, path(key)], |row| row.get(0))
-        .optional()?)
+    Ok(texts_of(conn, id, &[key], now, touch_to)?.map(|texts| texts.into_iter().next().flatten()))
 }
 
 /// `Store::get`: one statement, an `UPDATE ... RETURNING` with a touch.
@@ -109,18 +105,7 @@ pub(crate) fn get(
     now: i64,
     touch_to: Option<i64>,
 ) -> Result<Option<Value>> {
-    let text = match touch_to {
-        None => text_of(conn, id, key, now)?,
-        Some(expires) => conn
-            .prepare_cached(
-                "UPDATE sessions SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2
-                 RETURNING json_extract(data, ?4)",
-            )?
-            .query_row(params![id.as_bytes(), now, expires, path(key)], |row| {
-                row.get(0)
-            })
-            .optional()?,
-    };
+    let text = text_of(conn, id, key, now, touch_to)?;
     text.flatten().as_deref().map(decode).transpose()
 }
 
@@ -167,6 +152,37 @@ static GET_MANY: LazyLock<[Vec<String>; 2]> = LazyLock::new(|| {
     })
 });
 
+/// The JSON texts of 1 to [`FIXED_GET_MANY`] keys of a live session, in one statement of their
+/// count (with a touch, an `UPDATE ... RETURNING`): `None` for a session that is not live.
+fn texts_of<K: AsRef<str>>(
+    conn: &Connection,
+    id: &SessionId,
+    keys: &[K],
+    now: i64,
+    touch_to: Option<i64>,
+) -> Result<Option<Vec<Option<String>>>> {
+    let statement = keys
+        .len()
+        .checked_sub(1)
+        .and_then(|i| GET_MANY[usize::from(touch_to.is_some())].get(i))
+        .unwrap_or_else(|| unreachable!("texts_of is called with 1 to {FIXED_GET_MANY} keys"));
+    let paths: Vec<String> = keys.iter().map(|key| path(key.as_ref())).collect();
+    let id = id.as_bytes();
+    let mut binds: Vec<&dyn ToSql> = vec![&id, &now];
+    if let Some(expires) = &touch_to {
+        binds.push(expires);
+    }
+    binds.extend(paths.iter().map(|path| path as &dyn ToSql));
+    Ok(conn
+        .prepare_cached(statement)?
+        .query_row(params_from_iter(binds), |row| {
+            (0..keys.len())
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .optional()?)
+}
+
 /// `Store::get_many`: one statement reading the row.
 pub(crate) fn get_many(
     conn: &mut Connection,
@@ -175,34 +191,15 @@ pub(crate) fn get_many(
     now: i64,
     touch_to: Option<i64>,
 ) -> Result<Option<Vec<Option<Value>>>> {
-    let fixed = keys
-        .len()
-        .checked_sub(1)
-        .and_then(|i| GET_MANY[usize::from(touch_to.is_some())].get(i));
-    let Some(statement) = fixed else {
+    if !(1..=FIXED_GET_MANY).contains(&keys.len()) {
         let data = data_of(conn, id, now, touch_to)?;
         let members: Vec<String> = keys.iter().map(|key| document_member(key)).collect();
         return Ok(data
             .as_deref()
             .map(|data| session_core::decode_members(data, &members))
             .transpose()?);
-    };
-    let paths: Vec<String> = keys.iter().map(|key| path(key)).collect();
-    let id = id.as_bytes();
-    let mut binds: Vec<&dyn ToSql> = vec![&id, &now];
-    if let Some(expires) = &touch_to {
-        binds.push(expires);
     }
-    binds.extend(paths.iter().map(|path| path as &dyn ToSql));
-    let texts = conn
-        .prepare_cached(statement)?
-        .query_row(params_from_iter(binds), |row| {
-            (0..keys.len())
-                .map(|i| row.get::<_, Option<String>>(i))
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .optional()?;
-    texts
+    texts_of(conn, id, keys, now, touch_to)?
         .map(|texts| {
             texts
                 .iter()
@@ -275,7 +272,7 @@ fn live_text(
     now: i64,
     create: bool,
 ) -> Result<Option<Option<String>>> {
-    match text_of(conn, id, key, now)? {
+    match text_of(conn, id, key, now, None)? {
         Some(text) => Ok(Some(text)),
         None if create => Ok(Some(None)),
         None => Ok(None),
