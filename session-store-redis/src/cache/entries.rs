@@ -1,12 +1,14 @@
 //! The cached session hashes: an LRU per shard, keyed by a session's Redis key, each entry
 //! holding the whole hash (every field, as stored) and when the session expires; or a note to
 //! read the session from the server: its hash is too big to keep, or it is being written right
-//! now ([`HOT_FOR`]).
+//! now ([`HOT_FOR`]); or a note that it is being read into the cache.
 //!
-//! Each shard counts its invalidations. A reader takes a [`Ticket`] (the count) when it misses,
-//! before sending its read, and its reply is stored only if the count is unchanged: a reply
-//! read before an invalidation can never be stored after it, whichever of the two the reader's
-//! task and the connection's task get to first.
+//! A reader that misses leaves that note (a [`Ticket`] number) on the key before it sends its
+//! read, and its reply is stored only if the note is still there: an invalidation of the key
+//! replaces the note, and emptying the cache removes it, so a reply read before an
+//! invalidation can never be stored after it, whichever of the two the reader's task and the
+//! connection's task get to first. The note is the key's own, so the invalidations of other
+//! sessions (on a busy store, one every few microseconds) refuse no reply.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -37,7 +39,7 @@ const HOT_FOR: Duration = Duration::from_millis(10);
 
 struct Entry {
     /// When the session expires on the server, as read with the hash (never later); for
-    /// [`Held::Hot`], when the session may be cached again.
+    /// [`Held::Hot`], when the session may be cached again. Not used for [`Held::Reading`].
     until: Instant,
     held: Held,
 }
@@ -49,29 +51,34 @@ enum Held {
     Uncacheable,
     /// The session changed a moment ago.
     Hot,
+    /// Being read into the cache, by the readers holding this ticket number; nothing
+    /// invalidated it since the first of them took it.
+    Reading(u64),
 }
 
-/// What the cache holds for a key.
+/// What the cache holds for a key, and what a reader does.
 pub(crate) enum Found {
-    /// The whole hash.
+    /// The whole hash: serve it.
     Fields(Arc<Fields>),
     /// Read the session from the server, and store nothing (it cannot be kept, or it was
     /// written right now).
     Server,
-    /// Nothing: read the hash into the cache.
-    Nothing,
+    /// Read the hash into the cache, storing it with this ticket.
+    Read(Ticket),
 }
 
 struct Shard {
     lru: LruCache<Vec<u8>, Entry>,
-    invalidations: u64,
+    /// The last ticket number handed out (never reused, so a ticket taken before the cache
+    /// was emptied matches no note left after).
+    tickets: u64,
 }
 
-/// What a reader that missed saw of its shard, taken before it sent its read.
+/// A reader's claim to store the reply of the read it is about to send.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ticket {
     shard: usize,
-    invalidations: u64,
+    number: u64,
 }
 
 /// The cached replies of one store.
@@ -89,7 +96,7 @@ impl Entries {
                 .map(|_| {
                     Mutex::new(Shard {
                         lru: LruCache::new(per_shard),
-                        invalidations: 0,
+                        tickets: 0,
                     })
                 })
                 .collect(),
@@ -107,31 +114,36 @@ impl Entries {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// What is cached for `key`, and the ticket to store what is about to be read otherwise.
-    pub(crate) fn get(&self, key: &[u8], now: Instant) -> (Found, Ticket) {
+    /// What to do for a read of `key` at `now`. A cached hash is served only when `current`
+    /// (the connection showed lately that it is current); otherwise, and when nothing usable is
+    /// cached, the reader gets a ticket and the key's note that it is being read.
+    pub(crate) fn get(&self, key: &[u8], now: Instant, current: bool) -> Found {
         let shard = self.shard_of(key);
         let mut guard = self.lock(shard);
-        let ticket = Ticket {
-            shard,
-            invalidations: guard.invalidations,
-        };
-        let Some(entry) = guard.lru.get(key) else {
-            return (Found::Nothing, ticket);
-        };
-        if entry.until <= now {
-            guard.lru.pop(key);
-            return (Found::Nothing, ticket);
+        if let Some(entry) = guard.lru.get(key) {
+            let live = entry.until > now;
+            match &entry.held {
+                Held::Fields(fields) if live && current => return Found::Fields(fields.clone()),
+                Held::Uncacheable | Held::Hot if live => return Found::Server,
+                // No invalidation since the note was left, so none since now either: this
+                // reader's reply may be stored with the same ticket.
+                &Held::Reading(number) => return Found::Read(Ticket { shard, number }),
+                _ => {}
+            }
         }
-        let found = match &entry.held {
-            Held::Fields(fields) => Found::Fields(fields.clone()),
-            Held::Uncacheable | Held::Hot => Found::Server,
+        guard.tickets += 1;
+        let number = guard.tickets;
+        let note = Entry {
+            until: now,
+            held: Held::Reading(number),
         };
-        (found, ticket)
+        guard.lru.put(key.to_vec(), note);
+        Found::Read(Ticket { shard, number })
     }
 
-    /// Stores the hash read after `ticket` was taken (`None`: it cannot be kept), unless
-    /// the shard saw an invalidation since (then it may be older than it, and the session is
-    /// marked hot instead); returns whether it was stored.
+    /// Stores the hash read with `ticket` (`None`: it cannot be kept) if the key's note is
+    /// still the ticket's (nothing invalidated the key, emptied the cache or pushed the note
+    /// out since); returns whether it was stored.
     pub(crate) fn insert(
         &self,
         key: &[u8],
@@ -140,25 +152,21 @@ impl Entries {
         ticket: Ticket,
     ) -> bool {
         let mut guard = self.lock(ticket.shard);
-        if guard.invalidations != ticket.invalidations {
-            let hot = Entry {
-                until: Instant::now() + HOT_FOR,
-                held: Held::Hot,
-            };
-            guard.lru.put(key.to_vec(), hot);
+        let Some(entry) = guard.lru.get_mut(key) else {
+            return false;
+        };
+        if !matches!(entry.held, Held::Reading(number) if number == ticket.number) {
             return false;
         }
-        let held = fields.map_or(Held::Uncacheable, Held::Fields);
-        let entry = Entry {
+        *entry = Entry {
             until: expires_at,
-            held,
+            held: fields.map_or(Held::Uncacheable, Held::Fields),
         };
-        guard.lru.put(key.to_vec(), entry);
         true
     }
 
-    /// Forgets `key` (a session that was cached is marked hot), and refuses the replies of
-    /// reads in flight on its shard.
+    /// Forgets `key`: a session cached, or being read, is marked hot (so the replies of reads
+    /// in flight are refused).
     pub(crate) fn invalidate(&self, key: &[u8]) {
         let mut guard = self.lock(self.shard_of(key));
         if let Some(entry) = guard.lru.peek_mut(key) {
@@ -167,15 +175,12 @@ impl Entries {
                 held: Held::Hot,
             };
         }
-        guard.invalidations += 1;
     }
 
-    /// Forgets everything, and refuses the replies of every read in flight.
+    /// Forgets everything, and so refuses the replies of every read in flight.
     pub(crate) fn clear(&self) {
         for shard in 0..SHARDS {
-            let mut guard = self.lock(shard);
-            guard.lru.clear();
-            guard.invalidations += 1;
+            self.lock(shard).lru.clear();
         }
     }
 
@@ -208,50 +213,104 @@ mod tests {
         }))
     }
 
+    /// What a confirmed reader of `key` gets: the cached value, "from the server", or `None`
+    /// (it reads the hash into the cache).
     fn cached(e: &Entries, key: &[u8]) -> Option<String> {
-        match e.get(key, Instant::now()).0 {
+        match e.get(key, Instant::now(), true) {
             Found::Fields(fields) => fields.values["a"].as_str().map(str::to_owned),
             Found::Server => Some("from the server".into()),
-            Found::Nothing => None,
+            Found::Read(_) => None,
+        }
+    }
+
+    fn ticket(e: &Entries, key: &[u8]) -> Ticket {
+        match e.get(key, Instant::now(), true) {
+            Found::Read(ticket) => ticket,
+            _ => panic!("expected to read {key:?} into the cache"),
         }
     }
 
     #[test]
     fn a_stored_hash_is_served_until_invalidated() {
         let e = entries();
-        let (_, ticket) = e.get(b"k", Instant::now());
-        assert!(e.insert(b"k", hash("1"), later(), ticket));
+        let t = ticket(&e, b"k");
+        assert!(e.insert(b"k", hash("1"), later(), t));
         assert_eq!(cached(&e, b"k").as_deref(), Some("1"));
         assert_eq!(cached(&e, b"other"), None);
         e.invalidate(b"k");
         assert_eq!(cached(&e, b"k").as_deref(), Some("from the server"));
         std::thread::sleep(HOT_FOR);
-        assert_eq!(cached(&e, b"k"), None);
-        let (_, ticket) = e.get(b"k", Instant::now());
-        assert!(e.insert(b"k", None, later(), ticket));
+        let t = ticket(&e, b"k");
+        assert!(e.insert(b"k", None, later(), t));
         assert_eq!(cached(&e, b"k").as_deref(), Some("from the server"));
     }
 
     #[test]
     fn a_hash_read_before_an_invalidation_is_never_stored() {
         let e = entries();
-        let (_, ticket) = e.get(b"k", Instant::now());
+        let t = ticket(&e, b"k");
         e.invalidate(b"k");
-        assert!(!e.insert(b"k", hash("1"), later(), ticket));
+        assert!(!e.insert(b"k", hash("1"), later(), t));
         // Changed while it was read: read from the server for a moment.
         assert_eq!(cached(&e, b"k").as_deref(), Some("from the server"));
-        let (_, ticket) = e.get(b"j", Instant::now());
+        let t = ticket(&e, b"j");
         e.clear();
-        assert!(!e.insert(b"j", hash("1"), later(), ticket));
-        assert_eq!(cached(&e, b"j").as_deref(), Some("from the server"));
+        assert!(!e.insert(b"j", hash("1"), later(), t));
+        // Emptied while it was read: a new reader gets a new ticket, and the old one still
+        // matches nothing.
+        let fresh = ticket(&e, b"j");
+        assert!(!e.insert(b"j", hash("old"), later(), t));
+        assert!(e.insert(b"j", hash("new"), later(), fresh));
+        assert_eq!(cached(&e, b"j").as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn other_sessions_invalidated_meanwhile_refuse_no_reply() {
+        let e = entries();
+        let t = ticket(&e, b"k");
+        // Enough other keys that some share k's shard.
+        for n in 0..200 {
+            e.invalidate(format!("other{n}").as_bytes());
+        }
+        assert!(e.insert(b"k", hash("1"), later(), t));
+        assert_eq!(cached(&e, b"k").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn readers_of_one_key_share_its_ticket_and_the_first_reply_stays() {
+        let e = entries();
+        let first = ticket(&e, b"k");
+        let second = ticket(&e, b"k");
+        assert!(e.insert(b"k", hash("1"), later(), second));
+        assert!(!e.insert(b"k", hash("2"), later(), first));
+        assert_eq!(cached(&e, b"k").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn an_unconfirmed_reader_reads_again_and_a_pushed_out_note_refuses() {
+        let e = entries();
+        let t = ticket(&e, b"k");
+        assert!(e.insert(b"k", hash("1"), later(), t));
+        let Found::Read(again) = e.get(b"k", Instant::now(), false) else {
+            panic!("an unconfirmed reader must read through");
+        };
+        assert!(e.insert(b"k", hash("2"), later(), again));
+        assert_eq!(cached(&e, b"k").as_deref(), Some("2"));
+        // One entry per shard here (16 / 16): the other keys push the note out.
+        let small = Entries::new(NonZeroUsize::new(16).unwrap());
+        let t = ticket(&small, b"k");
+        for n in 0..200 {
+            let _ = ticket(&small, format!("other{n}").as_bytes());
+        }
+        assert!(!small.insert(b"k", hash("1"), later(), t));
     }
 
     #[test]
     fn an_expired_session_is_never_served() {
         let e = entries();
-        let (_, ticket) = e.get(b"k", Instant::now());
+        let t = ticket(&e, b"k");
         let soon = Instant::now() + Duration::from_millis(20);
-        assert!(e.insert(b"k", hash("1"), soon, ticket));
+        assert!(e.insert(b"k", hash("1"), soon, t));
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(cached(&e, b"k"), None);
     }

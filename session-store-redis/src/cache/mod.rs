@@ -10,7 +10,7 @@
 //! stays cached; and a `ConnectionManager` hands pushes to another task, so a reply can be seen
 //! before an invalidation that came ahead of it. Here the invalidations are applied on the
 //! connection's own task, in wire order, and a reply is stored only if no invalidation of its
-//! shard came since its read was sent ([`entries`]).
+//! key came since its read was sent ([`entries`]).
 //!
 //! The coherence bound: a cached reply is served only while a command sent on the tracking
 //! connection at most `staleness` ago has been answered. Every invalidation the server queued
@@ -122,7 +122,8 @@ pub struct CacheStats {
     /// Cacheable reads that went to the server (a miss, an unconfirmed or missing tracking
     /// connection).
     pub misses: u64,
-    /// Sessions whose hash is cached now.
+    /// Sessions the cache holds something for now: a hash, a note to read one from the
+    /// server, or a read in flight.
     pub sessions: usize,
 }
 
@@ -161,23 +162,25 @@ impl ClientCache {
                 .is_some_and(|at| now.saturating_duration_since(at) <= self.staleness);
             (state.generation, index, confirmed)
         };
-        let (found, ticket) = self.entries.get(key.as_bytes(), now);
-        if let Found::Fields(fields) = &found
-            && confirmed
-        {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return Lookup::Hit(fields.clone());
-        }
-        self.misses.fetch_add(1, Ordering::Relaxed);
-        match found {
-            Found::Server => Lookup::Bypass,
+        match self.entries.get(key.as_bytes(), now, confirmed) {
+            Found::Fields(fields) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Lookup::Hit(fields)
+            }
+            Found::Server => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                Lookup::Bypass
+            }
             // Not cached, or cached while the connection has not shown lately that it is
             // current: read through it, which shows it.
-            _ => Lookup::Miss(Miss {
-                ticket,
-                generation,
-                node,
-            }),
+            Found::Read(ticket) => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                Lookup::Miss(Miss {
+                    ticket,
+                    generation,
+                    node,
+                })
+            }
         }
     }
 
